@@ -1,0 +1,41 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { redisOptions } from './common/redis-options';
+import { dataSourceOptions } from './database/data-source';
+import { DocumentsModule } from './documents/documents.module';
+import { EmbeddingModule } from './embedding/embedding.module';
+import { HealthModule } from './health/health.module';
+import { IngestWorkerModule } from './ingest/ingest-worker.module';
+import { SearchModule } from './vector-store/search.module';
+
+/** Which halves of the service a process runs. */
+export interface Roles {
+  api: boolean;
+  worker: boolean;
+}
+
+export function rolesFor(role: AppConfig['role']): Roles {
+  return { api: role !== 'worker', worker: role !== 'api' };
+}
+
+/** Root module: shared infrastructure, plus the API and/or the worker side. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, roles: Roles): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
+        BullModule.forRoot({ connection: redisOptions(config.redis), prefix: config.queue.prefix }),
+        EmbeddingModule,
+        HealthModule,
+        ...(roles.api ? [DocumentsModule, SearchModule] : []),
+        ...(roles.worker ? [IngestWorkerModule] : []),
+      ],
+    };
+  }
+}

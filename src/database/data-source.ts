@@ -1,0 +1,36 @@
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { DocumentContentEntity } from '../documents/document-content.entity';
+import { DocumentEntity } from '../documents/document.entity';
+import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
+
+/** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
+export const MIGRATIONS = [InitialSchema1764300000000];
+
+/** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */
+export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+  const pg = config.postgres;
+  return {
+    type: 'postgres',
+    host: pg.host,
+    port: pg.port,
+    username: pg.user,
+    password: pg.password,
+    database: pg.database,
+    entities: [DocumentEntity, DocumentContentEntity],
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    extra: {
+      max: pg.poolSize,
+      connectionTimeoutMillis: 5000,
+      // A probe or a request must not hang on a dead server.
+      statement_timeout: 60000,
+    },
+  };
+}
+
+export function createDataSource(config: AppConfig): DataSource {
+  return new DataSource(dataSourceOptions(config));
+}

@@ -1,0 +1,61 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { DocumentStatus } from './document-status';
+import { PipelineConfig } from './pipeline';
+
+/** One row per document: its identity, pipeline settings and processing state (never its text). */
+@Entity({ name: 'documents' })
+export class DocumentEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'text' })
+  namespace!: string;
+
+  @Column({ name: 'external_id', type: 'text', nullable: true })
+  externalId!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  title!: string | null;
+
+  @Column({ type: 'jsonb' })
+  metadata!: Record<string, unknown>;
+
+  @Column({ name: 'content_sha256', type: 'char', length: 64 })
+  contentSha256!: string;
+
+  @Column({ name: 'content_length', type: 'integer' })
+  contentLength!: number;
+
+  @Column({ type: 'jsonb' })
+  pipeline!: PipelineConfig;
+
+  @Column({ name: 'pipeline_hash', type: 'char', length: 16 })
+  pipelineHash!: string;
+
+  @Column({ type: 'text' })
+  status!: DocumentStatus;
+
+  @Column({ type: 'integer' })
+  version!: number;
+
+  @Column({ type: 'integer' })
+  attempts!: number;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError!: string | null;
+
+  @Column({ name: 'chunk_count', type: 'integer', nullable: true })
+  chunkCount!: number | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt!: Date | null;
+}

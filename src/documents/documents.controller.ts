@@ -1,0 +1,53 @@
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { DocumentView, toDocumentView } from './document.view';
+import { DocumentsService } from './documents.service';
+import { CreateDocumentDto } from './dto/create-document.dto';
+import { ListDocumentsQuery } from './dto/list-documents.query';
+
+// Ids are UUIDs; anything else cannot name a document, so it is "not found", not a crash.
+const uuidPipe = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundException('document not found (ids are UUIDs)') });
+
+/** Documents: submit, status, list, reprocess, delete. */
+@Controller('v1/documents')
+export class DocumentsController {
+  constructor(private readonly documents: DocumentsService) {}
+
+  /** 202 with the queued document; 200 with `deduplicated: true` when nothing changed. */
+  @Post()
+  async create(@Body() dto: CreateDocumentDto, @Res({ passthrough: true }) res: Response) {
+    const { document, deduplicated } = await this.documents.submit(dto);
+    res.status(deduplicated ? 200 : 202);
+    return {
+      id: document.id,
+      status: document.status,
+      version: document.version,
+      deduplicated,
+      statusUrl: `/v1/documents/${document.id}`,
+    };
+  }
+
+  @Get()
+  async list(@Query() query: ListDocumentsQuery): Promise<{ items: DocumentView[]; nextCursor: string | null }> {
+    const page = await this.documents.list(query);
+    return { items: page.items.map(toDocumentView), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  async get(@Param('id', uuidPipe) id: string): Promise<DocumentView> {
+    return toDocumentView(await this.documents.get(id));
+  }
+
+  @Post(':id/reprocess')
+  @HttpCode(202)
+  async reprocess(@Param('id', uuidPipe) id: string) {
+    const doc = await this.documents.reprocess(id);
+    return { id: doc.id, status: doc.status, version: doc.version, statusUrl: `/v1/documents/${doc.id}` };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async delete(@Param('id', uuidPipe) id: string): Promise<void> {
+    await this.documents.delete(id);
+  }
+}

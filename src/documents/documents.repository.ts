@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { DocumentContentEntity } from './document-content.entity';
+import { DocumentEntity } from './document.entity';
+import { DocumentStatus } from './document-status';
+import { PipelineConfig } from './pipeline';
+
+export interface NewDocument {
+  namespace: string;
+  externalId: string | null;
+  title: string | null;
+  metadata: Record<string, unknown>;
+  content: string;
+  contentSha256: string;
+  pipeline: PipelineConfig;
+  pipelineHash: string;
+}
+
+export interface DocumentPage {
+  items: DocumentEntity[];
+  nextCursor: string | null;
+}
+
+export interface ListFilter {
+  namespace?: string;
+  status?: DocumentStatus;
+  limit: number;
+  cursor?: { createdAt: string; id: string };
+}
+
+/** A document claimed by a worker for one version, with what the pipeline needs. */
+export interface ClaimedDocument {
+  id: string;
+  namespace: string;
+  title: string | null;
+  metadata: Record<string, unknown>;
+  pipeline: PipelineConfig;
+  version: number;
+  attempts: number;
+}
+
+/**
+ * Every read and state transition of the `documents` table. Transitions are conditional
+ * updates (`WHERE version = … AND status …`), so a late or duplicate job cannot move a
+ * document that has moved on.
+ */
+@Injectable()
+export class DocumentsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /** Inserts a new document; returns null if (namespace, externalId) already exists. */
+  async insert(em: EntityManager, doc: NewDocument): Promise<DocumentEntity | null> {
+    const rows: Array<{ id: string }> = await em.query(
+      `INSERT INTO documents (namespace, external_id, title, metadata, content_sha256, content_length, pipeline, pipeline_hash, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
+      [doc.namespace, doc.externalId, doc.title, doc.metadata, doc.contentSha256, doc.content.length, doc.pipeline, doc.pipelineHash],
+    );
+    if (rows.length === 0) return null;
+    await em.query(`INSERT INTO document_contents (document_id, version, content) VALUES ($1, 1, $2)`, [rows[0].id, doc.content]);
+    return em.findOneByOrFail(DocumentEntity, { id: rows[0].id });
+  }
+
+  findByExternalIdForUpdate(em: EntityManager, namespace: string, externalId: string): Promise<DocumentEntity | null> {
+    return em
+      .createQueryBuilder(DocumentEntity, 'd')
+      .setLock('pessimistic_write')
+      .where('d.namespace = :namespace AND d.external_id = :externalId', { namespace, externalId })
+      .getOne();
+  }
+
+  /** Replaces a document's text and settings with a new version, queued for processing. */
+  async newVersion(em: EntityManager, existing: DocumentEntity, doc: NewDocument): Promise<DocumentEntity> {
+    await em.query(
+      `UPDATE documents SET title = $2, metadata = $3, content_sha256 = $4, content_length = $5, pipeline = $6,
+              pipeline_hash = $7, ${QUEUED_NEXT_VERSION}
+        WHERE id = $1`,
+      [existing.id, doc.title, doc.metadata, doc.contentSha256, doc.content.length, doc.pipeline, doc.pipelineHash],
+    );
+    await em.query(
+      `UPDATE document_contents SET version = d.version, content = $2 FROM documents d
+        WHERE d.id = $1 AND document_contents.document_id = d.id`,
+      [existing.id, doc.content],
+    );
+    return em.findOneByOrFail(DocumentEntity, { id: existing.id });
+  }
+
+  /** Queues the current text again under a new version (reprocess). Null if not found. */
+  async requeue(id: string): Promise<DocumentEntity | null> {
+    return this.db.transaction(async (em) => {
+      const [rows]: [Array<{ version: number }>, number] = await em.query(
+        `UPDATE documents SET ${QUEUED_NEXT_VERSION} WHERE id = $1 RETURNING version`,
+        [id],
+      );
+      if (rows.length === 0) return null;
+      await em.query(`UPDATE document_contents SET version = $2 WHERE document_id = $1`, [id, rows[0].version]);
+      return em.findOneByOrFail(DocumentEntity, { id });
+    });
+  }
+
+  findById(id: string): Promise<DocumentEntity | null> {
+    return this.db.getRepository(DocumentEntity).findOneBy({ id });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db.getRepository(DocumentEntity).delete({ id });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). */
+  async list(filter: ListFilter): Promise<DocumentPage> {
+    const qb = this.db
+      .getRepository(DocumentEntity)
+      .createQueryBuilder('d')
+      .addSelect(`to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'cursor_ts')
+      .orderBy('d.created_at', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(filter.limit + 1);
+    if (filter.namespace !== undefined) qb.andWhere('d.namespace = :namespace', { namespace: filter.namespace });
+    if (filter.status !== undefined) qb.andWhere('d.status = :status', { status: filter.status });
+    if (filter.cursor) {
+      qb.andWhere('(d.created_at, d.id) < (:ts::timestamptz, :cid::uuid)', { ts: filter.cursor.createdAt, cid: filter.cursor.id });
+    }
+    const { entities, raw } = await qb.getRawAndEntities<{ cursor_ts: string }>();
+    const hasMore = entities.length > filter.limit;
+    const items = entities.slice(0, filter.limit);
+    const last = items.length > 0 ? items.length - 1 : -1;
+    const nextCursor = hasMore && last >= 0 ? encodeCursor(raw[last].cursor_ts, items[last].id) : null;
+    return { items, nextCursor };
+  }
+
+  /**
+   * Marks a document `processing` for the given version, only if that version is still
+   * current and not finished. Null means the job is stale (or the document is gone).
+   */
+  async claim(id: string, version: number): Promise<ClaimedDocument | null> {
+    const [rows]: [ClaimedDocument[], number] = await this.db.query(
+      `UPDATE documents
+          SET status = 'processing', attempts = attempts + 1, started_at = now(), updated_at = now()
+        WHERE id = $1 AND version = $2 AND status IN ('queued', 'processing')
+        RETURNING id, namespace, title, metadata, pipeline, version, attempts`,
+      [id, version],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The text of the given version, or null if the document has moved on or is gone. */
+  async loadContent(id: string, version: number): Promise<string | null> {
+    const row = await this.db.getRepository(DocumentContentEntity).findOneBy({ documentId: id, version });
+    return row?.content ?? null;
+  }
+
+  /** Within the chunk-writing transaction: locks the row if the version is still being processed. */
+  async lockProcessing(em: EntityManager, id: string, version: number): Promise<boolean> {
+    const rows: unknown[] = await em.query(
+      `SELECT 1 FROM documents WHERE id = $1 AND version = $2 AND status = 'processing' FOR UPDATE`,
+      [id, version],
+    );
+    return rows.length > 0;
+  }
+
+  async markReady(em: EntityManager, id: string, version: number, chunkCount: number): Promise<void> {
+    await em.query(
+      `UPDATE documents SET status = 'ready', chunk_count = $3, last_error = NULL, completed_at = now(), updated_at = now()
+        WHERE id = $1 AND version = $2`,
+      [id, version, chunkCount],
+    );
+  }
+
+  /** Records a failed attempt; `final` decides between `failed` and back to `queued` for a retry. */
+  async markAttemptFailed(id: string, version: number, error: string, final: boolean): Promise<void> {
+    await this.db.query(
+      `UPDATE documents SET status = $3, last_error = $4, updated_at = now(),
+              completed_at = CASE WHEN $3 = 'failed' THEN now() ELSE completed_at END
+        WHERE id = $1 AND version = $2 AND status IN ('queued', 'processing')`,
+      [id, version, final ? 'failed' : 'queued', error.slice(0, 4000)],
+    );
+  }
+}
+
+// A new version starts afresh: the old version's attempts and errors no longer apply.
+const QUEUED_NEXT_VERSION = `status = 'queued', version = version + 1, attempts = 0, last_error = NULL,
+  started_at = NULL, completed_at = NULL, updated_at = now()`;
+
+export function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(`${createdAt}|${id}`, 'utf8').toString('base64url');
+}
+
+/** Null when the cursor is not one this service handed out. */
+export function decodeCursor(cursor: string): { createdAt: string; id: string } | null {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$/.exec(decoded);
+  return match ? { createdAt: match[1], id: match[2] } : null;
+}

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { Tokenizer } from '@huggingface/tokenizers';
+
+/** A batch ready for the encoder: row-major int64 [batch, seq] ids and mask. */
+export interface TokenBatch {
+  batch: number;
+  seqLen: number;
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+}
+
+/**
+ * WordPiece tokenizer for all-MiniLM-L6-v2 built from the shipped tokenizer.json.
+ * The file pins truncation and padding to 128; both are switched off here. Instead
+ * each text is cut to `maxLength` tokens (256, the length the sentence-transformers
+ * model was trained with) keeping [CLS] … [SEP], and batches are padded to their
+ * longest member.
+ */
+export class MiniLmTokenizer {
+  private readonly tokenizer: Tokenizer;
+  readonly clsId: number;
+  readonly sepId: number;
+  readonly padId: number;
+
+  constructor(tokenizerJson: Record<string, unknown>, readonly maxLength = 256) {
+    if (maxLength < 2) throw new Error('maxLength must be at least 2');
+    const json = { ...tokenizerJson, truncation: null, padding: null };
+    this.tokenizer = new Tokenizer(json, {});
+    const id = (tok: string): number => {
+      const v = this.tokenizer.token_to_id(tok);
+      if (v === undefined) throw new Error(`tokenizer has no ${tok} token`);
+      return v;
+    };
+    this.clsId = id('[CLS]');
+    this.sepId = id('[SEP]');
+    this.padId = id('[PAD]');
+  }
+
+  static fromFile(file: string, maxLength = 256): MiniLmTokenizer {
+    return new MiniLmTokenizer(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, maxLength);
+  }
+
+  /** Token ids of one text: [CLS] tokens… [SEP], at most `maxLength` long. */
+  encode(text: string): number[] {
+    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const body = ids.length > this.maxLength - 2 ? ids.slice(0, this.maxLength - 2) : ids;
+    return [this.clsId, ...body, this.sepId];
+  }
+
+  /** Pads already-encoded sequences to the longest one. */
+  pad(sequences: number[][]): TokenBatch {
+    const batch = sequences.length;
+    const seqLen = sequences.reduce((m, s) => Math.max(m, s.length), 0);
+    const inputIds = new BigInt64Array(batch * seqLen).fill(BigInt(this.padId));
+    const attentionMask = new BigInt64Array(batch * seqLen);
+    sequences.forEach((seq, b) => {
+      for (let i = 0; i < seq.length; i++) {
+        inputIds[b * seqLen + i] = BigInt(seq[i]);
+        attentionMask[b * seqLen + i] = 1n;
+      }
+    });
+    return { batch, seqLen, inputIds, attentionMask };
+  }
+}

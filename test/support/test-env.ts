@@ -1,0 +1,12 @@
+// The suite's own database and fast, deterministic defaults; a caller's env still wins.
+const defaults: Record<string, string> = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/ingest_test',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  EMBEDDING_PROVIDER: 'hash',
+  EMBEDDING_DIMENSION: '384',
+  QUEUE_BACKOFF_MS: '50',
+};
+for (const [key, value] of Object.entries(defaults)) {
+  if (process.env[`TEST_${key}`] !== undefined) process.env[key] = process.env[`TEST_${key}`];
+  else process.env[key] = value;
+}
