@@ -112,7 +112,7 @@ CONF=$(node -e '
   out.TEST_DB = e.TEST_DATABASE_URL ? (d(u(e.TEST_DATABASE_URL).pathname.replace(/^\//, "")) || "ingest_test")
                                     : (e.TEST_DATABASE || "ingest_test");
   const r = u(e.REDIS_URL || "redis://127.0.0.1:6379");
-  out.REDIS_URL_EFF = r.href; out.REDIS_TLS = r.protocol === "rediss:" ? "1" : "0";
+  const shown = new URL(r.href); if (shown.password) shown.password = "***"; out.REDIS_URL_EFF = shown.href; out.REDIS_TLS = r.protocol === "rediss:" ? "1" : "0";
   out.REDIS_HOST = r.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1"; out.REDIS_PORT = r.port || "6379";
   out.REDIS_USER = d(r.username); out.REDIS_PASSWORD = d(r.password);
   for (const [k, v] of Object.entries(out)) {

@@ -4,6 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, Roles } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { jsonBody } from './common/json-body.middleware';
 
 /** Builds the Nest application for the given roles with the HTTP edge configured. */
 export async function createApp(config: AppConfig, roles: Roles): Promise<NestExpressApplication> {
@@ -11,7 +12,7 @@ export async function createApp(config: AppConfig, roles: Roles): Promise<NestEx
     bodyParser: false,
     bufferLogs: true,
   });
-  app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  app.use(jsonBody(config.bodyLimitBytes));
   app.useGlobalPipes(
     new ValidationPipe({
       transform: true,

@@ -1,8 +1,9 @@
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { getQueueToken } from '@nestjs/bullmq';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { INGEST_QUEUE } from '../src/ingest/ingest.jobs';
+import { redisOptions } from '../src/common/redis-options';
 import { TOPICS } from './support/corpus';
 import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';
 
@@ -93,10 +94,9 @@ describe('documents: ingest end to end (hash provider)', () => {
     await waitForDocument(t.url, first.body.id, (d) => d.status === 'ready' && d.version === 2);
 
     // Replay the version-1 job, as a redelivery would.
-    const stale = await queue.add('ingest-document', { documentId: first.body.id, version: 1 }, { jobId: `replay-${Date.now()}` });
-    const { QueueEvents } = await import('bullmq');
-    const events = new QueueEvents(INGEST_QUEUE, { connection: t.config.redis, prefix: t.config.queue.prefix });
+    const events = new QueueEvents(INGEST_QUEUE, { connection: redisOptions(t.config.redis), prefix: t.config.queue.prefix });
     await events.waitUntilReady();
+    const stale = await queue.add('ingest-document', { documentId: first.body.id, version: 1 }, { jobId: `replay-${Date.now()}` });
     const outcome = await stale.waitUntilFinished(events, 20000);
     await events.close();
     expect(outcome).toBe('stale');

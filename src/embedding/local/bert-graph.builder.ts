@@ -23,8 +23,6 @@ export interface BertGraphOptions {
   quantize?: boolean;
   /** Which Linear layers (by weight prefix, e.g. `encoder.layer.0.output.dense`) to quantise; default all. */
   quantizeLayer?: (prefix: string) => boolean;
-  /** Activation quantisation scheme (experimental switch, see linear()). */
-  activationQuant?: 'per-tensor' | 'per-token-s8' | 'per-token-u8';
 }
 
 export const ONNX_OPSET = 17; // LayerNormalization is in the default domain from opset 17
@@ -67,24 +65,12 @@ export function buildBertOnnxModel(
     const wT = transpose(w, outDim, inDim); // [in, out]
     const bias = param(`${prefix}.bias`, [outDim]);
     if (options.quantize && (options.quantizeLayer?.(prefix) ?? true)) {
+      // DynamicQuantizeMatMul: quantises `x` per tensor to uint8 at run time, multiplies with the
+      // int8 weights and rescales by a_scale · b_scale[col], then adds the bias — one fused kernel.
       const q = quantizePerColumn(wT, inDim, outDim);
       const qw = g.init({ name: `${prefix}.weight_q`, dataType: OnnxDataType.INT8, dims: [inDim, outDim], raw: bytesOf(q.values) });
       const scale = g.floatInit(`${prefix}.weight_scale`, [outDim], q.scales);
-      const mode = options.activationQuant ?? 'per-tensor';
-      if (mode === 'per-tensor') return g.op('DynamicQuantizeMatMul', [x, qw, scale, '', bias], {}, 'com.microsoft');
-      const c = g.consts();
-      const amax = g.op('ReduceMax', [g.op('Abs', [x])], { axes: { kind: 'ints', value: [-1] }, keepdims: { kind: 'int', value: 1 } });
-      const rowScale = g.op('Div', [g.op('Max', [amax, c.tiny]), c.q127]); // [B,S,1]
-      const r = g.op('Round', [g.op('Div', [x, rowScale])]);
-      let acc: string;
-      if (mode === 'per-token-s8') {
-        acc = g.op('MatMulInteger', [g.op('Cast', [r], { to: { kind: 'int', value: OnnxDataType.INT8 } }), qw]);
-      } else {
-        const xu = g.op('Cast', [g.op('Add', [r, c.f128])], { to: { kind: 'int', value: OnnxDataType.UINT8 } });
-        acc = g.op('MatMulInteger', [xu, qw, c.u128]);
-      }
-      const yf = g.op('Cast', [acc], { to: { kind: 'int', value: OnnxDataType.FLOAT } });
-      return g.op('Add', [g.op('Mul', [g.op('Mul', [yf, rowScale]), scale]), bias]);
+      return g.op('DynamicQuantizeMatMul', [x, qw, scale, '', bias], {}, 'com.microsoft');
     }
     const wName = g.floatInit(`${prefix}.weight_t`, [inDim, outDim], wT);
     return g.op('Add', [g.op('MatMul', [x, wName]), bias]);
@@ -177,17 +163,6 @@ class GraphBuilder {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: OnnxTensor[] = [];
   private counter = 0;
-  private constCache?: { tiny: string; q127: string; f128: string; u128: string };
-
-  consts() {
-    this.constCache ??= {
-      tiny: this.floatInit('const.q_tiny', [], [1e-8]),
-      q127: this.floatInit('const.q_127', [], [127]),
-      f128: this.floatInit('const.q_128f', [], [128]),
-      u128: this.init({ name: 'const.q_128u', dataType: OnnxDataType.UINT8, dims: [], raw: Uint8Array.of(128) }),
-    };
-    return this.constCache;
-  }
 
   init(t: OnnxTensor): string {
     this.initializers.push(t);

