@@ -8,6 +8,8 @@ import { dataSourceOptions } from './database/data-source';
 import { DocumentsModule } from './documents/documents.module';
 import { EmbeddingModule } from './embedding/embedding.module';
 import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { DeadLettersModule } from './ingest/dead-letters.module';
 import { IngestWorkerModule } from './ingest/ingest-worker.module';
 import { SearchModule } from './vector-store/search.module';
 
@@ -29,11 +31,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LifecycleModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
         BullModule.forRoot({ connection: redisOptions(config.redis), prefix: config.queue.prefix }),
         EmbeddingModule,
         HealthModule,
-        ...(roles.api ? [DocumentsModule, SearchModule] : []),
+        ...(roles.api ? [DocumentsModule, SearchModule, DeadLettersModule] : []),
         ...(roles.worker ? [IngestWorkerModule] : []),
       ],
     };

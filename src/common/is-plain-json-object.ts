@@ -15,10 +15,12 @@ export function IsPlainJsonObject(options?: ValidationOptions): PropertyDecorato
         validate(value: unknown): boolean {
           if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
           if (Object.keys(value).length > MAX_KEYS) return false;
-          return JSON.stringify(value).length <= MAX_BYTES;
+          const json = JSON.stringify(value);
+          // Postgres jsonb cannot hold U+0000.
+          return json.length <= MAX_BYTES && !json.includes('\\u0000');
         },
         defaultMessage(args): string {
-          return `${args?.property ?? 'value'} must be a JSON object with at most ${MAX_KEYS} keys and ${MAX_BYTES / 1024} KB`;
+          return `${args?.property ?? 'value'} must be a JSON object with at most ${MAX_KEYS} keys and ${MAX_BYTES / 1024} KB, without NUL characters`;
         },
       },
     });

@@ -1,6 +1,6 @@
 import { ConfigError, EnvReader } from './env-reader';
 
-export type EmbeddingProviderName = 'local' | 'hash';
+export type EmbeddingProviderName = 'local' | 'hash' | 'openai';
 export type ProcessRole = 'all' | 'api' | 'worker';
 
 export interface PostgresConfig {
@@ -39,8 +39,21 @@ export interface AppConfig {
     attempts: number;
     backoffMs: number;
     backoffMaxMs: number;
+    /** How often the reconciler looks for documents whose job was lost. */
+    reconcileIntervalMs: number;
+    /** A queued/processing document unchanged for this long with no live job is re-enqueued. */
+    reconcileAgeMs: number;
+    /** How long a stopping worker waits for its jobs in flight before abandoning them to a retry. */
+    shutdownGraceMs: number;
+    /** A worker with waiting jobs that has started none for this long is reported not live. */
+    stuckAfterMs: number;
   };
-  chunking: { size: number; overlap: number };
+  chunking: {
+    size: number;
+    overlap: number;
+    /** Prefix each chunk's embedded and keyword-indexed text with its title and heading path (CONTEXTUAL_CHUNKS). */
+    contextual: boolean;
+  };
   embedding: {
     provider: EmbeddingProviderName;
     dimension: number;
@@ -50,8 +63,41 @@ export interface AppConfig {
     threads: number;
     /** int8 matrix weights for the local model: ~1.8x faster, but a vector then depends slightly on its batch companions. */
     quantize: boolean;
+    /** Model name sent to a hosted provider (EMBEDDING_MODEL); required for `openai`. */
+    model: string | undefined;
+    /** Timeout of one request to a hosted provider, ms. */
+    requestTimeoutMs: number;
+    /** Most estimated tokens (≈ UTF-8 bytes / 4) in one request to a hosted provider. */
+    maxBatchTokens: number;
+    /** Requests per minute to a hosted provider across every worker process (0 = no limit). */
+    rpm: number;
+    /** Tokens per minute to a hosted provider across every worker process (0 = no limit). */
+    tpm: number;
+    /** Retries of a batch within one embed call after a transient failure (429, 5xx, timeout). */
+    maxRetries: number;
+    /** Reuse stored vectors of chunk texts already embedded with the same model and dimension. */
+    cache: boolean;
+    openai: {
+      /** API root; `/embeddings` is appended (OpenAI, Azure OpenAI, Ollama, vLLM, TEI, LM Studio). */
+      baseUrl: string;
+      apiKey: string | undefined;
+      /** `authorization` sends `Authorization: Bearer <key>`; `api-key` sends `api-key: <key>` (Azure). */
+      apiKeyHeader: 'authorization' | 'api-key';
+      /** Send `dimensions` with each request, for models that shorten their vectors on demand. */
+      sendDimensions: boolean;
+    };
   };
-  search: { defaultTopK: number; maxTopK: number; efSearch: number };
+  search: {
+    defaultTopK: number;
+    maxTopK: number;
+    efSearch: number;
+    /** Reciprocal rank fusion constant k: score = Σ weight / (k + rank). */
+    rrfK: number;
+    vectorWeight: number;
+    keywordWeight: number;
+    /** Rows each list (vector, keyword) contributes to hybrid fusion and document grouping. */
+    candidates: number;
+  };
 }
 
 const LOCAL_DIMENSION = 384;
@@ -62,11 +108,19 @@ const LOCAL_DIMENSION = 384;
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const r = new EnvReader(env);
-  const provider = r.oneOf('EMBEDDING_PROVIDER', ['local', 'hash'] as const, 'local');
+  const provider = r.oneOf('EMBEDDING_PROVIDER', ['local', 'hash', 'openai'] as const, 'local');
   const dimension = r.int('EMBEDDING_DIMENSION', LOCAL_DIMENSION, 8, 16000);
   if (provider === 'local' && env.EMBEDDING_DIMENSION !== undefined && dimension !== LOCAL_DIMENSION) {
     r.fail('EMBEDDING_DIMENSION', `the local model all-MiniLM-L6-v2 produces ${LOCAL_DIMENSION} dimensions`);
   }
+  const embeddingModel = r.optional('EMBEDDING_MODEL');
+  if (provider === 'openai') {
+    if (embeddingModel === undefined) r.fail('EMBEDDING_MODEL', 'is required when EMBEDDING_PROVIDER=openai (e.g. text-embedding-3-small)');
+    if (r.optional('EMBEDDING_DIMENSION') === undefined) {
+      r.fail('EMBEDDING_DIMENSION', "is required when EMBEDDING_PROVIDER=openai (the model's vector length, e.g. 1536)");
+    }
+  }
+  const openAiBaseUrl = r.url('OPENAI_BASE_URL', ['http:', 'https:'])?.toString() ?? 'https://api.openai.com/v1';
   const chunkSize = r.int('CHUNK_SIZE', 1000, 50, 100000);
   const chunkOverlap = r.int('CHUNK_OVERLAP', 150, 0, 100000);
   if (chunkOverlap >= chunkSize) r.fail('CHUNK_OVERLAP', `must be smaller than CHUNK_SIZE (${chunkSize})`);
@@ -85,23 +139,56 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       attempts: r.int('QUEUE_ATTEMPTS', 5, 1, 100),
       backoffMs,
       backoffMaxMs: r.int('QUEUE_BACKOFF_MAX_MS', 60000, backoffMs, 86400000),
+      reconcileIntervalMs: r.int('RECONCILE_INTERVAL_MS', 30000, 100, 86400000),
+      reconcileAgeMs: r.int('RECONCILE_AGE_MS', 120000, 0, 86400000),
+      shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 30000, 0, 3600000),
+      stuckAfterMs: r.int('WORKER_STUCK_AFTER_MS', 120000, 1000, 86400000),
     },
-    chunking: { size: chunkSize, overlap: chunkOverlap },
+    chunking: { size: chunkSize, overlap: chunkOverlap, contextual: r.bool('CONTEXTUAL_CHUNKS', true) },
     embedding: {
       provider,
       dimension: provider === 'local' ? LOCAL_DIMENSION : dimension,
       batchSize: r.int('EMBEDDING_BATCH_SIZE', 32, 1, 2048),
       threads: r.int('EMBEDDING_THREADS', 2, 1, 64),
       quantize: r.bool('EMBEDDING_QUANTIZE', false),
+      model: embeddingModel,
+      requestTimeoutMs: r.int('EMBEDDING_REQUEST_TIMEOUT_MS', 30000, 100, 600000),
+      maxBatchTokens: r.int('EMBEDDING_MAX_BATCH_TOKENS', 30000, 1, 10000000),
+      rpm: r.int('EMBEDDING_RPM', 0, 0, 100000000),
+      tpm: r.int('EMBEDDING_TPM', 0, 0, 10000000000),
+      maxRetries: r.int('EMBEDDING_MAX_RETRIES', 3, 0, 20),
+      cache: r.bool('EMBEDDING_CACHE', true),
+      openai: {
+        baseUrl: openAiBaseUrl,
+        apiKey: r.optional('OPENAI_API_KEY'),
+        apiKeyHeader: r.oneOf('OPENAI_API_KEY_HEADER', ['authorization', 'api-key'] as const, 'authorization'),
+        sendDimensions: r.bool('OPENAI_SEND_DIMENSIONS', false),
+      },
     },
     search: {
       defaultTopK: r.int('SEARCH_DEFAULT_TOP_K', 10, 1, 1000),
       maxTopK: r.int('SEARCH_MAX_TOP_K', 100, 1, 10000),
       efSearch: r.int('SEARCH_EF', 100, 1, 1000),
+      rrfK: r.int('SEARCH_RRF_K', 60, 1, 10000),
+      vectorWeight: readWeight(r, 'SEARCH_VECTOR_WEIGHT', 1),
+      keywordWeight: readWeight(r, 'SEARCH_KEYWORD_WEIGHT', 1),
+      candidates: r.int('SEARCH_CANDIDATES', 50, 1, 1000),
     },
   };
   r.throwIfInvalid();
   return config;
+}
+
+/** A fusion weight: a finite number from 0 to 100. */
+function readWeight(r: EnvReader, name: string, fallback: number): number {
+  const raw = r.optional(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || value > 100) {
+    r.fail(name, 'must be a number from 0 to 100');
+    return fallback;
+  }
+  return value;
 }
 
 function readPostgres(r: EnvReader): PostgresConfig {

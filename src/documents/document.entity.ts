@@ -44,6 +44,18 @@ export class DocumentEntity {
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;
 
+  /** Short machine-readable kind of the last error (see ingest-errors.ts). */
+  @Column({ name: 'last_error_class', type: 'text', nullable: true })
+  lastErrorClass!: string | null;
+
+  /** Pipeline stage of the last failure: load, split, embed or write. */
+  @Column({ name: 'failed_stage', type: 'text', nullable: true })
+  failedStage!: string | null;
+
+  /** Set when a dead letter is discarded: the document stays failed but leaves the list. */
+  @Column({ name: 'dead_letter_discarded_at', type: 'timestamptz', nullable: true })
+  deadLetterDiscardedAt!: Date | null;
+
   @Column({ name: 'chunk_count', type: 'integer', nullable: true })
   chunkCount!: number | null;
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { DocumentView, toDocumentView } from './document.view';
 import { DocumentsService } from './documents.service';
@@ -13,18 +13,19 @@ const uuidPipe = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundExcepti
 export class DocumentsController {
   constructor(private readonly documents: DocumentsService) {}
 
-  /** 202 with the queued document; 200 with `deduplicated: true` when nothing changed. */
+  /**
+   * 202 with the queued document; 200 with `deduplicated: true` when nothing changed.
+   * An `Idempotency-Key` header makes a retried request return the first answer.
+   */
   @Post()
-  async create(@Body() dto: CreateDocumentDto, @Res({ passthrough: true }) res: Response) {
-    const { document, deduplicated } = await this.documents.submit(dto);
-    res.status(deduplicated ? 200 : 202);
-    return {
-      id: document.id,
-      status: document.status,
-      version: document.version,
-      deduplicated,
-      statusUrl: `/v1/documents/${document.id}`,
-    };
+  async create(
+    @Body() dto: CreateDocumentDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const answer = await this.documents.submit(dto, idempotencyKey);
+    res.status(answer.statusCode);
+    return answer.body;
   }
 
   @Get()

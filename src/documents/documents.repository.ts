@@ -167,25 +167,196 @@ export class DocumentsRepository {
 
   async markReady(em: EntityManager, id: string, version: number, chunkCount: number): Promise<void> {
     await em.query(
-      `UPDATE documents SET status = 'ready', chunk_count = $3, last_error = NULL, completed_at = now(), updated_at = now()
+      `UPDATE documents SET status = 'ready', chunk_count = $3, last_error = NULL, last_error_class = NULL,
+              failed_stage = NULL, completed_at = now(), updated_at = now()
         WHERE id = $1 AND version = $2`,
       [id, version, chunkCount],
     );
   }
 
-  /** Records a failed attempt; `final` decides between `failed` and back to `queued` for a retry. */
-  async markAttemptFailed(id: string, version: number, error: string, final: boolean): Promise<void> {
-    await this.db.query(
-      `UPDATE documents SET status = $3, last_error = $4, updated_at = now(),
+  /**
+   * Records a failed attempt on the document: `final` moves it to `failed` (a dead
+   * letter), otherwise back to `queued` for the retry BullMQ has scheduled. False when
+   * the version is no longer current (nothing to record).
+   */
+  async markAttemptFailed(id: string, version: number, failure: AttemptFailure, final: boolean): Promise<boolean> {
+    const [, count]: [unknown[], number] = await this.db.query(
+      `UPDATE documents SET status = $3, last_error = $4, last_error_class = $5, failed_stage = $6, updated_at = now(),
               completed_at = CASE WHEN $3 = 'failed' THEN now() ELSE completed_at END
         WHERE id = $1 AND version = $2 AND status IN ('queued', 'processing')`,
-      [id, version, final ? 'failed' : 'queued', error.slice(0, 4000)],
+      [id, version, final ? 'failed' : 'queued', failure.message.slice(0, 4000), failure.errorClass, failure.stage],
+    );
+    return count > 0;
+  }
+
+  /** Appends one attempt to the document's history. */
+  async recordAttempt(a: AttemptRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO document_attempts (document_id, version, attempt, started_at, outcome, stage, error_class, error_message)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM documents WHERE id = $1)`,
+      [a.documentId, a.version, a.attempt, a.startedAt, a.outcome, a.stage, a.errorClass, a.message?.slice(0, 4000) ?? null],
+    );
+  }
+
+  /** The most recent attempts of a document, oldest first. */
+  async attemptHistory(id: string, limit = 50): Promise<AttemptRecord[]> {
+    const rows: AttemptRow[] = await this.db.query(
+      `SELECT * FROM (SELECT * FROM document_attempts WHERE document_id = $1 ORDER BY id DESC LIMIT $2) a ORDER BY id`,
+      [id, limit],
+    );
+    return rows.map((r) => ({
+      documentId: r.document_id,
+      version: r.version,
+      attempt: r.attempt,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      outcome: r.outcome,
+      stage: r.stage,
+      errorClass: r.error_class,
+      message: r.error_message,
+    }));
+  }
+
+  /** Failed documents not discarded: the dead letters, newest failure first. */
+  async listDeadLetters(filter: DeadLetterFilter): Promise<DocumentPage> {
+    const qb = this.db
+      .getRepository(DocumentEntity)
+      .createQueryBuilder('d')
+      .addSelect(`to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'cursor_ts')
+      .where(`d.status = 'failed' AND d.dead_letter_discarded_at IS NULL`)
+      .orderBy('d.updated_at', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(filter.limit + 1);
+    if (filter.namespace !== undefined) qb.andWhere('d.namespace = :namespace', { namespace: filter.namespace });
+    if (filter.errorClass !== undefined) qb.andWhere('d.last_error_class = :ec', { ec: filter.errorClass });
+    if (filter.cursor) {
+      qb.andWhere('(d.updated_at, d.id) < (:ts::timestamptz, :cid::uuid)', { ts: filter.cursor.createdAt, cid: filter.cursor.id });
+    }
+    const { entities, raw } = await qb.getRawAndEntities<{ cursor_ts: string }>();
+    const items = entities.slice(0, filter.limit);
+    const last = items.length - 1;
+    const nextCursor = entities.length > filter.limit && last >= 0 ? encodeCursor(raw[last].cursor_ts, items[last].id) : null;
+    return { items, nextCursor };
+  }
+
+  /**
+   * Queues failed documents again under a new version (fresh attempts, new job id).
+   * `ids` limits it to those documents; otherwise the namespace/errorClass filter picks them.
+   */
+  async requeueDeadLetters(sel: { ids?: string[]; namespace?: string; errorClass?: string; limit: number }): Promise<
+    Array<{ id: string; version: number }>
+  > {
+    return this.db.transaction(async (em) => {
+      const [rows]: [Array<{ id: string; version: number }>, number] = await em.query(
+        `UPDATE documents SET ${QUEUED_NEXT_VERSION}
+          WHERE id IN (SELECT id FROM documents
+                        WHERE status = 'failed' AND dead_letter_discarded_at IS NULL
+                          AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
+                          AND ($2::text IS NULL OR namespace = $2)
+                          AND ($3::text IS NULL OR last_error_class = $3)
+                        ORDER BY updated_at
+                        LIMIT $4
+                        FOR UPDATE SKIP LOCKED)
+          RETURNING id, version`,
+        [sel.ids ?? null, sel.namespace ?? null, sel.errorClass ?? null, sel.limit],
+      );
+      if (rows.length > 0) {
+        await em.query(
+          `UPDATE document_contents c SET version = d.version FROM documents d
+            WHERE d.id = c.document_id AND d.id = ANY($1::uuid[])`,
+          [rows.map((r) => r.id)],
+        );
+      }
+      return rows;
+    });
+  }
+
+  /** Takes a dead letter off the list; the document stays failed. False if it is not a dead letter. */
+  async discardDeadLetter(id: string): Promise<{ id: string; version: number } | null> {
+    const [rows]: [Array<{ id: string; version: number }>, number] = await this.db.query(
+      `UPDATE documents SET dead_letter_discarded_at = now()
+        WHERE id = $1 AND status = 'failed' AND dead_letter_discarded_at IS NULL
+        RETURNING id, version`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Documents waiting (queued or processing) with no change for `olderThanMs`: candidates
+   * for the reconciler, which re-enqueues those with no live job.
+   */
+  async findStale(olderThanMs: number, limit: number): Promise<Array<{ id: string; version: number; status: DocumentStatus }>> {
+    return this.db.query(
+      `SELECT id, version, status FROM documents
+        WHERE status IN ('queued', 'processing') AND updated_at < now() - make_interval(secs => $1::float8 / 1000)
+        ORDER BY updated_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+  }
+
+  /** Failed, not discarded documents (id, version, why): what the dead-letter queue must hold. */
+  async deadLetterSnapshot(limit: number): Promise<DeadLetterRow[]> {
+    return this.db.query(
+      `SELECT id, version, namespace, attempts, last_error, last_error_class, failed_stage, updated_at
+         FROM documents WHERE status = 'failed' AND dead_letter_discarded_at IS NULL
+        ORDER BY updated_at DESC LIMIT $1`,
+      [limit],
     );
   }
 }
 
+export interface AttemptFailure {
+  message: string;
+  errorClass: string;
+  stage: string | null;
+}
+
+export interface AttemptRecord {
+  documentId: string;
+  version: number;
+  attempt: number;
+  startedAt: Date;
+  finishedAt?: Date;
+  outcome: 'ready' | 'retry' | 'failed' | 'stale';
+  stage: string | null;
+  errorClass: string | null;
+  message: string | null;
+}
+
+interface AttemptRow {
+  document_id: string;
+  version: number;
+  attempt: number;
+  started_at: Date;
+  finished_at: Date;
+  outcome: AttemptRecord['outcome'];
+  stage: string | null;
+  error_class: string | null;
+  error_message: string | null;
+}
+
+export interface DeadLetterFilter {
+  namespace?: string;
+  errorClass?: string;
+  limit: number;
+  cursor?: { createdAt: string; id: string };
+}
+
+export interface DeadLetterRow {
+  id: string;
+  version: number;
+  namespace: string;
+  attempts: number;
+  last_error: string | null;
+  last_error_class: string | null;
+  failed_stage: string | null;
+  updated_at: Date;
+}
+
 // A new version starts afresh: the old version's attempts and errors no longer apply.
 const QUEUED_NEXT_VERSION = `status = 'queued', version = version + 1, attempts = 0, last_error = NULL,
+  last_error_class = NULL, failed_stage = NULL, dead_letter_discarded_at = NULL,
   started_at = NULL, completed_at = NULL, updated_at = now()`;
 
 export function encodeCursor(createdAt: string, id: string): string {

@@ -4,6 +4,9 @@ import { AppConfig } from '../config/app-config';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from './embedding-provider';
 import { HashEmbeddingProvider } from './hash-embedding.provider';
 import { LocalEmbeddingProvider } from './local/local-embedding.provider';
+import { OpenAiEmbeddingProvider } from './openai/openai-embedding.provider';
+import { RedisRateBudget } from './rate-budget';
+import { redisOptions } from '../common/redis-options';
 
 /** Builds the provider named by EMBEDDING_PROVIDER. */
 export async function createEmbeddingProvider(config: AppConfig): Promise<EmbeddingProvider> {
@@ -13,6 +16,29 @@ export async function createEmbeddingProvider(config: AppConfig): Promise<Embedd
       return new HashEmbeddingProvider(e.dimension);
     case 'local':
       return LocalEmbeddingProvider.create({ threads: e.threads, quantize: e.quantize, maxBatch: e.batchSize });
+    case 'openai': {
+      const model = e.model ?? '';
+      // Keyed by deployment and model: upstream limits are per model, and every process of
+      // this deployment (API queries included) draws from the same budget.
+      const budget = RedisRateBudget.connect(redisOptions(config.redis), {
+        keyPrefix: `${config.queue.prefix}:embedding-rate:${model}`,
+        requestsPerMinute: e.rpm,
+        tokensPerMinute: e.tpm,
+      });
+      return new OpenAiEmbeddingProvider({
+        baseUrl: e.openai.baseUrl,
+        apiKey: e.openai.apiKey,
+        apiKeyHeader: e.openai.apiKeyHeader,
+        model,
+        dimension: e.dimension,
+        sendDimensions: e.openai.sendDimensions,
+        maxBatchSize: e.batchSize,
+        maxBatchTokens: e.maxBatchTokens,
+        timeoutMs: e.requestTimeoutMs,
+        maxRetries: e.maxRetries,
+        budget,
+      });
+    }
   }
 }
 

@@ -1,26 +1,39 @@
-import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { WORKER_LIVENESS, WorkerLivenessIndicator } from '../ingest/worker-liveness.indicator';
+import { DrainState } from '../lifecycle/drain.state';
 import { PostgresHealthIndicator } from './postgres.health';
 import { RedisHealthIndicator } from './redis.health';
 
-/** Kubernetes probes: liveness (the process answers) and readiness (its dependencies answer). */
+/**
+ * Kubernetes probes. Liveness: the process answers (and, in a worker, it still consumes).
+ * Readiness: Postgres with pgvector and Redis answer, and the process is not draining.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
     private readonly postgres: PostgresHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly drain: DrainState,
+    @Optional() @Inject(WORKER_LIVENESS) private readonly worker?: WorkerLivenessIndicator,
   ) {}
 
   @Get('live')
   @HealthCheck()
   live() {
-    return this.health.check([]);
+    return this.health.check(this.worker ? [() => this.worker!.check()] : []);
   }
 
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.postgres.check(), () => this.redis.check()]);
+    return this.health.check([() => this.lifecycle(), () => this.postgres.check(), () => this.redis.check()]);
+  }
+
+  private lifecycle(): HealthIndicatorResult {
+    const indicator = this.indicators.check('lifecycle');
+    return this.drain.draining ? indicator.down({ message: 'shutting down' }) : indicator.up();
   }
 }

@@ -4,9 +4,12 @@
  * `add` and `process` cannot disagree.
  */
 export const INGEST_QUEUE = 'ingest';
+/** Copies of jobs that failed for good, for inspection; Postgres stays the source of truth. */
+export const DEAD_LETTER_QUEUE = 'ingest-dlq';
 
 export const IngestJobName = {
   IngestDocument: 'ingest-document',
+  DeadLetter: 'dead-letter',
 } as const;
 export type IngestJobName = (typeof IngestJobName)[keyof typeof IngestJobName];
 
@@ -17,14 +20,32 @@ export interface IngestDocumentPayload {
   version: number;
 }
 
+/** Payload of a dead letter: the original payload and why it failed. */
+export interface DeadLetterPayload {
+  original: IngestDocumentPayload;
+  namespace: string;
+  errorClass: string;
+  error: string;
+  stage: string | null;
+  attempts: number;
+  failedAt: string;
+}
+
 export interface IngestJobPayloads {
   [IngestJobName.IngestDocument]: IngestDocumentPayload;
+  [IngestJobName.DeadLetter]: DeadLetterPayload;
 }
 
 /**
  * BullMQ drops an `add` whose jobId it still holds, which is the dedupe we want for one
  * version; a new version gets a new id. (BullMQ ids may not contain ':'.)
  */
-export function ingestJobId(payload: IngestDocumentPayload): string {
-  return `doc-${payload.documentId}-v${payload.version}`;
+export function ingestJobId(payload: IngestDocumentPayload, retry = 0): string {
+  const base = `doc-${payload.documentId}-v${payload.version}`;
+  return retry > 0 ? `${base}-r${retry}` : base;
+}
+
+/** One dead letter per document version. */
+export function deadLetterJobId(payload: IngestDocumentPayload): string {
+  return `dead-${payload.documentId}-v${payload.version}`;
 }

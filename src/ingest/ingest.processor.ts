@@ -1,102 +1,168 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
-import { DocumentsRepository } from '../documents/documents.repository';
+import { ClaimedDocument, DocumentsRepository } from '../documents/documents.repository';
 import { sha256Hex } from '../documents/pipeline';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-provider';
-import { EmbeddingError } from '../embedding/embedding.errors';
+import { DrainState } from '../lifecycle/drain.state';
 import { ChunkRepository } from '../vector-store/chunk.repository';
+import { cappedJitteredBackoff } from './backoff';
+import { DeadLetterProducer } from './dead-letter.producer';
+import { IngestStage, PermanentIngestError, StageError, classifyError } from './ingest-errors';
 import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName } from './ingest.jobs';
-import { splitText } from './text-splitter';
+import { TextChunk, splitText } from './text-splitter';
 
 export type IngestOutcome = 'ready' | 'stale';
+
+/** Runs one pipeline stage, tagging any error with the stage's name for the attempt history. */
+async function stage<T>(name: IngestStage, work: () => Promise<T> | T): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw err instanceof StageError ? err : new StageError(name, err);
+  }
+}
 
 /**
  * Consumes `ingest-document` jobs: claim the version, load its text, split, embed in
  * batches, and replace the chunks in the same transaction that marks the document ready.
- * Transient errors are thrown for BullMQ to retry; errors no retry can fix are thrown
- * as `UnrecoverableError`.
+ * Transient errors are rethrown for BullMQ to retry with backoff; permanent ones end
+ * the job at once (`UnrecoverableError`). A job that fails for good leaves the document
+ * `failed` and a copy on the dead-letter queue.
+ *
+ * Stall settings: a worker killed mid-job leaves its job "stalled"; BullMQ's default
+ * (`maxStalledCount: 1`) fails a document whose worker dies twice, which a crash-looping
+ * deployment would do to healthy documents. Re-delivery is safe (every step is
+ * idempotent), so up to 5 stalls are allowed; the lock (60 s, renewed every 30 s) is
+ * long enough that a busy event loop does not lose it.
  */
-// autorun is off so that the configured concurrency is set before the first job is taken.
-@Processor(INGEST_QUEUE, { autorun: false })
-export class IngestProcessor extends WorkerHost implements OnApplicationBootstrap {
+// autorun is off so that the configured concurrency and backoff are set before the first job.
+@Processor(INGEST_QUEUE, { autorun: false, lockDuration: 60000, stalledInterval: 30000, maxStalledCount: 5 })
+export class IngestProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(IngestProcessor.name);
+  private inFlight = 0;
+  private lastStartedAt = Date.now();
 
   constructor(
     private readonly documents: DocumentsRepository,
     private readonly chunks: ChunkRepository,
+    private readonly deadLetters: DeadLetterProducer,
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly drain: DrainState,
   ) {
     super();
   }
 
   onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.queue.concurrency;
+    const q = this.config.queue;
+    this.worker.concurrency = q.concurrency;
+    // BullMQ reads the strategy from the worker's settings at each failure; the decorator
+    // is static, so the configured values are set here.
+    this.worker.opts.settings = { backoffStrategy: cappedJitteredBackoff(q.backoffMs, q.backoffMaxMs) };
     this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
   }
 
-  async process(job: Job<IngestDocumentPayload, void, IngestJobName>): Promise<IngestOutcome> {
-    const { documentId, version } = job.data;
-    try {
-      return await this.ingest(documentId, version);
-    } catch (err) {
-      const unrecoverable = err instanceof UnrecoverableError;
-      const final = unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      await this.documents
-        .markAttemptFailed(documentId, version, errorMessage(err), final)
-        .catch((e: unknown) => this.logger.error(`could not record failure of ${documentId}: ${String(e)}`));
-      throw err;
+  /**
+   * On SIGTERM: take no new jobs, let those in flight finish for up to the grace period,
+   * then abandon the rest (their locks lapse and another worker retries them).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.drain.start();
+    const grace = this.config.queue.shutdownGraceMs;
+    this.logger.log(`draining: ${this.inFlight} job(s) in flight, grace ${grace} ms`);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.worker.close().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.logger.warn(`grace period over with ${this.inFlight} job(s) in flight: leaving them to be retried`);
+      await this.worker.close(true);
     }
   }
 
-  private async ingest(documentId: string, version: number): Promise<IngestOutcome> {
-    const doc = await this.documents.claim(documentId, version);
-    if (!doc) return 'stale';
-    const text = await this.documents.loadContent(documentId, version);
+  /** What the liveness check needs to tell a working consumer from a wedged one. */
+  consumerState(): { running: boolean; inFlight: number; lastStartedAt: number } {
+    return { running: this.worker.isRunning(), inFlight: this.inFlight, lastStartedAt: this.lastStartedAt };
+  }
+
+  async process(job: Job<IngestDocumentPayload, IngestOutcome, IngestJobName>): Promise<IngestOutcome> {
+    const { documentId, version } = job.data;
+    const startedAt = new Date();
+    let attempt = job.attemptsMade + 1;
+    this.inFlight++;
+    this.lastStartedAt = startedAt.getTime();
+    try {
+      const doc = await stage('claim', () => this.documents.claim(documentId, version));
+      if (!doc) return 'stale';
+      attempt = doc.attempts;
+      const outcome = await this.ingest(doc);
+      await this.documents.recordAttempt({
+        documentId, version, attempt, startedAt, outcome, stage: null, errorClass: null, message: null,
+      });
+      return outcome;
+    } catch (err) {
+      const failure = classifyError(err);
+      const failedStage = err instanceof StageError ? err.stage : null;
+      const final = !failure.transient || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      await this.recordFailure(job.data, attempt, startedAt, { ...failure, stage: failedStage }, final);
+      this.logger.warn(
+        `document ${documentId} v${version} attempt ${attempt} failed at ${failedStage ?? '?'} ` +
+          `(${failure.errorClass}${final ? ', final' : ', will retry'}): ${failure.message}`,
+      );
+      throw failure.transient ? err : new UnrecoverableError(`${failure.errorClass}: ${failure.message}`);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async ingest(doc: ClaimedDocument): Promise<IngestOutcome> {
+    const text = await stage('load', () => this.documents.loadContent(doc.id, doc.version));
     if (text === null) return 'stale';
 
-    const pieces = splitText(text, { size: doc.pipeline.chunkSize, overlap: doc.pipeline.chunkOverlap });
-    if (pieces.length === 0) throw new UnrecoverableError('document has no text to index');
-    const vectors = await this.embedAll(pieces.map((p) => p.content));
-
-    const written = await this.documents.transaction(async (em) => {
-      if (!(await this.documents.lockProcessing(em, documentId, version))) return false;
-      await this.chunks.replaceChunks(
-        em,
-        documentId,
-        doc.namespace,
-        this.embedder.modelId,
-        pieces.map((p, i) => ({
-          index: p.index,
-          content: p.content,
-          contentSha256: sha256Hex(p.content),
-          metadata: doc.metadata,
-          embedding: vectors[i],
-        })),
-      );
-      await this.documents.markReady(em, documentId, version, pieces.length);
-      return true;
+    const pieces = await stage('split', () => {
+      const chunks = splitText(text, { size: doc.pipeline.chunkSize, overlap: doc.pipeline.chunkOverlap });
+      if (chunks.length === 0) throw new PermanentIngestError('no_text', 'document has no text to index');
+      return chunks;
     });
+    const vectors = await stage('embed', () => this.embedAll(pieces));
+
+    const written = await stage('write', () =>
+      this.documents.transaction(async (em) => {
+        if (!(await this.documents.lockProcessing(em, doc.id, doc.version))) return false;
+        await this.chunks.replaceChunks(
+          em,
+          doc.id,
+          doc.namespace,
+          this.embedder.modelId,
+          pieces.map((p, i) => ({
+            index: p.index,
+            content: p.content,
+            contentSha256: sha256Hex(p.content),
+            metadata: doc.metadata,
+            embedding: vectors[i],
+          })),
+        );
+        await this.documents.markReady(em, doc.id, doc.version, pieces.length);
+        return true;
+      }),
+    );
     return written ? 'ready' : 'stale';
   }
 
-  private async embedAll(texts: string[]): Promise<number[][]> {
+  private async embedAll(pieces: TextChunk[]): Promise<number[][]> {
     const batch = this.config.embedding.batchSize;
     const out: number[][] = [];
-    for (let i = 0; i < texts.length; i += batch) {
-      const slice = texts.slice(i, i + batch);
-      let vectors: number[][];
-      try {
-        vectors = await this.embedder.embed(slice);
-      } catch (err) {
-        if (err instanceof EmbeddingError && !err.transient) throw new UnrecoverableError(err.message);
-        throw err;
-      }
-      if (vectors.length !== slice.length || vectors.some((v) => v.length !== this.embedder.dimension)) {
-        throw new UnrecoverableError(
+    for (let i = 0; i < pieces.length; i += batch) {
+      const texts = pieces.slice(i, i + batch).map((p) => p.content);
+      const vectors = await this.embedder.embed(texts);
+      if (vectors.length !== texts.length || vectors.some((v) => v.length !== this.embedder.dimension)) {
+        throw new PermanentIngestError(
+          'embedding_rejected',
           `embedding provider ${this.embedder.modelId} returned vectors of the wrong count or dimension`,
         );
       }
@@ -104,8 +170,37 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     }
     return out;
   }
-}
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  /** Best effort: the database may be what failed. The reconciler repairs what this misses. */
+  private async recordFailure(
+    payload: IngestDocumentPayload,
+    attempt: number,
+    startedAt: Date,
+    failure: { errorClass: string; message: string; stage: string | null },
+    final: boolean,
+  ): Promise<void> {
+    const { documentId, version } = payload;
+    try {
+      const current = await this.documents.markAttemptFailed(documentId, version, failure, final);
+      if (!current) return;
+      await this.documents.recordAttempt({
+        documentId, version, attempt, startedAt, outcome: final ? 'failed' : 'retry',
+        stage: failure.stage, errorClass: failure.errorClass, message: failure.message,
+      });
+      if (final) {
+        const doc = await this.documents.findById(documentId);
+        await this.deadLetters.add({
+          original: payload,
+          namespace: doc?.namespace ?? '',
+          errorClass: failure.errorClass,
+          error: failure.message,
+          stage: failure.stage,
+          attempts: attempt,
+          failedAt: new Date().toISOString(),
+        });
+      }
+    } catch (err) {
+      this.logger.error(`could not record the failure of ${documentId} v${version}: ${String(err)}`);
+    }
+  }
 }

@@ -11,19 +11,48 @@ export interface ChunkToWrite {
   contentSha256: string;
   metadata: Record<string, unknown>;
   embedding: number[];
+  /**
+   * Title and heading path of the chunk (see `chunkContext`), indexed for keywords with
+   * the content; null or absent when the chunk has none.
+   */
+  context?: string | null;
 }
 
 /** Scalar equality, or membership with `{ $in: [...] }`, on a metadata key. */
 export type MetadataCondition = string | number | boolean | { $in: Array<string | number | boolean> };
 export type MetadataFilter = Record<string, MetadataCondition>;
 
+/** How candidates are found: by vector similarity, by keywords, or both fused by reciprocal rank. */
+export type SearchMode = 'hybrid' | 'vector' | 'keyword';
+
+/** Reciprocal rank fusion: a row scores Σ weight / (k + rank) over the lists it appears in. */
+export interface FusionParams {
+  k: number;
+  vectorWeight: number;
+  keywordWeight: number;
+}
+
 export interface ChunkSearch {
-  embedding: number[];
+  mode: SearchMode;
+  /** The query text, for the keyword list. */
+  query: string;
+  /** The query vector, for the vector list; required unless `mode` is `keyword`. */
+  embedding: number[] | null;
   namespace: string;
-  topK: number;
   filter: MetadataFilter;
+  /** Rows returned. */
+  limit: number;
+  /** Rows each list contributes before fusion (at least `limit` for single-list modes). */
+  candidates: number;
+  fusion: FusionParams;
   /** HNSW candidate list size: higher finds more true neighbours, slower. */
   efSearch: number;
+}
+
+/** 1-based rank of a chunk in each list that found it. */
+export interface ChunkRanks {
+  vector?: number;
+  keyword?: number;
 }
 
 export interface ChunkHit {
@@ -31,12 +60,26 @@ export interface ChunkHit {
   documentId: string;
   chunkIndex: number;
   content: string;
+  /** Title and heading path the chunk was embedded with, or null. */
+  context: string | null;
   metadata: Record<string, unknown>;
   title: string | null;
   externalId: string | null;
-  /** Cosine similarity, 1 = same direction. */
+  /**
+   * vector mode: cosine similarity (1 = same direction); keyword mode: `ts_rank_cd`;
+   * hybrid: the fused reciprocal-rank score. Higher is better in every mode.
+   */
   score: number;
+  ranks: ChunkRanks;
 }
+
+/** Text-search configuration of `chunks.content_tsv` (see the chunk-keywords migration). */
+const TS_CONFIG = 'english';
+/**
+ * `ts_rank_cd` weights for labels {D, C, B, A}: content is labelled D, the chunk's
+ * context (title, headings) B, so a query word in the heading counts more than in the body.
+ */
+const TS_WEIGHTS = '{0.1,0.2,0.4,1.0}';
 
 /** The pgvector `chunks` table: transactional replace of a document's chunks, and similarity search. */
 @Injectable()
@@ -57,10 +100,10 @@ export class ChunkRepository {
     await em.query('DELETE FROM chunks WHERE document_id = $1', [documentId]);
     if (chunks.length === 0) return;
     await em.query(
-      `INSERT INTO chunks (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding)
-       SELECT u.id, $1, $2, u.idx, u.content, u.sha, char_length(u.content), u.meta, $3, u.emb
-         FROM unnest($4::uuid[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::vector[])
-              AS u(id, idx, content, sha, meta, emb)`,
+      `INSERT INTO chunks (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding, context)
+       SELECT u.id, $1, $2, u.idx, u.content, u.sha, char_length(u.content), u.meta, $3, u.emb, u.ctx
+         FROM unnest($4::uuid[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::vector[], $10::text[])
+              AS u(id, idx, content, sha, meta, emb, ctx)`,
       [
         documentId,
         namespace,
@@ -71,40 +114,92 @@ export class ChunkRepository {
         chunks.map((c) => c.contentSha256),
         chunks.map((c) => JSON.stringify(c.metadata)),
         chunks.map((c) => toSql(c.embedding) as string),
+        chunks.map((c) => c.context ?? null),
       ],
     );
   }
 
   /**
-   * Nearest chunks by cosine distance. Filters are applied during the HNSW scan with
-   * iterative scanning, so a selective filter still yields `topK` rows when they exist.
+   * The best chunks for a query in one round trip. Each list (nearest by cosine
+   * distance; best `ts_rank_cd` over the query's words) takes `candidates` rows under the
+   * same namespace and metadata filter; hybrid fuses them by reciprocal rank. The vector
+   * list is filtered during the HNSW scan with iterative scanning, so a selective filter
+   * still yields its rows when they exist.
    */
   async search(s: ChunkSearch): Promise<ChunkHit[]> {
-    const params: unknown[] = [toSql(s.embedding), s.namespace, s.topK];
-    const conditions = ['c.namespace = $2', ...filterConditions(s.filter, params)];
+    const useVector = s.mode !== 'keyword';
+    const useKeyword = s.mode !== 'vector';
+    if (useVector && !s.embedding) throw new Error(`${s.mode} search needs a query embedding`);
+    const params: unknown[] = [s.namespace, s.candidates, s.limit];
+    const conditions = ['c.namespace = $1', ...filterConditions(s.filter, params)].join(' AND ');
+    const ctes: string[] = [];
+    if (useVector) {
+      params.push(toSql(s.embedding!));
+      const v = `$${params.length}::vector`;
+      // relaxed_order may return index rows slightly out of order: rank after the scan.
+      ctes.push(`vec AS MATERIALIZED (
+          SELECT c.id, c.embedding <=> ${v} AS distance FROM chunks c
+           WHERE ${conditions} ORDER BY c.embedding <=> ${v} LIMIT $2),
+        vec_ranked AS (SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS rank FROM vec)`);
+    }
+    if (useKeyword) {
+      const words = keywordQuery(s.query);
+      params.push(words.any, words.all);
+      const anyQ = `websearch_to_tsquery('${TS_CONFIG}', $${params.length - 1})`;
+      const allQ = `websearch_to_tsquery('${TS_CONFIG}', $${params.length})`;
+      // Any word may match; chunks holding every word come first, then by cover density.
+      ctes.push(`q AS (SELECT ${anyQ} AS any_q, ${allQ} AS all_q),
+        kw AS MATERIALIZED (
+          SELECT c.id, (c.content_tsv @@ q.all_q) AS has_all,
+                 ts_rank_cd('${TS_WEIGHTS}'::float4[], c.content_tsv, q.any_q, 1) AS kscore
+            FROM chunks c CROSS JOIN q
+           WHERE ${conditions} AND c.content_tsv @@ q.any_q
+           ORDER BY has_all DESC, kscore DESC, c.id LIMIT $2),
+        kw_ranked AS (SELECT id, kscore, row_number() OVER (ORDER BY has_all DESC, kscore DESC, id) AS rank FROM kw)`);
+    }
+    let fused: string;
+    if (s.mode === 'vector') {
+      fused = `SELECT id, rank AS vrank, NULL::bigint AS krank, 1 - distance AS score FROM vec_ranked`;
+    } else if (s.mode === 'keyword') {
+      fused = `SELECT id, NULL::bigint AS vrank, rank AS krank, kscore AS score FROM kw_ranked`;
+    } else {
+      params.push(s.fusion.k, s.fusion.vectorWeight, s.fusion.keywordWeight);
+      const [k, wv, wk] = [params.length - 2, params.length - 1, params.length].map((i) => `$${i}::float8`);
+      fused = `SELECT coalesce(v.id, kw.id) AS id, v.rank AS vrank, kw.rank AS krank,
+                      coalesce(${wv} / (${k} + v.rank), 0) + coalesce(${wk} / (${k} + kw.rank), 0) AS score
+                 FROM vec_ranked v FULL JOIN kw_ranked kw ON kw.id = v.id`;
+    }
     const sql = `
-      SELECT r.id, r.document_id, r.chunk_index, r.content, r.metadata, d.title, d.external_id, 1 - r.distance AS score
-        FROM (SELECT c.id, c.document_id, c.chunk_index, c.content, c.metadata, c.embedding <=> $1::vector AS distance
-                FROM chunks c
-               WHERE ${conditions.join(' AND ')}
-               ORDER BY c.embedding <=> $1::vector
-               LIMIT $3) r
-        JOIN documents d ON d.id = r.document_id
-       ORDER BY r.distance, r.id`;
+      WITH ${ctes.join(',\n')},
+      fused AS (${fused})
+      SELECT f.id, f.vrank, f.krank, f.score, c.document_id, c.chunk_index, c.content, c.context, c.metadata,
+             d.title, d.external_id
+        FROM fused f
+        JOIN chunks c ON c.id = f.id
+        JOIN documents d ON d.id = c.document_id
+       ORDER BY f.score DESC, coalesce(f.vrank, f.krank), f.id
+       LIMIT $3`;
     return this.db.transaction(async (em) => {
-      // SET LOCAL takes no bind parameters; efSearch is a validated integer from config.
-      await em.query(`SET LOCAL hnsw.ef_search = ${Math.trunc(s.efSearch)}`);
-      await em.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
+      if (useVector) {
+        // SET LOCAL takes no bind parameters; the value is an integer computed from validated config.
+        await em.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(Math.trunc(s.efSearch), s.candidates))}`);
+        await em.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
+      }
       const rows: SearchRow[] = await em.query(sql, params);
       return rows.map((r) => ({
         chunkId: r.id,
         documentId: r.document_id,
         chunkIndex: r.chunk_index,
         content: r.content,
+        context: r.context,
         metadata: r.metadata,
         title: r.title,
         externalId: r.external_id,
         score: Number(r.score),
+        ranks: {
+          ...(r.vrank !== null ? { vector: Number(r.vrank) } : {}),
+          ...(r.krank !== null ? { keyword: Number(r.krank) } : {}),
+        },
       }));
     });
   }
@@ -127,13 +222,31 @@ export class ChunkRepository {
 
 interface SearchRow {
   id: string;
+  vrank: string | number | null;
+  krank: string | number | null;
+  score: string | number;
   document_id: string;
   chunk_index: number;
   content: string;
+  context: string | null;
   metadata: Record<string, unknown>;
   title: string | null;
   external_id: string | null;
-  score: string | number;
+}
+
+/**
+ * The query's words as two websearch_to_tsquery inputs: `any` (words joined by "or",
+ * for recall on questions in natural language) and `all` (every word, to rank chunks
+ * holding all of them first). Quotes are dropped and a leading "-" is not negation:
+ * users paste flags such as `--no-preserve-root` or `-r` and mean them literally.
+ */
+export function keywordQuery(query: string): { any: string; all: string } {
+  const words = query
+    .replace(/"/g, ' ')
+    .split(/\s+/)
+    .map((w) => w.replace(/^-+/, ''))
+    .filter((w) => w !== '' && w.toLowerCase() !== 'or');
+  return { any: words.join(' or '), all: words.join(' ') };
 }
 
 /** SQL conditions for a metadata filter; keys and values only ever travel as parameters. */

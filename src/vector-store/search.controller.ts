@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ChunkHit } from './chunk.repository';
 import { SearchDto } from './dto/search.dto';
 import { SearchService } from './search.service';
 
@@ -6,22 +7,50 @@ import { SearchService } from './search.service';
 export class SearchController {
   constructor(private readonly searchService: SearchService) {}
 
-  /** The best chunks for a query: `{ results: [{ documentId, chunkIndex, content, score, metadata, ... }] }`. */
+  /**
+   * The best chunks for a query: `{ mode, groupBy: "chunk", results: [{ documentId, chunkId,
+   * chunkIndex, content, context, score, ranks: { vector?, keyword? }, metadata, title,
+   * externalId }] }`; with `groupBy: "document"`, `results: [{ documentId, title,
+   * externalId, metadata, score, chunks: [...] }]`, each document once.
+   */
   @Post()
   @HttpCode(200)
   async search(@Body() dto: SearchDto) {
-    const hits = await this.searchService.search(dto);
+    const r = await this.searchService.search(dto);
+    if (r.groupBy === 'chunk') return { mode: r.mode, groupBy: r.groupBy, results: r.chunks.map(chunkView) };
     return {
-      results: hits.map((h) => ({
-        documentId: h.documentId,
-        chunkId: h.chunkId,
-        chunkIndex: h.chunkIndex,
-        content: h.content,
-        score: h.score,
-        metadata: h.metadata,
-        title: h.title,
-        externalId: h.externalId,
+      mode: r.mode,
+      groupBy: r.groupBy,
+      results: r.documents.map((d) => ({
+        documentId: d.documentId,
+        title: d.title,
+        externalId: d.externalId,
+        metadata: d.metadata,
+        score: d.score,
+        chunks: d.chunks.map((h) => ({
+          chunkId: h.chunkId,
+          chunkIndex: h.chunkIndex,
+          content: h.content,
+          context: h.context,
+          score: h.score,
+          ranks: h.ranks,
+        })),
       })),
     };
   }
+}
+
+function chunkView(h: ChunkHit) {
+  return {
+    documentId: h.documentId,
+    chunkId: h.chunkId,
+    chunkIndex: h.chunkIndex,
+    content: h.content,
+    context: h.context,
+    score: h.score,
+    ranks: h.ranks,
+    metadata: h.metadata,
+    title: h.title,
+    externalId: h.externalId,
+  };
 }

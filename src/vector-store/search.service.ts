@@ -3,10 +3,33 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
 import { DEFAULT_NAMESPACE } from '../common/namespace';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-provider';
-import { ChunkHit, ChunkRepository } from './chunk.repository';
+import { ChunkHit, ChunkRepository, SearchMode } from './chunk.repository';
 import { SearchDto } from './dto/search.dto';
 
-/** Embeds the query with the same provider as the chunks and returns the nearest chunks. */
+/** A document with its best chunks, for `groupBy: "document"`. */
+export interface DocumentHit {
+  documentId: string;
+  title: string | null;
+  externalId: string | null;
+  metadata: Record<string, unknown>;
+  /** The score of the document's best chunk. */
+  score: number;
+  /** Its best chunks, best first. */
+  chunks: ChunkHit[];
+}
+
+export type SearchResult =
+  | { mode: SearchMode; groupBy: 'chunk'; chunks: ChunkHit[] }
+  | { mode: SearchMode; groupBy: 'document'; documents: DocumentHit[] };
+
+const DEFAULT_CHUNKS_PER_DOCUMENT = 3;
+/** Rows per list when grouping: enough chunks that topK distinct documents usually appear. */
+const GROUP_ROWS_PER_DOCUMENT = 5;
+
+/**
+ * Answers `POST /v1/search`: embeds the query with the same provider as the chunks
+ * (unless the search is keyword-only) and asks the chunk store for the best chunks.
+ */
 @Injectable()
 export class SearchService {
   constructor(
@@ -15,17 +38,45 @@ export class SearchService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async search(dto: SearchDto): Promise<ChunkHit[]> {
-    const { defaultTopK, maxTopK, efSearch } = this.config.search;
-    const topK = dto.topK ?? defaultTopK;
-    if (topK > maxTopK) throw new BadRequestException(`topK must not be greater than ${maxTopK}`);
-    const [embedding] = await this.embedder.embed([dto.query]);
-    return this.chunks.search({
+  /** Throws `BadRequestException` when topK exceeds SEARCH_MAX_TOP_K. */
+  async search(dto: SearchDto): Promise<SearchResult> {
+    const cfg = this.config.search;
+    const topK = dto.topK ?? cfg.defaultTopK;
+    if (topK > cfg.maxTopK) throw new BadRequestException(`topK must not be greater than ${cfg.maxTopK}`);
+    const mode = dto.mode ?? 'hybrid';
+    const byDocument = dto.groupBy === 'document';
+    const [embedding] = mode === 'keyword' ? [null] : await this.embedder.embed([dto.query]);
+
+    // Fusion needs more than topK rows per list; grouping needs enough rows for topK documents.
+    const limit = byDocument ? Math.min(1000, Math.max(cfg.candidates, topK * GROUP_ROWS_PER_DOCUMENT)) : topK;
+    const candidates = mode === 'hybrid' ? Math.max(cfg.candidates, limit) : limit;
+    const hits = await this.chunks.search({
+      mode,
+      query: dto.query,
       embedding,
       namespace: dto.namespace ?? DEFAULT_NAMESPACE,
-      topK,
       filter: dto.filter ?? {},
-      efSearch: Math.max(efSearch, topK),
+      limit,
+      candidates,
+      fusion: { k: cfg.rrfK, vectorWeight: cfg.vectorWeight, keywordWeight: cfg.keywordWeight },
+      efSearch: cfg.efSearch,
     });
+    if (!byDocument) return { mode, groupBy: 'chunk', chunks: hits };
+    return { mode, groupBy: 'document', documents: groupByDocument(hits, topK, dto.chunksPerDocument ?? DEFAULT_CHUNKS_PER_DOCUMENT) };
   }
+}
+
+/** Each document once, in the order of its best chunk; hits must be sorted best first. */
+export function groupByDocument(hits: ChunkHit[], topK: number, chunksPerDocument: number): DocumentHit[] {
+  const byId = new Map<string, DocumentHit>();
+  for (const hit of hits) {
+    let doc = byId.get(hit.documentId);
+    if (!doc) {
+      if (byId.size >= topK) continue;
+      doc = { documentId: hit.documentId, title: hit.title, externalId: hit.externalId, metadata: hit.metadata, score: hit.score, chunks: [] };
+      byId.set(hit.documentId, doc);
+    }
+    if (doc.chunks.length < chunksPerDocument) doc.chunks.push(hit);
+  }
+  return [...byId.values()];
 }

@@ -15,6 +15,9 @@ import {
 import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
 import { IsPlainJsonObject } from '../../common/is-plain-json-object';
 
+// Postgres text cannot hold U+0000; refusing it here keeps it a 400, not a failed insert.
+const NO_NUL = /^[^\u0000]*$/;
+
 /** Per-document override of the chunking settings, in characters. */
 export class ChunkingDto {
   @IsInt({ message: 'chunking.size must be a whole number of characters' })
@@ -33,12 +36,14 @@ export class CreateDocumentDto {
   @IsDefined({ message: 'content is required' })
   @IsString({ message: 'content must be a string' })
   @Matches(/\S/, { message: 'content must contain text, not only whitespace' })
+  @Matches(NO_NUL, { message: 'content must not contain NUL (\\u0000) characters' })
   content!: string;
 
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(512)
+  @Matches(NO_NUL, { message: 'externalId must not contain NUL (\\u0000) characters' })
   externalId?: string;
 
   @IsOptional()
@@ -49,6 +54,7 @@ export class CreateDocumentDto {
   @IsOptional()
   @IsString()
   @MaxLength(1000)
+  @Matches(NO_NUL, { message: 'title must not contain NUL (\\u0000) characters' })
   title?: string;
 
   @IsOptional()

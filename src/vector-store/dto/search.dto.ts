@@ -1,6 +1,22 @@
-import { IsDefined, IsInt, IsOptional, IsString, Matches, MaxLength, Min, ValidationOptions, registerDecorator } from 'class-validator';
+import {
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidationOptions,
+  registerDecorator,
+} from 'class-validator';
 import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
-import { MetadataFilter } from '../chunk.repository';
+import { MetadataFilter, SearchMode } from '../chunk.repository';
+
+export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'vector', 'keyword'];
+export const GROUP_BY = ['chunk', 'document'] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
 
 const MAX_FILTER_KEYS = 20;
 const MAX_IN_VALUES = 100;
@@ -64,4 +80,21 @@ export class SearchDto {
   @IsOptional()
   @IsMetadataFilter()
   filter?: MetadataFilter;
+
+  /** `hybrid` (default) fuses vector and keyword ranks; `vector` or `keyword` use one list. */
+  @IsOptional()
+  @IsIn(SEARCH_MODES, { message: `mode must be one of ${SEARCH_MODES.join(', ')}` })
+  mode?: SearchMode;
+
+  /** `document` returns each document once (topK documents), with its best chunks. */
+  @IsOptional()
+  @IsIn(GROUP_BY, { message: `groupBy must be one of ${GROUP_BY.join(', ')}` })
+  groupBy?: GroupBy;
+
+  /** With `groupBy: "document"`: best chunks listed per document (default 3). */
+  @IsOptional()
+  @IsInt({ message: 'chunksPerDocument must be a whole number' })
+  @Min(1)
+  @Max(20)
+  chunksPerDocument?: number;
 }

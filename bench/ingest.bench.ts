@@ -1,0 +1,420 @@
+/**
+ * End-to-end ingest throughput: the real service (API + worker processes over HTTP,
+ * BullMQ, Postgres/pgvector) against a plain batched write loop into the same tables
+ * ("ceiling"), on a seeded corpus, with the hash embedding provider so the pipeline is
+ * measured rather than the model.
+ *
+ *   npm run build && npm run bench -- [--docs 2000] [--size 10000] [--workers 2] [--concurrency 4]
+ *       [--in-flight 16] [--pool N] [--batch 20] [--timeout 1800] [--phases service,ceiling1,ceiling2]
+ *       [--db ingest_bench] [--prefix ingest-bench] [--seed 42] [--env KEY=VALUE ...]
+ *
+ * --workers 0 measures the accept path alone (POSTs only, nothing consumes the queue).
+ * --env passes extra variables to the service processes (e.g. --env EMBEDDING_BATCH_SIZE=64).
+ * Needs Postgres with pgvector and Redis as the service does (DATABASE_URL's host/port/user
+ * and REDIS_URL are honoured; the database name is the bench's own).
+ */
+import { Redis } from 'ioredis';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { loadConfig } from '../src/config/app-config';
+import { HashEmbeddingProvider } from '../src/embedding/hash-embedding.provider';
+import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
+import { writeCeiling } from './support/ceiling-writer';
+import { ChildRegistry, ServiceProcess, freePort, sleep, tail, waitReady } from './support/child-processes';
+import { BenchDocument, generateCorpus } from './support/corpus';
+import { CpuSnapshot, cpuReport, cpuSnapshot, loadAverage } from './support/cpu-usage';
+
+const DIMENSION = 384;
+const NAMESPACE = 'bench';
+const PHASES = ['service', 'ceiling1', 'ceiling2'] as const;
+type Phase = (typeof PHASES)[number];
+
+interface Options {
+  docs: number;
+  size: number;
+  seed: number;
+  workers: number;
+  concurrency: number;
+  inFlight: number;
+  pool: number | undefined;
+  batch: number;
+  timeoutSeconds: number;
+  phases: Phase[];
+  db: string;
+  prefix: string;
+  extraEnv: Record<string, string>;
+}
+
+/** One measured run: wall time from first write to last document done. */
+interface Measured {
+  label: string;
+  documents: number;
+  chunks: number;
+  seconds: number;
+  failed: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    docs: 2000,
+    size: 10000,
+    seed: 42,
+    workers: 2,
+    concurrency: 4,
+    inFlight: 16,
+    pool: undefined,
+    batch: 20,
+    timeoutSeconds: 1800,
+    phases: [...PHASES],
+    db: 'ingest_bench',
+    prefix: 'ingest-bench',
+    extraEnv: {},
+  };
+  const int = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got ${v}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const v = argv[i + 1];
+    i++;
+    switch (flag) {
+      case '--docs': o.docs = int(flag, v, 1); break;
+      case '--size': o.size = int(flag, v, 100); break;
+      case '--seed': o.seed = int(flag, v, 0); break;
+      case '--workers': o.workers = int(flag, v, 0); break;
+      case '--concurrency': o.concurrency = int(flag, v, 1); break;
+      case '--in-flight': o.inFlight = int(flag, v, 1); break;
+      case '--pool': o.pool = int(flag, v, 1); break;
+      case '--batch': o.batch = int(flag, v, 1); break;
+      case '--timeout': o.timeoutSeconds = int(flag, v, 1); break;
+      case '--db': o.db = String(v); break;
+      case '--prefix': o.prefix = String(v); break;
+      case '--phases': {
+        const list = String(v).split(',').filter(Boolean);
+        const bad = list.filter((p) => !(PHASES as readonly string[]).includes(p));
+        if (bad.length > 0) throw new Error(`--phases: unknown ${bad.join(', ')} (known: ${PHASES.join(', ')})`);
+        o.phases = list as Phase[];
+        break;
+      }
+      case '--env': {
+        const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(String(v));
+        if (!m) throw new Error(`--env takes KEY=VALUE, got ${v}`);
+        o.extraEnv[m[1]] = m[2];
+        break;
+      }
+      default:
+        throw new Error(`unknown argument ${flag}`);
+    }
+  }
+  return o;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function ms(x: number): string {
+  return `${x.toFixed(x < 10 ? 1 : 0)} ms`;
+}
+
+/** Where the service and the ceiling write: the bench's own database and queue prefix. */
+function benchTarget(o: Options): BenchDbTarget {
+  const base = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'hash' }).postgres;
+  return { host: base.host, port: base.port, user: base.user, database: o.db };
+}
+
+async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+class Bench {
+  private readonly children = new ChildRegistry();
+  private readonly logDir = mkdtempSync(path.join(tmpdir(), 'ingest-bench-'));
+  private readonly redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  private readonly target: BenchDbTarget;
+  private db: Client | undefined;
+  private cleaned = false;
+
+  constructor(private readonly o: Options) {
+    this.target = benchTarget(o);
+  }
+
+  async run(corpus: BenchDocument[]): Promise<void> {
+    const o = this.o;
+    console.log(`database ${this.target.database} on ${this.target.host}:${this.target.port}, queue prefix ${o.prefix}, logs in ${this.logDir}`);
+    await ensureBenchDatabase(this.target, process.env);
+    this.db = new Client({ connectionString: databaseUrl(this.target) });
+    await this.db.connect();
+    await checkDimension(this.db, DIMENSION);
+
+    const results = new Map<Phase, Measured>();
+    for (const phase of o.phases) {
+      await resetTables(this.db);
+      console.log(`\n== ${phase}  (load average ${loadAverage()})`);
+      results.set(phase, phase === 'service' ? await this.service(corpus) : await this.ceiling(corpus, phase === 'ceiling1' ? 1 : 2));
+    }
+    this.summary(results);
+  }
+
+  /** Phase A: the real service as child processes, documents POSTed over HTTP. */
+  private async service(corpus: BenchDocument[]): Promise<Measured> {
+    const o = this.o;
+    const db = this.db as Client;
+    await deleteQueueKeys(this.redisUrl, o.prefix);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl(this.target),
+      REDIS_URL: this.redisUrl,
+      QUEUE_PREFIX: o.prefix,
+      EMBEDDING_PROVIDER: 'hash',
+      EMBEDDING_DIMENSION: String(DIMENSION),
+      WORKER_CONCURRENCY: String(o.concurrency),
+      ...(o.pool ? { PG_POOL_SIZE: String(o.pool) } : {}),
+      ...o.extraEnv,
+    };
+    const apiPort = await freePort();
+    const procs: ServiceProcess[] = [
+      this.children.start('api', path.join(__dirname, '../src/main.js'), { ...env, ROLE: 'api', PORT: String(apiPort) }, apiPort, path.join(this.logDir, 'api.log')),
+    ];
+    for (let w = 1; w <= o.workers; w++) {
+      const port = await freePort();
+      procs.push(
+        this.children.start(`worker${w}`, path.join(__dirname, '../src/worker.js'), { ...env, ROLE: 'worker', WORKER_PORT: String(port) }, port, path.join(this.logDir, `worker${w}.log`)),
+      );
+    }
+    await Promise.all(procs.map((p) => waitReady(p, '/health/ready', 60000)));
+    const extra = Object.entries(o.extraEnv).map(([k, v]) => ` ${k}=${v}`).join('');
+    console.log(`  api :${apiPort} + ${o.workers} worker(s), WORKER_CONCURRENCY=${o.concurrency}, PG_POOL_SIZE=${o.pool ?? 'default'}${extra}; posting ${corpus.length} docs, ${o.inFlight} in flight`);
+
+    const bodies = corpus.map((d) => JSON.stringify({ ...d, namespace: NAMESPACE }));
+    const latencies: number[] = [];
+    const errors: string[] = [];
+    const cpu0 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
+    const t0 = performance.now();
+    let next = 0;
+    const api = procs[0].url;
+    await Promise.all(
+      Array.from({ length: Math.min(o.inFlight, bodies.length) }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++];
+          const start = performance.now();
+          try {
+            const res = await fetch(`${api}/v1/documents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+            const text = await res.text();
+            if (res.status !== 202) errors.push(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+            else latencies.push(performance.now() - start);
+          } catch (err) {
+            errors.push(String(err));
+          }
+        }
+      }),
+    );
+    const postSeconds = (performance.now() - t0) / 1000;
+    latencies.sort((a, b) => a - b);
+    console.log(
+      `  POST: ${latencies.length} accepted in ${postSeconds.toFixed(1)} s = ${(latencies.length / postSeconds).toFixed(1)} docs/s accept rate; ` +
+        `latency p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies[latencies.length - 1] ?? NaN)}`,
+    );
+    if (errors.length > 0) console.log(`  ${errors.length} POSTs failed, first: ${errors[0]}`);
+
+    if (o.workers === 0) {
+      // Accept path alone: nothing consumes the queue, so there is no end to end figure.
+      const cpu1 = cpuSnapshot(procs.map((p) => ({ name: p.name, pid: p.child.pid })));
+      this.printCpu(cpu0, cpu1, postSeconds);
+      await this.children.stopAll();
+      await deleteQueueKeys(this.redisUrl, o.prefix);
+      return { label: 'accept only (0 workers)', documents: latencies.length, chunks: 0, seconds: postSeconds, failed: errors.length };
+    }
+    const expected = latencies.length;
+    let lastLog = performance.now();
+    let counts = { ready: 0, failed: 0, processing: 0, queued: 0 };
+    for (;;) {
+      const r = await db.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM documents GROUP BY status`);
+      counts = { ready: 0, failed: 0, processing: 0, queued: 0 };
+      for (const row of r.rows) counts[row.status as keyof typeof counts] = Number(row.n);
+      if (counts.ready + counts.failed >= expected) break;
+      if (performance.now() - lastLog > 10000) {
+        lastLog = performance.now();
+        console.log(`  ${((lastLog - t0) / 1000).toFixed(0)} s: ready ${counts.ready}, processing ${counts.processing}, queued ${counts.queued}, failed ${counts.failed}`);
+      }
+      await sleep(100);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
+    await this.describeTimeline(seconds);
+    this.printCpu(cpu0, cpu1, seconds);
+    const chunks = await this.countChunks();
+    console.log(`  end to end: ${counts.ready} ready, ${counts.failed} failed, ${chunks} chunks in ${seconds.toFixed(1)} s`);
+    if (counts.failed > 0) {
+      const f = await db.query<{ last_error: string }>(`SELECT last_error FROM documents WHERE status = 'failed' LIMIT 1`);
+      console.log(`  first failure: ${f.rows[0]?.last_error}`);
+    }
+    await this.children.stopAll();
+    await deleteQueueKeys(this.redisUrl, o.prefix);
+    return { label: `service (${o.workers}w x c${o.concurrency})`, documents: counts.ready, chunks, seconds, failed: counts.failed + errors.length };
+  }
+
+  /** Where a document's time went in the service, from the timestamps the service records. */
+  private async describeTimeline(wallSeconds: number): Promise<void> {
+    const r = await (this.db as Client).query<{ wait: number; work: number; attempts: number }>(
+      `SELECT extract(epoch FROM started_at - created_at) * 1000 AS wait,
+              extract(epoch FROM completed_at - started_at) * 1000 AS work, attempts
+         FROM documents WHERE status = 'ready'`,
+    );
+    const wait = r.rows.map((x) => Number(x.wait)).sort((a, b) => a - b);
+    const work = r.rows.map((x) => Number(x.work)).sort((a, b) => a - b);
+    const retried = r.rows.filter((x) => Number(x.attempts) > 1).length;
+    const busy = work.reduce((s, x) => s + x, 0) / 1000;
+    console.log(
+      `  per document: queued->claimed p50 ${ms(percentile(wait, 50))} p99 ${ms(percentile(wait, 99))}; ` +
+        `claimed->ready p50 ${ms(percentile(work, 50))} p99 ${ms(percentile(work, 99))}; ` +
+        `${retried} needed more than one attempt; mean documents in progress ${(busy / wallSeconds).toFixed(1)}`,
+    );
+  }
+
+  /** Phase B: split + embed + multi-row INSERTs from this process on `connections` connections. */
+  private async ceiling(corpus: BenchDocument[], connections: number): Promise<Measured> {
+    const config = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: String(DIMENSION) });
+    const embedder = new HashEmbeddingProvider(DIMENSION);
+    // Interleaved slices, so both connections see the same mix of documents.
+    const slices = Array.from({ length: connections }, (_, c) => corpus.filter((_, i) => i % connections === c));
+    const cpu0 = cpuSnapshot([]);
+    const t0 = performance.now();
+    const parts = await Promise.all(
+      slices.map((docs) =>
+        writeCeiling(docs, {
+          connectionString: databaseUrl(this.target),
+          namespace: NAMESPACE,
+          chunkSize: config.chunking.size,
+          chunkOverlap: config.chunking.overlap,
+          docsPerTransaction: this.o.batch,
+          embedder,
+        }),
+      ),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    this.printCpu(cpu0, cpuSnapshot([]), seconds);
+    const documents = parts.reduce((s, p) => s + p.documents, 0);
+    const chunks = parts.reduce((s, p) => s + p.chunks, 0);
+    const prepare = parts.reduce((s, p) => s + p.prepareSeconds, 0);
+    const write = parts.reduce((s, p) => s + p.writeSeconds, 0);
+    console.log(
+      `  ${documents} docs, ${chunks} chunks in ${seconds.toFixed(1)} s on ${connections} connection(s), ${this.o.batch} docs per transaction ` +
+        `(client split+embed ${prepare.toFixed(1)} s, waiting on Postgres ${write.toFixed(1)} s, summed over connections)`,
+    );
+    return { label: `ceiling (${connections} conn)`, documents, chunks, seconds, failed: 0 };
+  }
+
+  private async countChunks(): Promise<number> {
+    const r = await (this.db as Client).query<{ n: string }>('SELECT count(*) AS n FROM chunks');
+    return Number(r.rows[0].n);
+  }
+
+  private printCpu(before: CpuSnapshot, after: CpuSnapshot, seconds: number): void {
+    console.log('  CPU during the phase:');
+    for (const line of cpuReport(before, after, seconds)) console.log(line);
+  }
+
+  private summary(results: Map<Phase, Measured>): void {
+    const service = results.get('service');
+    const c1 = results.get('ceiling1');
+    const c2 = results.get('ceiling2');
+    const rate = (m: Measured, n: number): number => n / m.seconds;
+    const ratio = (m: Measured, base: Measured | undefined): string =>
+      base && m !== base ? `${((m.chunks / m.seconds) / (base.chunks / base.seconds)).toFixed(2)}x` : '';
+    console.log(`\n== summary: ${this.o.docs} docs of ~${this.o.size} bytes, hash embeddings (${DIMENSION} dims), HNSW index on chunks`);
+    const header = ['run', 'docs', 'chunks', 'failed', 'wall s', 'docs/s', 'chunks/s', 'vs ceiling 1', 'vs ceiling 2'];
+    const rows = [...results.values()].map((m) => [
+      m.label,
+      String(m.documents),
+      String(m.chunks),
+      String(m.failed),
+      m.seconds.toFixed(1),
+      rate(m, m.documents).toFixed(1),
+      rate(m, m.chunks).toFixed(0),
+      ratio(m, c1),
+      ratio(m, c2),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    console.log(fmt(header));
+    console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+    for (const r of rows) console.log(fmt(r));
+    if (service && (c1 || c2)) console.log('(ratios are of chunks/s: the run\'s rate over the ceiling\'s)');
+  }
+
+  /** Stops every child, removes the bench's queue keys and closes the database; safe to call twice. */
+  async cleanup(): Promise<void> {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    await this.children.stopAll();
+    await deleteQueueKeys(this.redisUrl, this.o.prefix).catch(() => undefined);
+    await this.db?.end().catch(() => undefined);
+  }
+
+  /** Log tails of the service processes, for a failed run. */
+  logTails(): string {
+    return this.children
+      .running()
+      .map((c) => `--- ${c.name} (${c.logFile})\n${tail(c.logFile)}`)
+      .join('\n');
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  // The migration sizes the vector column from the environment of the process that runs it.
+  process.env.EMBEDDING_PROVIDER = 'hash';
+  process.env.EMBEDDING_DIMENSION = String(DIMENSION);
+  const bench = new Bench(o);
+  const startLoad = loadAverage();
+  let exiting = false;
+  const stop = async (message: string, code: number): Promise<never> => {
+    if (!exiting) {
+      exiting = true;
+      console.error(`\n${message}`);
+      const tails = bench.logTails();
+      if (code !== 130 && tails) console.error(tails);
+      await bench.cleanup().catch((e: unknown) => console.error(`cleanup failed: ${String(e)}`));
+    }
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop('interrupted: stopping the service processes', 130));
+  process.once('SIGTERM', () => void stop('terminated: stopping the service processes', 143));
+  const timer = setTimeout(
+    () => void stop(`aborted: the benchmark did not finish within --timeout ${o.timeoutSeconds} s`, 2),
+    o.timeoutSeconds * 1000,
+  );
+
+  console.log(`ingest bench: ${o.docs} docs of ~${o.size} bytes (seed ${o.seed}), phases ${o.phases.join(', ')}; load average at start ${startLoad}`);
+  const t = performance.now();
+  const corpus = generateCorpus(o.seed, o.docs, o.size);
+  const bytes = corpus.reduce((s, d) => s + d.content.length, 0);
+  console.log(`corpus: ${(bytes / 1e6).toFixed(1)} MB generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  try {
+    await bench.run(corpus);
+  } catch (err) {
+    await stop(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
+  }
+  clearTimeout(timer);
+  await bench.cleanup();
+  console.log(`load average: start ${startLoad}, end ${loadAverage()}`);
+}
+
+void main();

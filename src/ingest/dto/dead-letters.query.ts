@@ -1,0 +1,47 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
+
+/** Query of `GET /v1/dead-letters`. */
+export class ListDeadLettersQuery {
+  @IsOptional()
+  @IsString()
+  @Matches(NAMESPACE_PATTERN, { message: `namespace ${NAMESPACE_RULE}` })
+  namespace?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  errorClass?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+}
+
+/** Body of `POST /v1/dead-letters/retry`: which dead letters to re-queue. */
+export class RetryDeadLettersDto {
+  @IsOptional()
+  @IsString()
+  @Matches(NAMESPACE_PATTERN, { message: `namespace ${NAMESPACE_RULE}` })
+  namespace?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  errorClass?: string;
+
+  /** At most this many are re-queued per call (default 1000). */
+  @IsOptional()
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1)
+  @Max(10000)
+  limit?: number;
+}

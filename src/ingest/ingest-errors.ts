@@ -1,0 +1,81 @@
+import { UnrecoverableError } from 'bullmq';
+import { QueryFailedError } from 'typeorm';
+import { EmbeddingError } from '../embedding/embedding.errors';
+
+/** Pipeline stage where an attempt failed. */
+export type IngestStage = 'claim' | 'load' | 'split' | 'embed' | 'write';
+
+/** What went wrong, as a short stable code operators can filter dead letters by. */
+export type ErrorClass =
+  | 'no_text'
+  | 'embedding_rejected'
+  | 'embedding_unavailable'
+  | 'database_unavailable'
+  | 'database_rejected'
+  | 'timeout'
+  | 'internal';
+
+export interface ClassifiedError {
+  errorClass: ErrorClass;
+  /** True when trying again later may succeed. */
+  transient: boolean;
+  message: string;
+}
+
+/** A failure annotated with its stage, so the attempt history can say where it happened. */
+export class StageError extends Error {
+  constructor(
+    readonly stage: IngestStage,
+    readonly failure: unknown,
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure));
+    this.name = 'StageError';
+  }
+}
+
+/** A document that no retry can ingest (e.g. no text after splitting). */
+export class PermanentIngestError extends Error {
+  constructor(
+    readonly errorClass: ErrorClass,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PermanentIngestError';
+  }
+}
+
+// SQLSTATE classes that mean "the server is not there or not itself right now".
+const TRANSIENT_SQLSTATE = /^(08|53|57|58|40001|40P01|55P03)/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+
+/**
+ * Decides whether an error is worth retrying. Unknown errors count as transient: the
+ * attempts limit bounds them, and a bug fixed in between then still ingests the document.
+ */
+export function classifyError(err: unknown): ClassifiedError {
+  const cause = err instanceof StageError ? err.failure : err;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (cause instanceof PermanentIngestError) return { errorClass: cause.errorClass, transient: false, message };
+  if (cause instanceof EmbeddingError) {
+    return { errorClass: cause.transient ? 'embedding_unavailable' : 'embedding_rejected', transient: cause.transient, message };
+  }
+  if (cause instanceof UnrecoverableError) return { errorClass: 'internal', transient: false, message };
+  const code = errorCode(cause);
+  if (code !== undefined && NETWORK_CODES.has(code)) return { errorClass: 'database_unavailable', transient: true, message };
+  if (cause instanceof QueryFailedError) {
+    const sqlState = errorCode(cause.driverError) ?? '';
+    if (sqlState === '57014') return { errorClass: 'timeout', transient: true, message };
+    if (TRANSIENT_SQLSTATE.test(sqlState)) return { errorClass: 'database_unavailable', transient: true, message };
+    // Data (22) and integrity (23) errors: this content cannot be stored as it is.
+    if (/^2[23]/.test(sqlState)) return { errorClass: 'database_rejected', transient: false, message };
+    return { errorClass: 'database_rejected', transient: true, message };
+  }
+  if (/timed? ?out|timeout/i.test(message)) return { errorClass: 'timeout', transient: true, message };
+  if (/connect|connection|terminat/i.test(message)) return { errorClass: 'database_unavailable', transient: true, message };
+  return { errorClass: 'internal', transient: true, message };
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
