@@ -6,7 +6,9 @@ import { ConfigModule } from './config/config.module';
 import { redisOptions } from './common/redis-options';
 import { dataSourceOptions } from './database/data-source';
 import { DocumentsModule } from './documents/documents.module';
+import { EmbeddingProvider } from './embedding/embedding-provider';
 import { EmbeddingModule } from './embedding/embedding.module';
+import { ProvidedEmbeddingModule } from './embedding/provided-embedding.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { DeadLettersModule } from './ingest/dead-letters.module';
@@ -19,6 +21,11 @@ export interface Roles {
   worker: boolean;
 }
 
+export interface AppOptions {
+  /** Use this provider instead of the one EMBEDDING_PROVIDER names. */
+  embeddingProvider?: EmbeddingProvider;
+}
+
 export function rolesFor(role: AppConfig['role']): Roles {
   return { api: role !== 'worker', worker: role !== 'api' };
 }
@@ -26,7 +33,7 @@ export function rolesFor(role: AppConfig['role']): Roles {
 /** Root module: shared infrastructure, plus the API and/or the worker side. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, roles: Roles): DynamicModule {
+  static forRoot(config: AppConfig, roles: Roles, options: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -34,7 +41,7 @@ export class AppModule {
         LifecycleModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
         BullModule.forRoot({ connection: redisOptions(config.redis), prefix: config.queue.prefix }),
-        EmbeddingModule,
+        options.embeddingProvider ? ProvidedEmbeddingModule.with(options.embeddingProvider) : EmbeddingModule,
         HealthModule,
         ...(roles.api ? [DocumentsModule, SearchModule, DeadLettersModule] : []),
         ...(roles.worker ? [IngestWorkerModule] : []),

@@ -1,14 +1,14 @@
 import { Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule, Roles } from './app.module';
+import { AppModule, AppOptions, Roles } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBody } from './common/json-body.middleware';
 
 /** Builds the Nest application for the given roles with the HTTP edge configured. */
-export async function createApp(config: AppConfig, roles: Roles): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, roles), {
+export async function createApp(config: AppConfig, roles: Roles, options: AppOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, roles, options), {
     bodyParser: false,
     bufferLogs: true,
   });

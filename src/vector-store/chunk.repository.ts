@@ -66,8 +66,9 @@ export interface ChunkHit {
   title: string | null;
   externalId: string | null;
   /**
-   * vector mode: cosine similarity (1 = same direction); keyword mode: `ts_rank_cd`;
-   * hybrid: the fused reciprocal-rank score. Higher is better in every mode.
+   * vector mode: cosine similarity (1 = same direction); keyword mode: 1 if the chunk
+   * holds every query word, plus `ts_rank_cd` scaled into [0, 1); hybrid: the fused
+   * reciprocal-rank score. Higher is better in every mode.
    */
   score: number;
   ranks: ChunkRanks;
@@ -147,15 +148,15 @@ export class ChunkRepository {
       params.push(words.any, words.all);
       const anyQ = `websearch_to_tsquery('${TS_CONFIG}', $${params.length - 1})`;
       const allQ = `websearch_to_tsquery('${TS_CONFIG}', $${params.length})`;
-      // Any word may match; chunks holding every word come first, then by cover density.
+      // Any word may match; chunks holding every word come first (+1), then by cover
+      // density scaled into [0, 1) (normalisation 1|32: by log length, then r / (r + 1)).
       ctes.push(`q AS (SELECT ${anyQ} AS any_q, ${allQ} AS all_q),
         kw AS MATERIALIZED (
-          SELECT c.id, (c.content_tsv @@ q.all_q) AS has_all,
-                 ts_rank_cd('${TS_WEIGHTS}'::float4[], c.content_tsv, q.any_q, 1) AS kscore
+          SELECT c.id, (c.content_tsv @@ q.all_q)::int + ts_rank_cd('${TS_WEIGHTS}'::float4[], c.content_tsv, q.any_q, 33) AS kscore
             FROM chunks c CROSS JOIN q
            WHERE ${conditions} AND c.content_tsv @@ q.any_q
-           ORDER BY has_all DESC, kscore DESC, c.id LIMIT $2),
-        kw_ranked AS (SELECT id, kscore, row_number() OVER (ORDER BY has_all DESC, kscore DESC, id) AS rank FROM kw)`);
+           ORDER BY kscore DESC, c.id LIMIT $2),
+        kw_ranked AS (SELECT id, kscore, row_number() OVER (ORDER BY kscore DESC, id) AS rank FROM kw)`);
     }
     let fused: string;
     if (s.mode === 'vector') {

@@ -7,7 +7,9 @@ export default async function globalSetup(): Promise<void> {
   const dataSource = createDataSource(loadConfig());
   await dataSource.initialize();
   try {
-    await dataSource.query('DROP TABLE IF EXISTS chunks, document_contents, documents, schema_migrations CASCADE');
+    // Everything the migrations made (the vector extension included) goes; they rebuild it.
+    await dataSource.query('DROP SCHEMA public CASCADE');
+    await dataSource.query('CREATE SCHEMA public');
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {
     await dataSource.destroy();

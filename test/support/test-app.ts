@@ -1,6 +1,6 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
-import { Roles } from '../../src/app.module';
+import { AppOptions, Roles } from '../../src/app.module';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 
@@ -15,9 +15,13 @@ export interface TestApp {
  * Starts the real service (HTTP on a random port, real Postgres, real Redis) with its
  * own queue prefix, so test files never see each other's jobs.
  */
-export async function startApp(env: Record<string, string> = {}, roles: Roles = { api: true, worker: true }): Promise<TestApp> {
+export async function startApp(
+  env: Record<string, string> = {},
+  roles: Roles = { api: true, worker: true },
+  options: AppOptions = {},
+): Promise<TestApp> {
   const config = loadConfig({ QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`, ...process.env, ...env });
-  const app = await createApp(config, roles);
+  const app = await createApp(config, roles, options);
   app.useLogger(['error']);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -173,7 +173,9 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
       res = await fetch(this.url, { method: 'POST', headers: this.headers, body: JSON.stringify(body), signal });
       raw = await res.text();
     } catch (err) {
-      if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+      // Duck-typed: fetch rejects with a DOMException, which is not an Error in every realm.
+      const name = (err as { name?: unknown } | null)?.name;
+      if (name === 'TimeoutError' || name === 'AbortError') {
         throw new UpstreamError(`${where} timed out after ${this.timeoutMs} ms`, true, undefined);
       }
       throw new UpstreamError(`${where} failed: ${describe(err)}`, true, undefined);
@@ -327,9 +329,9 @@ function snippet(raw: string): string {
 }
 
 function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = (err as { cause?: unknown }).cause;
-  return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+  const e = err as { message?: unknown; cause?: { message?: unknown } } | null;
+  if (typeof e?.message !== 'string') return String(err);
+  return typeof e.cause?.message === 'string' ? `${e.message} (${e.cause.message})` : e.message;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,0 +1,86 @@
+/**
+ * Evaluation questions over bench/retrieval/corpus (Node.js API documentation). Each
+ * names the corpus file (without `.md`) that answers it. `PARAPHRASED` questions are
+ * written the way a user asks, mostly avoiding the document's own words; `IDENTIFIERS`
+ * quote an exact flag, error code, constant or API name found in the expected document.
+ */
+export interface Question {
+  question: string;
+  expected: string;
+}
+
+export const PARAPHRASED: Question[] = [
+  { question: 'How can I run a shell command from my program and get back what it printed?', expected: 'child_process' },
+  { question: 'My script launches another program and should kill it if it runs for too long', expected: 'child_process' },
+  { question: 'Translate a hostname into an IP address by asking the network directly instead of the operating system', expected: 'dns' },
+  { question: 'Make my server use every CPU core by starting copies that share one listening port', expected: 'cluster' },
+  { question: 'Restart the copies of my server automatically when one of them dies', expected: 'cluster' },
+  { question: 'Send a connectionless message to a group of machines on the local network', expected: 'dgram' },
+  { question: 'Find out how many processors and how much free memory the machine has', expected: 'os' },
+  { question: "Where are the current user's home folder and the system's temporary folder?", expected: 'os' },
+  { question: 'Glue folder names together into a file location that works on both Windows and Linux', expected: 'path' },
+  { question: 'Get just the extension of a file name', expected: 'path' },
+  { question: 'Call a function again and again every few seconds and stop it later', expected: 'timers' },
+  { question: 'Schedule some work to happen right after the current I/O callbacks finish', expected: 'timers' },
+  { question: 'Shrink data with gzip or brotli before sending it over the network', expected: 'zlib' },
+  { question: 'Read a big text file one line at a time', expected: 'readline' },
+  { question: 'Ask the person at the terminal a question and wait for the answer', expected: 'readline' },
+  { question: 'Run heavy calculations in parallel without blocking the main loop, sharing memory between them', expected: 'worker_threads' },
+  { question: 'Pass messages back and forth between the main program and a background thread', expected: 'worker_threads' },
+  { question: 'Build a TCP server that accepts connections on a port', expected: 'net' },
+  { question: 'Turn a string like a=1&b=2 into an object', expected: 'querystring' },
+  { question: 'Write a JSON summary of the process state, stacks and heap to troubleshoot a crash in production', expected: 'report' },
+  { question: 'Stop my program from reading files outside the folders I allow', expected: 'permissions' },
+  { question: 'Ship my app as one binary file that runs on machines without Node installed', expected: 'single-executable-applications' },
+  { question: 'Make sure everyone on the team uses the same version of yarn or pnpm', expected: 'corepack' },
+  { question: 'Pause execution at a line and step through the code from the terminal', expected: 'debugger' },
+  { question: 'Run a WebAssembly program that needs files and environment variables, sandboxed', expected: 'wasi' },
+  { question: 'Decode bytes that arrive in pieces without breaking characters split across two pieces', expected: 'string_decoder' },
+  { question: 'Check whether my output goes to an interactive terminal and how wide it is', expected: 'tty' },
+  { question: 'Format dates and numbers for other languages; which locale data does my build include?', expected: 'intl' },
+  { question: 'Collect a CPU profile from inside a running program through the DevTools protocol', expected: 'inspector' },
+  { question: 'Control which files of my library other projects are allowed to import', expected: 'packages' },
+  { question: 'Verify in a test that two objects have the same contents and throw if not', expected: 'assert' },
+  { question: 'Measure precisely how long a piece of code takes to run', expected: 'perf_hooks' },
+  { question: 'How long is the event loop blocked? I want a histogram of its delays', expected: 'perf_hooks' },
+  { question: 'Dump the contents of the JavaScript heap to a file to hunt a memory leak', expected: 'v8' },
+  { question: 'Evaluate untrusted code in a separate context with its own global variables', expected: 'vm' },
+  { question: 'Keep a request id available in all the asynchronous callbacks of that request', expected: 'async_context' },
+  { question: 'Publish named messages that monitoring tools can subscribe to', expected: 'diagnostics_channel' },
+  { question: 'Customise how imports are resolved and loaded by registering hooks', expected: 'module' },
+  { question: 'Give the JavaScript heap more memory when starting the program', expected: 'cli' },
+  { question: 'What do the codes attached to thrown exceptions mean, for example for an argument of the wrong type?', expected: 'errors' },
+  { question: 'Convert a local file location into a file: address and back', expected: 'url' },
+  { question: 'Print an array of objects as a table in the terminal', expected: 'console' },
+  { question: 'Count how many times a label was printed and time an operation in the log', expected: 'console' },
+  { question: 'Warning that too many listeners were added, possible memory leak', expected: 'events' },
+  { question: 'An interactive prompt that evaluates what the user types, with my own commands', expected: 'repl' },
+  { question: 'Escape special characters of a query parameter with the standard web address API', expected: 'url' },
+];
+
+export const IDENTIFIERS: Question[] = [
+  { question: 'What does ERR_REQUIRE_ESM mean?', expected: 'errors' },
+  { question: 'process crashed with ERR_WORKER_OUT_OF_MEMORY', expected: 'errors' },
+  { question: 'how to use --max-old-space-size', expected: 'cli' },
+  { question: '--heapsnapshot-signal', expected: 'cli' },
+  { question: 'watch mode with --watch-path', expected: 'cli' },
+  { question: 'dns.setDefaultResultOrder ipv4first', expected: 'dns' },
+  { question: 'execFileSync example', expected: 'child_process' },
+  { question: 'resourceLimits maxOldGenerationSizeMb', expected: 'worker_threads' },
+  { question: 'Z_BUF_ERROR when decompressing', expected: 'zlib' },
+  { question: 'BROTLI_PARAM_QUALITY', expected: 'zlib' },
+  { question: 'setMulticastTTL', expected: 'dgram' },
+  { question: 'NODE_SEA_FUSE sentinel', expected: 'single-executable-applications' },
+  { question: 'captureRejections option', expected: 'events' },
+  { question: 'AsyncLocalStorage enterWith', expected: 'async_context' },
+  { question: 'performance.timerify', expected: 'perf_hooks' },
+  { question: 'v8.setFlagsFromString', expected: 'v8' },
+  { question: 'readline.emitKeypressEvents', expected: 'readline' },
+  { question: 'breakOnSigint', expected: 'vm' },
+  { question: 'socket.setNoDelay', expected: 'net' },
+  { question: 'url.fileURLToPath', expected: 'url' },
+  { question: 'NODE_REPL_HISTORY', expected: 'repl' },
+  { question: 'os.EOL', expected: 'os' },
+  { question: 'wasi version preview1', expected: 'wasi' },
+  { question: 'tty setRawMode', expected: 'tty' },
+];

@@ -1,0 +1,74 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
+import { INGEST_QUEUE } from '../src/ingest/ingest.jobs';
+import { PrivateRedis } from './support/redis-server';
+import { ScriptedEmbedder } from './support/scripted-embedder';
+import { TestApp, isSettled, postJson, startApp, waitForDocument } from './support/test-app';
+
+describe('recovery: Redis restarted empty, and SIGTERM drain', () => {
+  const redis = new PrivateRedis();
+  const opened: TestApp[] = [];
+  const start = async (...args: Parameters<typeof startApp>): Promise<TestApp> => {
+    const app = await startApp(...args);
+    opened.push(app);
+    return app;
+  };
+
+  beforeAll(() => redis.start());
+  afterAll(async () => {
+    for (const app of opened) await app.close().catch(() => undefined);
+    await redis.kill();
+  });
+
+  it('after Redis loses every job, the reconciler re-enqueues and every document reaches ready', async () => {
+    const env = { REDIS_URL: redis.url, QUEUE_PREFIX: 'recovery', RECONCILE_INTERVAL_MS: '200', RECONCILE_AGE_MS: '300' };
+    const api = await start(env, { api: true, worker: false });
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const res = await postJson(api.url, '/v1/documents', { content: `recoverable document ${i}`, namespace: 'recovery' });
+      expect(res.status).toBe(202);
+      ids.push(res.body.id);
+    }
+    const queue = api.app.get<Queue>(getQueueToken(INGEST_QUEUE));
+    expect(await queue.getWaitingCount()).toBe(30);
+
+    await redis.kill();
+    // Accepted while Redis is down: the API still answers 202, the document is in Postgres.
+    const during = await postJson(api.url, '/v1/documents', { content: 'posted during the outage', namespace: 'recovery' });
+    expect(during.status).toBe(202);
+    ids.push(during.body.id);
+    await redis.start();
+
+    await start(env, { api: false, worker: true });
+    for (const id of ids) {
+      expect(await waitForDocument(api.url, id, isSettled, 30000)).toMatchObject({ status: 'ready' });
+    }
+    // Its reconciler would otherwise adopt the next test's waiting documents.
+    for (const app of opened.splice(0)) await app.close();
+  });
+
+  it('on shutdown a worker finishes the job in flight, takes nothing new, and reports not ready meanwhile', async () => {
+    const env = { REDIS_URL: redis.url, QUEUE_PREFIX: 'drain', SHUTDOWN_GRACE_MS: '20000' };
+    const slow = new ScriptedEmbedder();
+    slow.delayMs = 1500;
+    const worker = await start({ ...env, WORKER_CONCURRENCY: '1' }, { api: true, worker: true }, { embeddingProvider: slow });
+    const api = await start(env, { api: true, worker: false });
+
+    const a = await postJson(api.url, '/v1/documents', { content: 'in flight during shutdown', namespace: 'drain' });
+    await waitForDocument(api.url, a.body.id, (d) => d.status === 'processing');
+    const closing = worker.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const ready = await fetch(`${worker.url}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(JSON.stringify(await ready.json())).toContain('shutting down');
+    const refused = await postJson(worker.url, '/v1/documents', { content: 'refused while draining', namespace: 'drain' });
+    expect(refused.status).toBe(503);
+
+    const b = await postJson(api.url, '/v1/documents', { content: 'posted after the signal', namespace: 'drain' });
+    await closing;
+    expect(await waitForDocument(api.url, a.body.id, () => true)).toMatchObject({ status: 'ready' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await waitForDocument(api.url, b.body.id, () => true)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(slow.calls).toBe(1);
+  });
+});
