@@ -24,7 +24,7 @@ import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetT
 import { writeCeiling } from './support/ceiling-writer';
 import { ChildRegistry, ServiceProcess, freePort, sleep, tail, waitReady } from './support/child-processes';
 import { BenchDocument, generateCorpus } from './support/corpus';
-import { CpuSnapshot, cpuReport, cpuSnapshot, loadAverage } from './support/cpu-usage';
+import { CpuSnapshot, DatabaseCpuSampler, cpuReport, cpuSnapshot, loadAverage } from './support/cpu-usage';
 
 const DIMENSION = 384;
 const NAMESPACE = 'bench';
@@ -54,6 +54,8 @@ interface Measured {
   chunks: number;
   seconds: number;
   failed: number;
+  /** CPU seconds of the bench database's Postgres processes during the run. */
+  pgCpuSeconds: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -206,6 +208,8 @@ class Bench {
     const latencies: number[] = [];
     const errors: string[] = [];
     const cpu0 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
+    const pgCpu = new DatabaseCpuSampler(this.target.database);
+    pgCpu.start();
     const t0 = performance.now();
     let next = 0;
     const api = procs[0].url;
@@ -236,10 +240,11 @@ class Bench {
     if (o.workers === 0) {
       // Accept path alone: nothing consumes the queue, so there is no end to end figure.
       const cpu1 = cpuSnapshot(procs.map((p) => ({ name: p.name, pid: p.child.pid })));
-      this.printCpu(cpu0, cpu1, postSeconds);
+      const pgSeconds = pgCpu.stop();
+      this.printCpu(cpu0, cpu1, postSeconds, pgSeconds, 0);
       await this.children.stopAll();
       await deleteQueueKeys(this.redisUrl, o.prefix);
-      return { label: 'accept only (0 workers)', documents: latencies.length, chunks: 0, seconds: postSeconds, failed: errors.length };
+      return { label: 'accept only (0 workers)', documents: latencies.length, chunks: 0, seconds: postSeconds, failed: errors.length, pgCpuSeconds: pgSeconds };
     }
     const expected = latencies.length;
     let lastLog = performance.now();
@@ -257,9 +262,10 @@ class Bench {
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu1 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
-    await this.describeTimeline(seconds);
-    this.printCpu(cpu0, cpu1, seconds);
+    const pgSeconds = pgCpu.stop();
     const chunks = await this.countChunks();
+    await this.describeTimeline(seconds);
+    this.printCpu(cpu0, cpu1, seconds, pgSeconds, chunks);
     console.log(`  end to end: ${counts.ready} ready, ${counts.failed} failed, ${chunks} chunks in ${seconds.toFixed(1)} s`);
     if (counts.failed > 0) {
       const f = await db.query<{ last_error: string }>(`SELECT last_error FROM documents WHERE status = 'failed' LIMIT 1`);
@@ -267,7 +273,14 @@ class Bench {
     }
     await this.children.stopAll();
     await deleteQueueKeys(this.redisUrl, o.prefix);
-    return { label: `service (${o.workers}w x c${o.concurrency})`, documents: counts.ready, chunks, seconds, failed: counts.failed + errors.length };
+    return {
+      label: `service (${o.workers}w x c${o.concurrency})`,
+      documents: counts.ready,
+      chunks,
+      seconds,
+      failed: counts.failed + errors.length,
+      pgCpuSeconds: pgSeconds,
+    };
   }
 
   /**
@@ -317,6 +330,8 @@ class Bench {
     // Interleaved slices, so both connections see the same mix of documents.
     const slices = Array.from({ length: connections }, (_, c) => corpus.filter((_, i) => i % connections === c));
     const cpu0 = cpuSnapshot([]);
+    const pgCpu = new DatabaseCpuSampler(this.target.database);
+    pgCpu.start();
     const t0 = performance.now();
     const parts = await Promise.all(
       slices.map((docs) =>
@@ -331,16 +346,17 @@ class Bench {
       ),
     );
     const seconds = (performance.now() - t0) / 1000;
-    this.printCpu(cpu0, cpuSnapshot([]), seconds);
     const documents = parts.reduce((s, p) => s + p.documents, 0);
     const chunks = parts.reduce((s, p) => s + p.chunks, 0);
+    const pgSeconds = pgCpu.stop();
+    this.printCpu(cpu0, cpuSnapshot([]), seconds, pgSeconds, chunks);
     const prepare = parts.reduce((s, p) => s + p.prepareSeconds, 0);
     const write = parts.reduce((s, p) => s + p.writeSeconds, 0);
     console.log(
       `  ${documents} docs, ${chunks} chunks in ${seconds.toFixed(1)} s on ${connections} connection(s), ${this.o.batch} docs per transaction ` +
         `(client split+embed ${prepare.toFixed(1)} s, waiting on Postgres ${write.toFixed(1)} s, summed over connections)`,
     );
-    return { label: `ceiling (${connections} conn)`, documents, chunks, seconds, failed: 0 };
+    return { label: `ceiling (${connections} conn)`, documents, chunks, seconds, failed: 0, pgCpuSeconds: pgSeconds };
   }
 
   private async countChunks(): Promise<number> {
@@ -348,9 +364,13 @@ class Bench {
     return Number(r.rows[0].n);
   }
 
-  private printCpu(before: CpuSnapshot, after: CpuSnapshot, seconds: number): void {
+  private printCpu(before: CpuSnapshot, after: CpuSnapshot, seconds: number, benchDbSeconds: number, chunks: number): void {
     console.log('  CPU during the phase:');
     for (const line of cpuReport(before, after, seconds)) console.log(line);
+    const perChunk = chunks > 0 ? `, ${((benchDbSeconds * 1000) / chunks).toFixed(2)} ms per chunk` : '';
+    console.log(
+      `    of which postgres on ${this.target.database}: ${benchDbSeconds.toFixed(1)} s CPU, ${(benchDbSeconds / seconds).toFixed(2)} cores${perChunk}`,
+    );
   }
 
   private summary(results: Map<Phase, Measured>): void {
@@ -361,7 +381,7 @@ class Bench {
     const ratio = (m: Measured, base: Measured | undefined): string =>
       base && m !== base ? `${((m.chunks / m.seconds) / (base.chunks / base.seconds)).toFixed(2)}x` : '';
     console.log(`\n== summary: ${this.o.docs} docs of ~${this.o.size} bytes, hash embeddings (${DIMENSION} dims), HNSW index on chunks`);
-    const header = ['run', 'docs', 'chunks', 'failed', 'wall s', 'docs/s', 'chunks/s', 'vs ceiling 1', 'vs ceiling 2'];
+    const header = ['run', 'docs', 'chunks', 'failed', 'wall s', 'docs/s', 'chunks/s', 'vs ceiling 1', 'vs ceiling 2', 'PG CPU ms/chunk'];
     const rows = [...results.values()].map((m) => [
       m.label,
       String(m.documents),
@@ -372,6 +392,7 @@ class Bench {
       rate(m, m.chunks).toFixed(0),
       ratio(m, c1),
       ratio(m, c2),
+      m.chunks > 0 ? ((m.pgCpuSeconds * 1000) / m.chunks).toFixed(2) : '',
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -379,6 +400,7 @@ class Bench {
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const r of rows) console.log(fmt(r));
     if (service && (c1 || c2)) console.log('(ratios are of chunks/s: the run\'s rate over the ceiling\'s)');
+    console.log('(PG CPU ms/chunk: CPU of the Postgres processes on the bench database per chunk written; it does not depend on other load)');
   }
 
   /** Stops every child, removes the bench's queue keys and closes the database; safe to call twice. */

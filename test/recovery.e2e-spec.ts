@@ -1,7 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { INGEST_QUEUE } from '../src/ingest/ingest.jobs';
-import { PrivateRedis } from './support/redis-server';
+import { PrivateRedis } from '../bench/support/redis-server';
 import { ScriptedEmbedder } from './support/scripted-embedder';
 import { TestApp, isSettled, postJson, startApp, waitForDocument } from './support/test-app';
 

@@ -88,3 +88,49 @@ export function loadAverage(): string {
     .map((l) => l.toFixed(2))
     .join(' ');
 }
+
+/**
+ * CPU of the Postgres processes working on one database (backends, autovacuum), sampled
+ * every `intervalMs` so that backends which exit during the phase still count up to
+ * their last sample. Unlike "postgres (all)" it excludes other users of the server.
+ */
+export class DatabaseCpuSampler {
+  private readonly first = new Map<number, number>();
+  private readonly last = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly database: string, private readonly intervalMs = 200) {}
+
+  start(): void {
+    this.sample(true);
+    this.timer = setInterval(() => this.sample(false), this.intervalMs);
+  }
+
+  /** CPU seconds used by the database's processes since `start`. */
+  stop(): number {
+    if (this.timer) clearInterval(this.timer);
+    this.sample(false);
+    let ticks = 0;
+    for (const [pid, end] of this.last) ticks += end - (this.first.get(pid) ?? 0);
+    return ticks / TICKS_PER_SECOND;
+  }
+
+  private sample(baseline: boolean): void {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let cmdline: string;
+      try {
+        cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      // Backends retitle themselves "postgres: <cluster>: <user> <database> <client> <state>".
+      if (!cmdline.startsWith('postgres: ') || !cmdline.replace(/\0/g, ' ').split(/\s+/).includes(this.database)) continue;
+      const t = readStat(entry);
+      if (!t) continue;
+      const pid = Number(entry);
+      if (baseline) this.first.set(pid, t.own);
+      this.last.set(pid, t.own);
+    }
+  }
+}

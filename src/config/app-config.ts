@@ -47,6 +47,12 @@ export interface AppConfig {
     shutdownGraceMs: number;
     /** A worker with waiting jobs that has started none for this long is reported not live. */
     stuckAfterMs: number;
+    /** Job lock: a worker that stops renewing it (killed) loses the job after this long. */
+    lockMs: number;
+    /** How often workers look for jobs whose lock lapsed (stalled) and hand them out again. */
+    stalledIntervalMs: number;
+    /** Stalls a job may have before it is failed; re-delivery is safe, so this is generous. */
+    maxStalledCount: number;
   };
   chunking: {
     size: number;
@@ -143,6 +149,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       reconcileAgeMs: r.int('RECONCILE_AGE_MS', 120000, 0, 86400000),
       shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 30000, 0, 3600000),
       stuckAfterMs: r.int('WORKER_STUCK_AFTER_MS', 120000, 1000, 86400000),
+      lockMs: r.int('QUEUE_LOCK_MS', 60000, 1000, 3600000),
+      stalledIntervalMs: r.int('QUEUE_STALLED_INTERVAL_MS', 30000, 500, 3600000),
+      maxStalledCount: r.int('QUEUE_MAX_STALLED', 5, 0, 1000),
     },
     chunking: { size: chunkSize, overlap: chunkOverlap, contextual: r.bool('CONTEXTUAL_CHUNKS', true) },
     embedding: {

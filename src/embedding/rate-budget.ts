@@ -77,19 +77,27 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return 0
 `;
 
+/**
+ * Blocks the budget until now + ms. The request bucket restarts from one request at
+ * that moment (and tokens do not refill meanwhile), so the processes that waited resume
+ * at the configured pace instead of in one burst into an upstream that just refused.
+ */
 const PAUSE_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ms = tonumber(ARGV[1])
 local untilMs = now + ms
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-if cur < untilMs then redis.call('SET', KEYS[1], tostring(untilMs), 'PX', ms) end
+local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
+if cur >= untilMs then return cur end
+redis.call('SET', KEYS[2], tostring(untilMs), 'PX', ms)
+redis.call('HSET', KEYS[1], 'r', tostring(math.min(1, tonumber(ARGV[2]))), 'ts', tostring(untilMs))
+redis.call('PEXPIRE', KEYS[1], ms + 60000)
 return untilMs
 `;
 
 interface BudgetCommands {
   embeddingBudgetAcquire(bucket: string, blocked: string, ...args: Array<string | number>): Promise<number>;
-  embeddingBudgetPause(blocked: string, ms: number): Promise<number>;
+  embeddingBudgetPause(bucket: string, blocked: string, ms: number, requestCapacity: number): Promise<number>;
 }
 
 /**
@@ -121,7 +129,7 @@ export class RedisRateBudget implements EmbeddingRateBudget {
     this.bucketKey = `${tag}:bucket`;
     this.blockedKey = `${tag}:blocked-until`;
     redis.defineCommand('embeddingBudgetAcquire', { numberOfKeys: 2, lua: ACQUIRE_LUA });
-    redis.defineCommand('embeddingBudgetPause', { numberOfKeys: 1, lua: PAUSE_LUA });
+    redis.defineCommand('embeddingBudgetPause', { numberOfKeys: 2, lua: PAUSE_LUA });
     this.commands = redis as unknown as BudgetCommands;
   }
 
@@ -159,7 +167,7 @@ export class RedisRateBudget implements EmbeddingRateBudget {
 
   async pause(ms: number): Promise<void> {
     if (ms <= 0) return;
-    await this.commands.embeddingBudgetPause(this.blockedKey, Math.ceil(ms));
+    await this.commands.embeddingBudgetPause(this.bucketKey, this.blockedKey, Math.ceil(ms), this.requestCapacity);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { QueryFailedError } from 'typeorm';
+import { isDatabaseUnavailable } from '../common/database-errors';
 import { EmbeddingError } from '../embedding/embedding.errors';
 
 /** Pipeline stage where an attempt failed. */
@@ -44,10 +45,6 @@ export class PermanentIngestError extends Error {
   }
 }
 
-// SQLSTATE classes that mean "the server is not there or not itself right now".
-const TRANSIENT_SQLSTATE = /^(08|53|57|58|40001|40P01|55P03)/;
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
-
 /**
  * Decides whether an error is worth retrying. Unknown errors count as transient: the
  * attempts limit bounds them, and a bug fixed in between then still ingests the document.
@@ -60,12 +57,10 @@ export function classifyError(err: unknown): ClassifiedError {
     return { errorClass: cause.transient ? 'embedding_unavailable' : 'embedding_rejected', transient: cause.transient, message };
   }
   if (cause instanceof UnrecoverableError) return { errorClass: 'internal', transient: false, message };
-  const code = errorCode(cause);
-  if (code !== undefined && NETWORK_CODES.has(code)) return { errorClass: 'database_unavailable', transient: true, message };
+  const sqlState = cause instanceof QueryFailedError ? errorCode(cause.driverError) ?? '' : '';
+  if (sqlState === '57014') return { errorClass: 'timeout', transient: true, message };
+  if (isDatabaseUnavailable(cause)) return { errorClass: 'database_unavailable', transient: true, message };
   if (cause instanceof QueryFailedError) {
-    const sqlState = errorCode(cause.driverError) ?? '';
-    if (sqlState === '57014') return { errorClass: 'timeout', transient: true, message };
-    if (TRANSIENT_SQLSTATE.test(sqlState)) return { errorClass: 'database_unavailable', transient: true, message };
     // Data (22) and integrity (23) errors: this content cannot be stored as it is.
     if (/^2[23]/.test(sqlState)) return { errorClass: 'database_rejected', transient: false, message };
     return { errorClass: 'database_rejected', transient: true, message };

@@ -1,6 +1,6 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { BeforeApplicationShutdown, Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Job, UnrecoverableError } from 'bullmq';
+import { BeforeApplicationShutdown, Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
 import { ClaimedDocument, DocumentsRepository } from '../documents/documents.repository';
@@ -35,14 +35,15 @@ async function stage<T>(name: IngestStage, work: () => Promise<T> | T): Promise<
  * Stall settings: a worker killed mid-job leaves its job "stalled"; BullMQ's default
  * (`maxStalledCount: 1`) fails a document whose worker dies twice, which a crash-looping
  * deployment would do to healthy documents. Re-delivery is safe (every step is
- * idempotent), so up to 5 stalls are allowed; the lock (60 s, renewed every 30 s) is
- * long enough that a busy event loop does not lose it.
+ * idempotent), so QUEUE_MAX_STALLED defaults to 5; the lock (QUEUE_LOCK_MS, 60 s,
+ * renewed at half that) is long enough that a busy event loop does not lose it.
  */
-// autorun is off so that the configured concurrency and backoff are set before the first job.
-@Processor(INGEST_QUEUE, { autorun: false, lockDuration: 60000, stalledInterval: 30000, maxStalledCount: 5 })
-export class IngestProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
+// autorun is off so that the configured settings are in place before the first job.
+@Processor(INGEST_QUEUE, { autorun: false })
+export class IngestProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(IngestProcessor.name);
   private inFlight = 0;
+  private closing?: Promise<void>;
   private lastStartedAt = Date.now();
 
   constructor(
@@ -59,23 +60,38 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
   onApplicationBootstrap(): void {
     const q = this.config.queue;
     this.worker.concurrency = q.concurrency;
-    // BullMQ reads the strategy from the worker's settings at each failure; the decorator
-    // is static, so the configured values are set here.
-    this.worker.opts.settings = { backoffStrategy: cappedJitteredBackoff(q.backoffMs, q.backoffMaxMs) };
+    // The decorator is static; BullMQ reads these options when the worker runs.
+    Object.assign(this.worker.opts, {
+      settings: { backoffStrategy: cappedJitteredBackoff(q.backoffMs, q.backoffMaxMs) },
+      lockDuration: q.lockMs,
+      lockRenewTime: q.lockMs / 2,
+      stalledInterval: q.stalledIntervalMs,
+      maxStalledCount: q.maxStalledCount,
+    });
+    // The lock manager copied the lock timings when the worker was built: rebuild it
+    // (a protected hook BullMQ documents for subclasses; nothing has locked a job yet).
+    (this.worker as unknown as { createLockManager(): void }).createLockManager();
     this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
   }
 
+  /** First shutdown hook: stop taking jobs at once; those in flight carry on. */
+  onModuleDestroy(): void {
+    this.drain.start();
+    this.closing ??= this.worker.close();
+  }
+
   /**
-   * On SIGTERM: take no new jobs, let those in flight finish for up to the grace period,
-   * then abandon the rest (their locks lapse and another worker retries them).
+   * Waits for the jobs in flight to finish, for up to SHUTDOWN_GRACE_MS, then abandons
+   * the rest (their locks lapse and another worker retries them). Runs before the
+   * database and queue connections close.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    this.drain.start();
+    this.onModuleDestroy();
     const grace = this.config.queue.shutdownGraceMs;
     this.logger.log(`draining: ${this.inFlight} job(s) in flight, grace ${grace} ms`);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      this.worker.close().then(() => false),
+      (this.closing as Promise<void>).then(() => false),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
     ]);
     clearTimeout(timer);
@@ -90,8 +106,13 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     return { running: this.worker.isRunning(), inFlight: this.inFlight, lastStartedAt: this.lastStartedAt };
   }
 
-  async process(job: Job<IngestDocumentPayload, IngestOutcome, IngestJobName>): Promise<IngestOutcome> {
+  async process(job: Job<IngestDocumentPayload, IngestOutcome, IngestJobName>, token?: string): Promise<IngestOutcome> {
     const { documentId, version } = job.data;
+    if (this.closing && token !== undefined) {
+      // Fetched in the instant the shutdown began: hand it back untouched for another worker.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
     const startedAt = new Date();
     let attempt = job.attemptsMade + 1;
     this.inFlight++;

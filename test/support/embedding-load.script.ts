@@ -1,8 +1,9 @@
 /**
  * One "worker process" for the shared-rate-budget test: embeds single texts through the
- * OpenAI-compatible provider and its Redis rate budget, from `concurrency` loops, until
- * `durationMs` after `startAt`; then prints a JSON summary on stdout.
- * Run: node -r ./test/support/register-ts.js test/support/embedding-load.script.ts '<json options>'
+ * OpenAI-compatible provider and its Redis rate budget, from `concurrency` loops, for
+ * `durationMs`. Protocol over the IPC channel (started with `fork`, `-r register-ts.js`):
+ * sends `{ ready: true }` once loaded, waits for `{ startAt }` (epoch ms, so several
+ * processes start together), then sends its {@link LoadSummary} and exits.
  */
 import { OpenAiEmbeddingProvider } from '../../src/embedding/openai/openai-embedding.provider';
 import { RedisRateBudget } from '../../src/embedding/rate-budget';
@@ -18,8 +19,6 @@ export interface LoadOptions {
   tokensPerMinute: number;
   dimension: number;
   concurrency: number;
-  /** Epoch ms at which to begin, so that several processes start together. */
-  startAt: number;
   durationMs: number;
 }
 
@@ -33,6 +32,13 @@ export interface LoadSummary {
 
 async function main(): Promise<void> {
   const o = JSON.parse(process.argv[2]) as LoadOptions;
+  // Node loads its fetch implementation on first use, which can take longer than a
+  // budget interval on a busy machine; warm it (the fake does not record this call) so
+  // that the measured timestamps reflect the budget, not a cold start.
+  await fetch(`${o.baseUrl}/models`).then((r) => r.arrayBuffer()).catch(() => undefined);
+  const started = new Promise<number>((resolve) => process.once('message', (m: { startAt: number }) => resolve(m.startAt)));
+  process.send?.({ ready: true });
+  const startAt = await started;
   const budget = RedisRateBudget.connect(
     { host: o.redisHost, port: o.redisPort },
     { keyPrefix: o.keyPrefix, requestsPerMinute: o.requestsPerMinute, tokensPerMinute: o.tokensPerMinute },
@@ -46,9 +52,9 @@ async function main(): Promise<void> {
     timeoutMs: 10000,
     budget,
   });
-  await new Promise((r) => setTimeout(r, Math.max(0, o.startAt - Date.now())));
+  await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
 
-  const deadline = o.startAt + o.durationMs;
+  const deadline = startAt + o.durationMs;
   const summary: LoadSummary = { pid: process.pid, succeeded: 0, transientFailures: 0, requests: 0 };
   let n = 0;
   await Promise.all(
@@ -66,7 +72,7 @@ async function main(): Promise<void> {
     }),
   );
   await provider.close();
-  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  process.send?.(summary, undefined, {}, () => process.disconnect());
 }
 
 main().catch((err: unknown) => {

@@ -1,17 +1,25 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import Redis from 'ioredis';
-import { closedPort } from './tcp-proxy';
+import net from 'node:net';
 
 /**
  * A private redis-server (no persistence) that a test may kill and restart empty, as a
  * production Redis without disk does, without touching the shared one.
  */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 export class PrivateRedis {
   private proc?: ChildProcess;
   port = 0;
 
   async start(): Promise<void> {
-    if (this.port === 0) this.port = await closedPort();
+    if (this.port === 0) this.port = await freePort();
     this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
       stdio: 'ignore',
     });

@@ -1,0 +1,59 @@
+import { estimateTokens } from '../token-estimate';
+import { batchTexts, retryAfterMs } from './openai-embedding.provider';
+
+describe('batchTexts', () => {
+  const text = (tokens: number) => 'abcd'.repeat(tokens);
+
+  it('caps the number of texts per batch', () => {
+    const batches = batchTexts(Array.from({ length: 7 }, () => text(1)), 3, 1000);
+    expect(batches.map((b) => b.texts.length)).toEqual([3, 3, 1]);
+  });
+
+  it('caps the estimated tokens per batch, keeping order', () => {
+    const texts = [text(30), text(30), text(10), text(50), text(1)];
+    const batches = batchTexts(texts, 100, 60);
+    expect(batches.map((b) => b.tokens)).toEqual([60, 60, 1]);
+    expect(batches.flatMap((b) => b.texts)).toEqual(texts);
+  });
+
+  it('sends a text larger than the token cap on its own', () => {
+    const batches = batchTexts([text(1), text(500), text(1)], 100, 60);
+    expect(batches.map((b) => b.texts.length)).toEqual([1, 1, 1]);
+    expect(batches[1].tokens).toBe(500);
+  });
+
+  it('makes no batch of nothing', () => {
+    expect(batchTexts([], 10, 10)).toEqual([]);
+  });
+});
+
+describe('retryAfterMs', () => {
+  const h = (entries: Record<string, string>) => new Headers(entries);
+
+  it('reads delta-seconds, fractional ones included', () => {
+    expect(retryAfterMs(h({ 'retry-after': '2' }))).toBe(2000);
+    expect(retryAfterMs(h({ 'retry-after': '0.25' }))).toBe(250);
+  });
+
+  it('reads an HTTP date relative to now, never negative', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    expect(retryAfterMs(h({ 'retry-after': 'Wed, 01 Jan 2025 00:00:03 GMT' }), now)).toBe(3000);
+    expect(retryAfterMs(h({ 'retry-after': 'Tue, 31 Dec 2024 23:59:00 GMT' }), now)).toBe(0);
+  });
+
+  it('prefers retry-after-ms and ignores what it cannot read', () => {
+    expect(retryAfterMs(h({ 'retry-after-ms': '150', 'retry-after': '9' }))).toBe(150);
+    expect(retryAfterMs(h({ 'retry-after': 'soon' }))).toBeUndefined();
+    expect(retryAfterMs(h({}))).toBeUndefined();
+  });
+});
+
+describe('estimateTokens', () => {
+  it('is about a quarter of the UTF-8 bytes, so non-Latin text is not undercounted', () => {
+    expect(estimateTokens('')).toBe(0);
+    expect(estimateTokens('abcdefgh')).toBe(2);
+    expect(estimateTokens('abcdefghi')).toBe(3);
+    // 8 CJK characters: 24 bytes, 6 tokens (chars/4 would say 2).
+    expect(estimateTokens('埋め込みのテスト')).toBe(6);
+  });
+});

@@ -1,0 +1,24 @@
+import { UnrecoverableError } from 'bullmq';
+import { QueryFailedError } from 'typeorm';
+import { EmbeddingError } from '../embedding/embedding.errors';
+import { PermanentIngestError, StageError, classifyError } from './ingest-errors';
+
+const pgError = (code: string, message = 'db error'): QueryFailedError =>
+  new QueryFailedError('SELECT 1', [], Object.assign(new Error(message), { code }));
+
+describe('classifyError', () => {
+  it.each([
+    ['a transient embedding error', new EmbeddingError('429', true), 'embedding_unavailable', true],
+    ['a permanent embedding error', new EmbeddingError('400 bad input', false), 'embedding_rejected', false],
+    ['a document with no text', new PermanentIngestError('no_text', 'empty'), 'no_text', false],
+    ['an UnrecoverableError', new UnrecoverableError('no'), 'internal', false],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'database_unavailable', true],
+    ['an admin shutdown (57P01)', pgError('57P01', 'terminating connection due to administrator command'), 'database_unavailable', true],
+    ['a statement timeout (57014)', pgError('57014', 'canceling statement due to statement timeout'), 'timeout', true],
+    ['invalid data (22021)', pgError('22021', 'invalid byte sequence'), 'database_rejected', false],
+    ['an unknown bug', new TypeError('x is undefined'), 'internal', true],
+  ])('classifies %s', (_name, err, errorClass, transient) => {
+    expect(classifyError(err)).toMatchObject({ errorClass, transient });
+    expect(classifyError(new StageError('embed', err))).toMatchObject({ errorClass, transient });
+  });
+});
