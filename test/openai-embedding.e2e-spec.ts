@@ -7,6 +7,7 @@ import { createDataSource } from '../src/database/data-source';
 import { CachedEmbedder } from '../src/embedding/cached-embedder';
 import { EmbeddingCache } from '../src/embedding/embedding-cache';
 import { EmbeddingError } from '../src/embedding/embedding.errors';
+import { createEmbeddingProvider } from '../src/embedding/embedding.module';
 import { HashEmbeddingProvider } from '../src/embedding/hash-embedding.provider';
 import { OpenAiEmbeddingOptions, OpenAiEmbeddingProvider } from '../src/embedding/openai/openai-embedding.provider';
 import { RedisRateBudget } from '../src/embedding/rate-budget';
@@ -182,6 +183,38 @@ describe('OpenAI-compatible provider against a fake upstream', () => {
     expect(err.message).toContain('dimension mismatch');
     expect(err.message).toContain('returned 24-dimensional vectors but EMBEDDING_DIMENSION is 16');
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('EMBEDDING_PROVIDER=openai from the configuration', () => {
+  it('builds the provider with its shared budget in Redis', async () => {
+    const queuePrefix = `test-${randomUUID().slice(0, 8)}`;
+    const config = loadConfig({
+      ...process.env,
+      QUEUE_PREFIX: queuePrefix,
+      EMBEDDING_PROVIDER: 'openai',
+      OPENAI_BASE_URL: server.url,
+      OPENAI_API_KEY: 'sk-config',
+      EMBEDDING_MODEL: 'fake-embed',
+      EMBEDDING_DIMENSION: String(DIM),
+      EMBEDDING_RPM: '600',
+    });
+    const p = await createEmbeddingProvider(config);
+    try {
+      expect(p).toBeInstanceOf(OpenAiEmbeddingProvider);
+      expect([p.modelId, p.dimension]).toEqual(['openai:fake-embed', DIM]);
+      const vectors = await p.embed(['configured']);
+      expectSameVector(vectors[0], await server.vectorOf('configured'));
+      expect(server.requests[0].authorization).toBe('Bearer sk-config');
+      // The request went through the budget: its bucket exists under the deployment's prefix.
+      const { default: Redis } = await import('ioredis');
+      const redis = new Redis({ host: redisConfig.host, port: redisConfig.port });
+      const bucket = await redis.hgetall(`{${queuePrefix}:embedding-rate:fake-embed}:bucket`);
+      await redis.quit();
+      expect(Number(bucket.r)).toBeLessThan(10);
+    } finally {
+      await p.close?.();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
+import Redis from 'ioredis';
 import { INGEST_QUEUE } from '../src/ingest/ingest.jobs';
 import { PrivateRedis } from '../bench/support/redis-server';
 import { ScriptedEmbedder } from './support/scripted-embedder';
@@ -31,6 +32,10 @@ describe('recovery: Redis restarted empty, and SIGTERM drain', () => {
     }
     const queue = api.app.get<Queue>(getQueueToken(INGEST_QUEUE));
     expect(await queue.getWaitingCount()).toBe(30);
+    // The jobs live in the configured Redis (not in some default one).
+    const direct = new Redis({ port: redis.port });
+    expect(await direct.llen('recovery:ingest:wait')).toBe(30);
+    direct.disconnect();
 
     await redis.kill();
     // Accepted while Redis is down: the API still answers 202, the document is in Postgres.

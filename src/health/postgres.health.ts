@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '../common/with-timeout';
 
 const TIMEOUT_MS = 2000;
 

@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
 import { redisOptions } from '../common/redis-options';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '../common/with-timeout';
 
 const TIMEOUT_MS = 2000;
 

@@ -1,7 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import { withTimeout } from '../common/with-timeout';
 import { DEAD_LETTER_QUEUE, DeadLetterPayload, IngestDocumentPayload, IngestJobName, deadLetterJobId } from './ingest.jobs';
+
+const REDIS_TIMEOUT_MS = 2000;
 
 /**
  * Keeps the `ingest-dlq` queue: a copy of each job that failed for good, with its error
@@ -17,7 +20,11 @@ export class DeadLetterProducer {
   /** Adds a dead letter; false (logged) if Redis is unreachable. */
   async add(payload: DeadLetterPayload): Promise<boolean> {
     try {
-      await this.queue.add(IngestJobName.DeadLetter, payload, { jobId: deadLetterJobId(payload.original) });
+      await withTimeout(
+        this.queue.add(IngestJobName.DeadLetter, payload, { jobId: deadLetterJobId(payload.original) }),
+        REDIS_TIMEOUT_MS,
+        'dead-letter add',
+      );
       return true;
     } catch (err) {
       this.logger.warn(`could not add dead letter for ${payload.original.documentId}: ${String(err)}`);
@@ -27,7 +34,7 @@ export class DeadLetterProducer {
 
   async remove(original: IngestDocumentPayload): Promise<void> {
     try {
-      await this.queue.remove(deadLetterJobId(original));
+      await withTimeout(this.queue.remove(deadLetterJobId(original)), REDIS_TIMEOUT_MS, 'dead-letter remove');
     } catch (err) {
       this.logger.warn(`could not remove dead letter for ${original.documentId}: ${String(err)}`);
     }

@@ -3,7 +3,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
+import { withTimeout } from '../common/with-timeout';
 import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName, IngestJobPayloads, ingestJobId } from './ingest.jobs';
+
+// An API request must not hang on an unreachable Redis.
+const ENQUEUE_TIMEOUT_MS = 2000;
 
 /** The only place that adds ingest jobs; callers never touch the BullMQ queue. */
 @Injectable()
@@ -16,13 +20,18 @@ export class IngestProducer {
   ) {}
 
   /**
-   * Enqueues processing of one document version. Returns false (and logs) when Redis is
-   * unreachable: the document is already committed in Postgres, so it is not lost; it is
-   * picked up again once the queue is reachable.
+   * Enqueues processing of one document version. Returns false (and logs) when Redis does
+   * not take the job within ENQUEUE_TIMEOUT_MS: the document is already committed in
+   * Postgres, so it is not lost; the reconciler enqueues it once Redis is back (and a late
+   * add of this one is harmless: the job id dedupes it).
    */
   async enqueue(payload: IngestDocumentPayload): Promise<boolean> {
     try {
-      await this.queue.add(IngestJobName.IngestDocument, payload, this.jobOptions(payload));
+      await withTimeout(
+        this.queue.add(IngestJobName.IngestDocument, payload, this.jobOptions(payload)),
+        ENQUEUE_TIMEOUT_MS,
+        'enqueue',
+      );
       return true;
     } catch (err) {
       this.logger.error(`could not enqueue document ${payload.documentId} v${payload.version}: ${String(err)}`);

@@ -66,9 +66,8 @@ export interface ChunkHit {
   title: string | null;
   externalId: string | null;
   /**
-   * vector mode: cosine similarity (1 = same direction); keyword mode: 1 if the chunk
-   * holds every query word, plus `ts_rank_cd` scaled into [0, 1); hybrid: the fused
-   * reciprocal-rank score. Higher is better in every mode.
+   * vector mode: cosine similarity (1 = same direction); keyword mode: the BM25 score
+   * (unbounded); hybrid: the fused reciprocal-rank score. Higher is better in every mode.
    */
   score: number;
   ranks: ChunkRanks;
@@ -76,11 +75,6 @@ export interface ChunkHit {
 
 /** Text-search configuration of `chunks.content_tsv` (see the chunk-keywords migration). */
 const TS_CONFIG = 'english';
-/**
- * `ts_rank_cd` weights for labels {D, C, B, A}: content is labelled D, the chunk's
- * context (title, headings) B, so a query word in the heading counts more than in the body.
- */
-const TS_WEIGHTS = '{0.1,0.2,0.4,1.0}';
 
 /** The pgvector `chunks` table: transactional replace of a document's chunks, and similarity search. */
 @Injectable()
@@ -122,7 +116,7 @@ export class ChunkRepository {
 
   /**
    * The best chunks for a query in one round trip. Each list (nearest by cosine
-   * distance; best `ts_rank_cd` over the query's words) takes `candidates` rows under the
+   * distance; best BM25 over the query's words) takes `candidates` rows under the
    * same namespace and metadata filter; hybrid fuses them by reciprocal rank. The vector
    * list is filtered during the HNSW scan with iterative scanning, so a selective filter
    * still yields its rows when they exist.
@@ -147,15 +141,26 @@ export class ChunkRepository {
       const words = keywordQuery(s.query);
       params.push(words.any, words.all);
       const anyQ = `websearch_to_tsquery('${TS_CONFIG}', $${params.length - 1})`;
-      const allQ = `websearch_to_tsquery('${TS_CONFIG}', $${params.length})`;
-      // Any word may match; chunks holding every word come first (+1), then by cover
-      // density scaled into [0, 1) (normalisation 1|32: by log length, then r / (r + 1)).
-      ctes.push(`q AS (SELECT ${anyQ} AS any_q, ${allQ} AS all_q),
+      const allText = `$${params.length}::text`;
+      // Okapi BM25 (k1 = 1.2, b = 0.75) over the chunks holding any query word: idf from
+      // the namespace's chunk count and the matches' document frequency, term frequency from
+      // the tsvector positions, length normalised by the matches' mean length.
+      ctes.push(`q AS (SELECT ${anyQ} AS any_q),
+        matched AS MATERIALIZED (
+          SELECT c.id, c.content_tsv AS tsv, c.char_count
+            FROM chunks c CROSS JOIN q WHERE ${conditions} AND c.content_tsv @@ q.any_q),
+        qterms AS (SELECT DISTINCT t.lexeme FROM unnest(to_tsvector('${TS_CONFIG}', ${allText})) t),
+        tf AS (SELECT m.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS f
+                 FROM matched m CROSS JOIN LATERAL unnest(m.tsv) t WHERE t.lexeme IN (SELECT lexeme FROM qterms)),
+        df AS (SELECT lexeme, count(*)::float8 AS df FROM tf GROUP BY lexeme),
+        total AS (SELECT count(*)::float8 AS n FROM chunks c WHERE c.namespace = $1),
+        avglen AS (SELECT greatest(avg(char_count), 1)::float8 AS a FROM matched),
         kw AS MATERIALIZED (
-          SELECT c.id, (c.content_tsv @@ q.all_q)::int + ts_rank_cd('${TS_WEIGHTS}'::float4[], c.content_tsv, q.any_q, 33) AS kscore
-            FROM chunks c CROSS JOIN q
-           WHERE ${conditions} AND c.content_tsv @@ q.any_q
-           ORDER BY kscore DESC, c.id LIMIT $2),
+          SELECT tf.id, sum(ln(1 + (greatest(total.n, df.df) - df.df + 0.5) / (df.df + 0.5)) * tf.f * 2.2
+                   / (tf.f + 1.2 * (0.25 + 0.75 * m.char_count / avglen.a))) AS kscore
+            FROM tf JOIN df USING (lexeme) JOIN matched m ON m.id = tf.id CROSS JOIN total CROSS JOIN avglen
+           GROUP BY tf.id
+           ORDER BY kscore DESC, tf.id LIMIT $2),
         kw_ranked AS (SELECT id, kscore, row_number() OVER (ORDER BY kscore DESC, id) AS rank FROM kw)`);
     }
     let fused: string;
@@ -236,9 +241,9 @@ interface SearchRow {
 }
 
 /**
- * The query's words as two websearch_to_tsquery inputs: `any` (words joined by "or",
- * for recall on questions in natural language) and `all` (every word, to rank chunks
- * holding all of them first). Quotes are dropped and a leading "-" is not negation:
+ * The query's words twice: `any` (joined by "or") is the websearch_to_tsquery input that
+ * selects chunks holding any of them, for recall on questions in natural language; `all`
+ * (joined by spaces) yields the query's lexemes for BM25 scoring. Quotes are dropped and a leading "-" is not negation:
  * users paste flags such as `--no-preserve-root` or `-r` and mean them literally.
  */
 export function keywordQuery(query: string): { any: string; all: string } {
