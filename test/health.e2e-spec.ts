@@ -20,10 +20,11 @@ describe('health', () => {
   beforeAll(async () => {
     const pgPort = await pg.start();
     const redisPort = await redis.start();
-    t = await startApp({
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/ingest_test`,
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    });
+    // The API's probes; a worker's consumer check is tested with the worker.
+    t = await startApp(
+      { DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/ingest_test`, REDIS_URL: `redis://127.0.0.1:${redisPort}` },
+      { api: true, worker: false },
+    );
   });
   afterAll(async () => {
     await t.close();

@@ -100,6 +100,7 @@ export interface AppConfig {
     /** Reciprocal rank fusion constant k: score = Σ weight / (k + rank). */
     rrfK: number;
     vectorWeight: number;
+    /** Default 0.5 against the vector list's 1, tuned with bench/retrieval. */
     keywordWeight: number;
     /** Rows each list (vector, keyword) contributes to hybrid fusion and document grouping. */
     candidates: number;
@@ -180,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       efSearch: r.int('SEARCH_EF', 100, 1, 1000),
       rrfK: r.int('SEARCH_RRF_K', 60, 1, 10000),
       vectorWeight: readWeight(r, 'SEARCH_VECTOR_WEIGHT', 1),
-      keywordWeight: readWeight(r, 'SEARCH_KEYWORD_WEIGHT', 1),
+      keywordWeight: readWeight(r, 'SEARCH_KEYWORD_WEIGHT', 0.5),
       candidates: r.int('SEARCH_CANDIDATES', 50, 1, 1000),
     },
   };

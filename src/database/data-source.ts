@@ -6,9 +6,16 @@ import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-s
 import { ChunkKeywords1764300000100 } from './migrations/1764300000100-chunk-keywords';
 import { EmbeddingCache1764300000200 } from './migrations/1764300000200-embedding-cache';
 import { Reliability1764300000300 } from './migrations/1764300000300-reliability';
+import { EmbeddingUsage1764300000400 } from './migrations/1764300000400-embedding-usage';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
-export const MIGRATIONS = [InitialSchema1764300000000, ChunkKeywords1764300000100, EmbeddingCache1764300000200, Reliability1764300000300];
+export const MIGRATIONS = [
+  InitialSchema1764300000000,
+  ChunkKeywords1764300000100,
+  EmbeddingCache1764300000200,
+  Reliability1764300000300,
+  EmbeddingUsage1764300000400,
+];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

@@ -56,6 +56,24 @@ export class DocumentEntity {
   @Column({ name: 'dead_letter_discarded_at', type: 'timestamptz', nullable: true })
   deadLetterDiscardedAt!: Date | null;
 
+  /** Tokens sent to the embedding provider for the current version (estimated where the provider reports none). */
+  @Column({ name: 'embedding_tokens', type: 'bigint', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
+  embeddingTokens!: number;
+
+  /** Tokens sent for every version of this document so far. */
+  @Column({ name: 'embedding_tokens_total', type: 'bigint', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
+  embeddingTokensTotal!: number;
+
+  /** Chunk texts embedded by the provider, and served from the embedding cache, for the current version. */
+  @Column({ name: 'embedded_texts', type: 'integer' })
+  embeddedTexts!: number;
+
+  @Column({ name: 'cached_texts', type: 'integer' })
+  cachedTexts!: number;
+
+  @Column({ name: 'tokens_estimated', type: 'boolean' })
+  tokensEstimated!: boolean;
+
   @Column({ name: 'chunk_count', type: 'integer', nullable: true })
   chunkCount!: number | null;
 

@@ -1,4 +1,30 @@
 import { DocumentEntity } from './document.entity';
+import { AttemptRecord } from './documents.repository';
+
+/** One attempt at processing a version, as the status endpoint shows it. */
+export interface AttemptView {
+  version: number;
+  attempt: number;
+  startedAt: string;
+  finishedAt: string | null;
+  outcome: string;
+  stage: string | null;
+  errorClass: string | null;
+  error: string | null;
+}
+
+export function toAttemptView(a: AttemptRecord): AttemptView {
+  return {
+    version: a.version,
+    attempt: a.attempt,
+    startedAt: a.startedAt.toISOString(),
+    finishedAt: a.finishedAt?.toISOString() ?? null,
+    outcome: a.outcome,
+    stage: a.stage,
+    errorClass: a.errorClass,
+    error: a.message,
+  };
+}
 
 /** The public JSON shape of a document's status (never its text). */
 export interface DocumentView {
@@ -12,10 +38,14 @@ export interface DocumentView {
   attempts: number;
   chunkCount: number | null;
   lastError: string | null;
+  lastErrorClass: string | null;
+  failedStage: string | null;
   contentSha256: string;
   contentLength: number;
   chunking: { size: number; overlap: number };
   model: string;
+  /** Embedding cost of the current version; `tokensTotal` counts every version. */
+  embedding: { tokens: number; tokensTotal: number; tokensEstimated: boolean; embeddedTexts: number; cachedTexts: number };
   createdAt: string;
   updatedAt: string;
   startedAt: string | null;
@@ -34,10 +64,19 @@ export function toDocumentView(d: DocumentEntity): DocumentView {
     attempts: d.attempts,
     chunkCount: d.chunkCount,
     lastError: d.lastError,
+    lastErrorClass: d.lastErrorClass,
+    failedStage: d.failedStage,
     contentSha256: d.contentSha256,
     contentLength: d.contentLength,
     chunking: { size: d.pipeline.chunkSize, overlap: d.pipeline.chunkOverlap },
     model: d.pipeline.model,
+    embedding: {
+      tokens: d.embeddingTokens,
+      tokensTotal: d.embeddingTokensTotal,
+      tokensEstimated: d.tokensEstimated,
+      embeddedTexts: d.embeddedTexts,
+      cachedTexts: d.cachedTexts,
+    },
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
     startedAt: d.startedAt?.toISOString() ?? null,

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { DocumentView, toDocumentView } from './document.view';
+import { AttemptView, DocumentView, toAttemptView, toDocumentView } from './document.view';
 import { DocumentsService } from './documents.service';
 import { CreateDocumentDto } from './dto/create-document.dto';
 import { ListDocumentsQuery } from './dto/list-documents.query';
@@ -34,9 +34,11 @@ export class DocumentsController {
     return { items: page.items.map(toDocumentView), nextCursor: page.nextCursor };
   }
 
+  /** Status, with the most recent attempts (`history`, oldest first). */
   @Get(':id')
-  async get(@Param('id', uuidPipe) id: string): Promise<DocumentView> {
-    return toDocumentView(await this.documents.get(id));
+  async get(@Param('id', uuidPipe) id: string): Promise<DocumentView & { history: AttemptView[] }> {
+    const { document, history } = await this.documents.getWithHistory(id);
+    return { ...toDocumentView(document), history: history.map(toAttemptView) };
   }
 
   @Post(':id/reprocess')

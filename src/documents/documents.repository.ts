@@ -165,13 +165,26 @@ export class DocumentsRepository {
     return rows.length > 0;
   }
 
-  async markReady(em: EntityManager, id: string, version: number, chunkCount: number): Promise<void> {
+  async markReady(em: EntityManager, id: string, version: number, chunkCount: number, usage: EmbeddingUsageRecord): Promise<void> {
     await em.query(
       `UPDATE documents SET status = 'ready', chunk_count = $3, last_error = NULL, last_error_class = NULL,
-              failed_stage = NULL, completed_at = now(), updated_at = now()
+              failed_stage = NULL, completed_at = now(), updated_at = now(),
+              embedding_tokens = $4, embedding_tokens_total = embedding_tokens_total + $4,
+              embedded_texts = $5, cached_texts = $6, tokens_estimated = $7
         WHERE id = $1 AND version = $2`,
-      [id, version, chunkCount],
+      [id, version, chunkCount, usage.tokens, usage.embeddedTexts, usage.cachedTexts, usage.tokensEstimated],
     );
+  }
+
+  /** Embedding cost of a namespace's documents (all versions), for cost reports. */
+  async usage(namespace: string): Promise<{ documents: number; chunks: number; tokens: number; estimated: boolean }> {
+    const rows: Array<{ documents: string; chunks: string | null; tokens: string | null; estimated: boolean | null }> = await this.db.query(
+      `SELECT count(*) AS documents, sum(chunk_count) AS chunks, sum(embedding_tokens_total) AS tokens, bool_or(tokens_estimated) AS estimated
+         FROM documents WHERE namespace = $1`,
+      [namespace],
+    );
+    const r = rows[0];
+    return { documents: Number(r.documents), chunks: Number(r.chunks ?? 0), tokens: Number(r.tokens ?? 0), estimated: r.estimated ?? false };
   }
 
   /**
@@ -304,6 +317,14 @@ export class DocumentsRepository {
       [limit],
     );
   }
+}
+
+/** What embedding one document version cost. */
+export interface EmbeddingUsageRecord {
+  tokens: number;
+  embeddedTexts: number;
+  cachedTexts: number;
+  tokensEstimated: boolean;
 }
 
 export interface AttemptFailure {

@@ -14,7 +14,7 @@ import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-pr
 import { IngestProducer } from '../ingest/ingest.producer';
 import { DrainState } from '../lifecycle/drain.state';
 import { DocumentEntity } from './document.entity';
-import { DocumentsRepository, DocumentPage, NewDocument, decodeCursor } from './documents.repository';
+import { AttemptRecord, DocumentsRepository, DocumentPage, NewDocument, decodeCursor } from './documents.repository';
 import { CreateDocumentDto } from './dto/create-document.dto';
 import { ListDocumentsQuery } from './dto/list-documents.query';
 import { PipelineConfig, pipelineHash, sha256Hex } from './pipeline';
@@ -103,6 +103,16 @@ export class DocumentsService {
     return doc;
   }
 
+  async getWithHistory(id: string): Promise<{ document: DocumentEntity; history: AttemptRecord[] }> {
+    const document = await this.get(id);
+    return { document, history: await this.documents.attemptHistory(id, 20) };
+  }
+
+  /** Embedding cost and size of a namespace. */
+  usage(namespace: string): Promise<{ documents: number; chunks: number; tokens: number; estimated: boolean }> {
+    return this.documents.usage(namespace);
+  }
+
   list(query: ListDocumentsQuery): Promise<DocumentPage> {
     let cursor: { createdAt: string; id: string } | undefined;
     if (query.cursor !== undefined) {
@@ -132,7 +142,12 @@ export class DocumentsService {
     if (overlap >= size) {
       throw new BadRequestException(`chunking.overlap (${overlap}) must be smaller than chunking.size (${size})`);
     }
-    const pipeline: PipelineConfig = { chunkSize: size, chunkOverlap: overlap, model: this.embedder.modelId };
+    const pipeline: PipelineConfig = {
+      chunkSize: size,
+      chunkOverlap: overlap,
+      model: this.embedder.modelId,
+      contextual: this.config.chunking.contextual,
+    };
     return {
       namespace: dto.namespace ?? DEFAULT_NAMESPACE,
       externalId: dto.externalId ?? null,

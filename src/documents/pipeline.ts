@@ -5,11 +5,13 @@ export interface PipelineConfig {
   chunkSize: number;
   chunkOverlap: number;
   model: string;
+  /** Chunks embedded with their title and heading path in front (absent on older rows: false). */
+  contextual?: boolean;
 }
 
 /** Short stable hash of a pipeline config: equal text + equal hash means equal output. */
 export function pipelineHash(p: PipelineConfig): string {
-  const canonical = JSON.stringify([p.chunkSize, p.chunkOverlap, p.model]);
+  const canonical = JSON.stringify([p.chunkSize, p.chunkOverlap, p.model, p.contextual ?? false]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 

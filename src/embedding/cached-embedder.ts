@@ -56,6 +56,11 @@ export class CachedEmbedder {
     this.enabled = options.enabled ?? true;
   }
 
+  /** The model whose vectors this returns (recorded with each chunk). */
+  get modelId(): string {
+    return this.provider.modelId;
+  }
+
   /**
    * Vectors for `texts` in order. Throws `EmbeddingError` from the provider as is, and a
    * permanent `EmbeddingError` when the provider returns the wrong count or dimension.

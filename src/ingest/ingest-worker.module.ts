@@ -1,5 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { CachedEmbedder } from '../embedding/cached-embedder';
+import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-provider';
+import { EmbeddingCache } from '../embedding/embedding-cache';
 import { DocumentsDataModule } from '../documents/documents-data.module';
 import { VectorStoreModule } from '../vector-store/vector-store.module';
 import { IngestQueueModule } from './ingest-queue.module';
@@ -15,6 +20,13 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
 @Module({
   imports: [IngestQueueModule, DocumentsDataModule, VectorStoreModule, TerminusModule],
   providers: [
+    EmbeddingCache,
+    {
+      provide: CachedEmbedder,
+      inject: [EMBEDDING_PROVIDER, EmbeddingCache, APP_CONFIG],
+      useFactory: (provider: EmbeddingProvider, cache: EmbeddingCache, config: AppConfig) =>
+        new CachedEmbedder(provider, cache, { batchSize: config.embedding.batchSize, enabled: config.embedding.cache }),
+    },
     IngestProcessor,
     Reconciler,
     WorkerLivenessIndicator,

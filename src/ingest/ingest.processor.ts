@@ -5,11 +5,12 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
 import { ClaimedDocument, DocumentsRepository } from '../documents/documents.repository';
 import { sha256Hex } from '../documents/pipeline';
-import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-provider';
+import { CachedEmbedder } from '../embedding/cached-embedder';
 import { DrainState } from '../lifecycle/drain.state';
 import { ChunkRepository } from '../vector-store/chunk.repository';
 import { cappedJitteredBackoff } from './backoff';
 import { DeadLetterProducer } from './dead-letter.producer';
+import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
 import { IngestStage, PermanentIngestError, StageError, classifyError } from './ingest-errors';
 import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName } from './ingest.jobs';
 import { TextChunk, splitText } from './text-splitter';
@@ -50,7 +51,7 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     private readonly documents: DocumentsRepository,
     private readonly chunks: ChunkRepository,
     private readonly deadLetters: DeadLetterProducer,
-    @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
+    private readonly embedder: CachedEmbedder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly drain: DrainState,
   ) {
@@ -82,8 +83,7 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
 
   /**
    * Waits for the jobs in flight to finish, for up to SHUTDOWN_GRACE_MS, then abandons
-   * the rest (their locks lapse and another worker retries them). Runs before the
-   * database and queue connections close.
+   * the rest. Runs before the database and queue connections close.
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.onModuleDestroy();
@@ -96,8 +96,9 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     ]);
     clearTimeout(timer);
     if (timedOut) {
+      // close(true) would return the same pending promise; the process exits regardless
+      // (see shutdown-watchdog.ts) and the jobs' locks lapse, so another worker retries them.
       this.logger.warn(`grace period over with ${this.inFlight} job(s) in flight: leaving them to be retried`);
-      await this.worker.close(true);
     }
   }
 
@@ -150,7 +151,8 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
       if (chunks.length === 0) throw new PermanentIngestError('no_text', 'document has no text to index');
       return chunks;
     });
-    const vectors = await stage('embed', () => this.embedAll(pieces));
+    const contexts = this.contexts(doc, text, pieces);
+    const embedded = await stage('embed', () => this.embedder.embed(pieces.map((p, i) => textToEmbed(contexts[i], p.content))));
 
     const written = await stage('write', () =>
       this.documents.transaction(async (em) => {
@@ -164,32 +166,28 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
             index: p.index,
             content: p.content,
             contentSha256: sha256Hex(p.content),
+            context: contexts[i],
             metadata: doc.metadata,
-            embedding: vectors[i],
+            embedding: embedded.vectors[i],
           })),
         );
-        await this.documents.markReady(em, doc.id, doc.version, pieces.length);
+        await this.documents.markReady(em, doc.id, doc.version, pieces.length, {
+          tokens: embedded.tokens,
+          embeddedTexts: embedded.providerTexts,
+          cachedTexts: embedded.cacheHits,
+          tokensEstimated: embedded.tokensEstimated,
+        });
         return true;
       }),
     );
     return written ? 'ready' : 'stale';
   }
 
-  private async embedAll(pieces: TextChunk[]): Promise<number[][]> {
-    const batch = this.config.embedding.batchSize;
-    const out: number[][] = [];
-    for (let i = 0; i < pieces.length; i += batch) {
-      const texts = pieces.slice(i, i + batch).map((p) => p.content);
-      const vectors = await this.embedder.embed(texts);
-      if (vectors.length !== texts.length || vectors.some((v) => v.length !== this.embedder.dimension)) {
-        throw new PermanentIngestError(
-          'embedding_rejected',
-          `embedding provider ${this.embedder.modelId} returned vectors of the wrong count or dimension`,
-        );
-      }
-      out.push(...vectors);
-    }
-    return out;
+  /** Each chunk's context (title and heading path), or nulls when contextual chunks are off. */
+  private contexts(doc: ClaimedDocument, text: string, pieces: TextChunk[]): Array<string | null> {
+    if (!doc.pipeline.contextual) return pieces.map(() => null);
+    const headings = markdownHeadings(text);
+    return pieces.map((p) => chunkContext(doc.title, headingPathAt(headings, p.start)));
   }
 
   /** Best effort: the database may be what failed. The reconciler repairs what this misses. */

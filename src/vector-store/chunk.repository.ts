@@ -67,7 +67,7 @@ export interface ChunkHit {
   externalId: string | null;
   /**
    * vector mode: cosine similarity (1 = same direction); keyword mode: the BM25 score
-   * (unbounded); hybrid: the fused reciprocal-rank score. Higher is better in every mode.
+   * (unbounded), raised by the best BM25 score when the chunk matches the whole query; hybrid: the fused reciprocal-rank score. Higher is better in every mode.
    */
   score: number;
   ranks: ChunkRanks;
@@ -144,10 +144,12 @@ export class ChunkRepository {
       const allText = `$${params.length}::text`;
       // Okapi BM25 (k1 = 1.2, b = 0.75) over the chunks holding any query word: idf from
       // the namespace's chunk count and the matches' document frequency, term frequency from
-      // the tsvector positions, length normalised by the matches' mean length.
-      ctes.push(`q AS (SELECT ${anyQ} AS any_q),
+      // the tsvector positions, length normalised by the matches' mean length. Chunks that
+      // match the whole query (every word, compound identifiers such as ERR_SOME_CODE as
+      // phrases) rank first: bag-of-words scoring alone loses the order of their parts.
+      ctes.push(`q AS (SELECT ${anyQ} AS any_q, websearch_to_tsquery('${TS_CONFIG}', ${allText}) AS all_q),
         matched AS MATERIALIZED (
-          SELECT c.id, c.content_tsv AS tsv, c.char_count
+          SELECT c.id, c.content_tsv AS tsv, c.char_count, (c.content_tsv @@ q.all_q) AS has_all
             FROM chunks c CROSS JOIN q WHERE ${conditions} AND c.content_tsv @@ q.any_q),
         qterms AS (SELECT DISTINCT t.lexeme FROM unnest(to_tsvector('${TS_CONFIG}', ${allText})) t),
         tf AS (SELECT m.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS f
@@ -155,12 +157,14 @@ export class ChunkRepository {
         df AS (SELECT lexeme, count(*)::float8 AS df FROM tf GROUP BY lexeme),
         total AS (SELECT count(*)::float8 AS n FROM chunks c WHERE c.namespace = $1),
         avglen AS (SELECT greatest(avg(char_count), 1)::float8 AS a FROM matched),
-        kw AS MATERIALIZED (
-          SELECT tf.id, sum(ln(1 + (greatest(total.n, df.df) - df.df + 0.5) / (df.df + 0.5)) * tf.f * 2.2
-                   / (tf.f + 1.2 * (0.25 + 0.75 * m.char_count / avglen.a))) AS kscore
+        bm25 AS (
+          SELECT tf.id, m.has_all, sum(ln(1 + (greatest(total.n, df.df) - df.df + 0.5) / (df.df + 0.5)) * tf.f * 2.2
+                   / (tf.f + 1.2 * (0.25 + 0.75 * m.char_count / avglen.a))) AS score
             FROM tf JOIN df USING (lexeme) JOIN matched m ON m.id = tf.id CROSS JOIN total CROSS JOIN avglen
-           GROUP BY tf.id
-           ORDER BY kscore DESC, tf.id LIMIT $2),
+           GROUP BY tf.id, m.has_all),
+        kw AS MATERIALIZED (
+          SELECT id, score + CASE WHEN has_all THEN max(score) OVER () ELSE 0 END AS kscore
+            FROM bm25 ORDER BY kscore DESC, id LIMIT $2),
         kw_ranked AS (SELECT id, kscore, row_number() OVER (ORDER BY kscore DESC, id) AS rank FROM kw)`);
     }
     let fused: string;
