@@ -141,7 +141,7 @@ else
     if [ -f package-lock.json ]; then cmd=(npm ci); else cmd=(npm install); fi
     log "$reason -> running '${cmd[*]}' (uses .npmrc; onnxruntime-node CUDA download is skipped)"
     # not run_logged: npm's own progress/errors are useful to see
-    "${cmd[@]}" --no-audit --no-fund </dev/null || die "'${cmd[*]}' failed (see npm output above)"
+    ONNXRUNTIME_NODE_INSTALL=skip "${cmd[@]}" --no-audit --no-fund </dev/null || die "'${cmd[*]}' failed (see npm output above)"
     [ -f node_modules/.package-lock.json ] && touch node_modules/.package-lock.json
     log "node_modules installed"
   else

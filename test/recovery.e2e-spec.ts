@@ -52,6 +52,31 @@ describe('recovery: Redis restarted empty, and SIGTERM drain', () => {
     for (const app of opened.splice(0)) await app.close();
   });
 
+  it('rebuilds the dead-letter queue from Postgres after Redis loses it', async () => {
+    const env = { REDIS_URL: redis.url, QUEUE_PREFIX: 'dlq-rebuild', RECONCILE_INTERVAL_MS: '200', RECONCILE_AGE_MS: '300' };
+    const poisoned = new ScriptedEmbedder();
+    poisoned.fault = (texts) => (texts.some((x) => x.includes('POISON')) ? 'permanent' : undefined);
+    const app = await start(env, { api: true, worker: true }, { embeddingProvider: poisoned });
+    const res = await postJson(app.url, '/v1/documents', { content: 'POISON for the rebuild', namespace: 'dlq-rebuild' });
+    await waitForDocument(app.url, res.body.id, (d) => d.status === 'failed');
+    const direct = new Redis({ port: redis.port });
+    const key = `dlq-rebuild:ingest-dlq:dead-${res.body.id}-v1`;
+    const waitFor = async (present: number): Promise<void> => {
+      const deadline = Date.now() + 10000;
+      while ((await direct.exists(key).catch(() => -1)) !== present && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await direct.exists(key)).toBe(present);
+    };
+    await waitFor(1);
+
+    await redis.kill();
+    await redis.start();
+    await waitFor(1);
+    direct.disconnect();
+    const list = (await (await fetch(`${app.url}/v1/dead-letters?namespace=dlq-rebuild`)).json()) as { items: Array<{ id: string }> };
+    expect(list.items.map((i) => i.id)).toEqual([res.body.id]);
+    for (const a of opened.splice(0)) await a.close();
+  });
+
   it('on shutdown a worker finishes the job in flight, takes nothing new, and reports not ready meanwhile', async () => {
     const env = { REDIS_URL: redis.url, QUEUE_PREFIX: 'drain', SHUTDOWN_GRACE_MS: '20000' };
     const slow = new ScriptedEmbedder();

@@ -169,4 +169,18 @@ describe('reliability: retries, dead letters, idempotency, drain', () => {
     expect(Number(rows[0].n)).toBe(done.chunkCount);
     expect(Number(rows[0].distinct_idx)).toBe(done.chunkCount);
   });
+
+  it('a job whose document is deleted while it runs ends without writing anything', async () => {
+    embedder.delayMs = 800;
+    const res = await postJson(t.url, '/v1/documents', { content: 'deleted mid-flight', namespace: 'rel-deleted' });
+    await waitForDocument(t.url, res.body.id, (d) => d.status === 'processing');
+    expect((await fetch(`${t.url}/v1/documents/${res.body.id}`, { method: 'DELETE' })).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 1500));
+    const chunks: unknown[] = await db.query(`SELECT 1 FROM chunks WHERE document_id = $1`, [res.body.id]);
+    expect(chunks).toHaveLength(0);
+    expect((await fetch(`${t.url}/v1/documents/${res.body.id}`)).status).toBe(404);
+    const job = await queue.getJob(`doc-${res.body.id}-v1`);
+    expect(await job?.getState()).toBe('completed');
+    expect(job?.returnvalue).toBe('stale');
+  });
 });

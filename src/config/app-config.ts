@@ -92,6 +92,8 @@ export interface AppConfig {
       /** Send `dimensions` with each request, for models that shorten their vectors on demand. */
       sendDimensions: boolean;
     };
+    /** Start even when stored chunks were embedded by another model (while they are reprocessed). */
+    allowModelMismatch: boolean;
   };
   search: {
     defaultTopK: number;
@@ -168,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       tpm: r.int('EMBEDDING_TPM', 0, 0, 10000000000),
       maxRetries: r.int('EMBEDDING_MAX_RETRIES', 3, 0, 20),
       cache: r.bool('EMBEDDING_CACHE', true),
+      allowModelMismatch: r.bool('ALLOW_MODEL_MISMATCH', false),
       openai: {
         baseUrl: openAiBaseUrl,
         apiKey: r.optional('OPENAI_API_KEY'),

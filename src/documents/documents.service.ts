@@ -12,6 +12,7 @@ import { AppConfig } from '../config/app-config';
 import { DEFAULT_NAMESPACE } from '../common/namespace';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-provider';
 import { IngestProducer } from '../ingest/ingest.producer';
+import { SPLITTER_VERSION } from '../ingest/text-splitter';
 import { DrainState } from '../lifecycle/drain.state';
 import { DocumentEntity } from './document.entity';
 import { AttemptRecord, DocumentsRepository, DocumentPage, NewDocument, decodeCursor } from './documents.repository';
@@ -147,6 +148,7 @@ export class DocumentsService {
       chunkOverlap: overlap,
       model: this.embedder.modelId,
       contextual: this.config.chunking.contextual,
+      splitter: SPLITTER_VERSION,
     };
     return {
       namespace: dto.namespace ?? DEFAULT_NAMESPACE,

@@ -73,7 +73,10 @@ describe('splitText', () => {
     const text = '这是第一句。这是第二句！这是第三句？' + ' Привет мир. Ещё одно предложение.';
     const chunks = splitText(text, { size: 12, overlap: 0 });
     expect(chunks.map((c) => c.content).join('').replace(/\s+/g, '')).toBe(text.replace(/\s+/g, ''));
-    expect(chunks[0].content).toBe('这是第一句。这是第二句！');
+    // Each chunk of the CJK part is whole sentences: it ends at a sentence mark.
+    const cjk = chunks.filter((c) => c.end <= text.indexOf(' '));
+    expect(cjk.length).toBeGreaterThan(0);
+    for (const c of cjk) expect(c.content).toMatch(/[。！？]$/);
   });
 
   it('is deterministic', () => {
@@ -83,5 +86,150 @@ describe('splitText', () => {
 
   it('rejects overlap >= size', () => {
     expect(() => splitText('abc', { size: 10, overlap: 10 })).toThrow(RangeError);
+  });
+});
+
+/** A small seeded generator, so the documents below are the same on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return a / 2 ** 32;
+  };
+}
+
+const VOCAB = ['index', 'queue', 'worker', 'vector', 'chunk', 'cache', 'batch', 'retry', 'lease', 'shard', 'planner', 'replica'];
+
+function sentence(rand: () => number): string {
+  const n = 6 + Math.floor(rand() * 14);
+  return Array.from({ length: n }, () => VOCAB[Math.floor(rand() * VOCAB.length)]).join(' ') + '.';
+}
+
+function paragraphs(seed: number, count: number, sentences: [number, number]): string[] {
+  const rand = rng(seed);
+  return Array.from({ length: count }, () =>
+    Array.from({ length: sentences[0] + Math.floor(rand() * (sentences[1] - sentences[0])) }, () => sentence(rand)).join(' '),
+  );
+}
+
+/** Chunks of `after` whose text is not among the chunks of `before`: what would be re-embedded. */
+function changedChunks(before: string, after: string, size: number, overlap: number): number {
+  const old = new Set(splitText(before, { size, overlap }).map((c) => c.content));
+  return splitText(after, { size, overlap }).filter((c) => !old.has(c.content)).length;
+}
+
+describe('splitText: edit-stable boundaries', () => {
+  const edits: Array<[string, (p: string) => string]> = [
+    ['words replaced', (p) => p.replace(/ \w+ \w+ /, ' edited words ')],
+    ['grown', (p) => `${p} ${p.slice(0, 300)}`],
+    ['shrunk', (p) => p.slice(0, Math.floor(p.length / 3)) + '.'],
+  ];
+
+  it.each(edits)('a paragraph %s re-chunks at most 3 chunks of a 100-chunk document', (_name, edit) => {
+    const paras = paragraphs(7, 160, [2, 9]);
+    const text = paras.join('\n\n');
+    expect(splitText(text, { size: 1000, overlap: 150 }).length).toBeGreaterThanOrEqual(100);
+    for (const at of [5, 80, 150]) {
+      const edited = paras.map((p, i) => (i === at ? edit(p) : p)).join('\n\n');
+      expect(changedChunks(text, edited, 1000, 150)).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it.each([
+    ['with', '\n\n'],
+    ['without', '\n'],
+  ])('stays local in long paragraphs (cut at sentences) %s blank lines between them', (_name, joiner) => {
+    const paras = paragraphs(11, 40, [15, 30]);
+    const text = paras.join(joiner);
+    for (const at of [3, 20, 35]) {
+      const edited = paras.map((p, i) => (i === at ? p.replace(/ \w+ /, ' changed ') : p)).join(joiner);
+      expect(changedChunks(text, edited, 1000, 150)).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it('keeps the chunks before an edit identical, offsets included', () => {
+    const paras = paragraphs(3, 60, [2, 9]);
+    const text = paras.join('\n\n');
+    const edited = paras.map((p, i) => (i === 40 ? `${p} One more sentence here.` : p)).join('\n\n');
+    const editAt = text.indexOf(paras[40]);
+    const before = splitText(text, { size: 800, overlap: 100 }).filter((c) => c.end < editAt - 800);
+    expect(before.length).toBeGreaterThan(5);
+    expect(splitText(edited, { size: 800, overlap: 100 }).slice(0, before.length)).toEqual(before);
+  });
+});
+
+describe('splitText: markdown structure', () => {
+  const prose = (seed: number, n: number): string => paragraphs(seed, n, [2, 6]).join('\n\n');
+
+  it('never cuts a fenced code block that fits, even with blank lines and # lines inside', () => {
+    const body = Array.from({ length: 6 }, (_, i) => `# step ${i}, not a heading\ndef f${i}(x):\n    return x + ${i}\n`);
+    const code = ['```python', ...body, 'print(f1(2))', '```'].join('\n');
+    const tilde = ['~~~', 'line one', '', 'line two', '~~~'].join('\n');
+    for (let seed = 1; seed <= 20; seed++) {
+      const text = [prose(seed, 3), code, prose(seed + 100, 2), tilde, prose(seed + 200, 3)].join('\n\n');
+      const chunks = splitText(text, { size: 400, overlap: 60 });
+      expect(chunks.some((c) => c.content.includes(code))).toBe(true);
+      expect(chunks.some((c) => c.content.includes(tilde))).toBe(true);
+      for (const c of chunks) expect(c.content.length).toBeLessThanOrEqual(400);
+    }
+  });
+
+  it('cuts a code block longer than size only at line ends', () => {
+    const lines = Array.from({ length: 80 }, (_, i) => `  let value${i} = compute(${i}) + offset; // step ${i}`);
+    const code = ['```js', ...lines, '```'].join('\n');
+    const text = `Intro paragraph.\n\n${code}\n\nOutro paragraph.`;
+    const chunks = splitText(text, { size: 500, overlap: 0 });
+    for (const c of chunks) {
+      expect(c.content.length).toBeLessThanOrEqual(500);
+      expect(c.end === text.length || text[c.end] === '\n').toBe(true);
+      expect(text.slice(text.lastIndexOf('\n', c.start - 1) + 1, c.start).trim()).toBe('');
+    }
+    expect(chunks.length).toBeGreaterThan(5);
+  });
+
+  it('treats an unclosed fence as code to the end of the text', () => {
+    const text = `${prose(5, 2)}\n\n\`\`\`\ncode line\n\nmore code\n\n# still code`;
+    const chunks = splitText(text, { size: 2000, overlap: 0 });
+    expect(chunks[chunks.length - 1].content).toContain('```\ncode line\n\nmore code\n\n# still code');
+  });
+
+  it('starts a chunk at each heading, keeps the heading with its section, and repeats nothing across it', () => {
+    const sections = Array.from({ length: 12 }, (_, i) => `## Section ${i}\n\n${prose(i + 40, 1 + (i % 4))}`);
+    const text = `# Guide\n\n${sections.join('\n\n')}`;
+    const chunks = splitText(text, { size: 600, overlap: 100 });
+    // "# Guide" alone is too small a section: it opens the first chunk with Section 0.
+    expect(chunks[0].content.startsWith('# Guide\n\n## Section 0\n\n')).toBe(true);
+    for (let i = 1; i < 12; i++) {
+      const at = text.indexOf(`## Section ${i}\n`);
+      const opening = chunks.find((c) => c.start === at);
+      expect(opening).toBeDefined();
+      // The heading's own line is never the end of a chunk.
+      expect(opening!.content.length).toBeGreaterThan(`## Section ${i}`.length);
+    }
+    for (const c of chunks) {
+      expect(c.content).not.toMatch(/(^|\n)#+ [^\n]*$/);
+      expect(c.content.length).toBeLessThanOrEqual(600);
+    }
+  });
+
+  it('keeps a tiny section with the next one rather than alone', () => {
+    const text = `## A\n\nShort.\n\n## B\n\n${prose(9, 6)}`;
+    const chunks = splitText(text, { size: 500, overlap: 50 });
+    expect(chunks[0].content.startsWith('## A\n\nShort.\n\n## B')).toBe(true);
+  });
+
+  it('splits 10 MB of text in linear time', () => {
+    const block = paragraphs(1, 200, [1, 12]).join('\n\n');
+    const small = block.repeat(Math.ceil(1_000_000 / block.length));
+    const big = block.repeat(Math.ceil(10_000_000 / block.length));
+    const time = (t: string): number => {
+      const s = process.hrtime.bigint();
+      splitText(t, { size: 1000, overlap: 150 });
+      return Number(process.hrtime.bigint() - s) / 1e6;
+    };
+    time(small);
+    const ratio = time(big) / time(small);
+    // 10x the text in well under 30x the time (quadratic would be 100x).
+    expect(ratio).toBeLessThan(30);
   });
 });

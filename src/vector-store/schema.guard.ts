@@ -1,11 +1,13 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-provider';
 import { ChunkRepository } from './chunk.repository';
 
 /**
  * Refuses to start when the configured model cannot share the stored vectors: a
  * different dimension cannot be inserted, and a different model's vectors are not
- * comparable with its queries.
+ * comparable with its queries (unless ALLOW_MODEL_MISMATCH says a re-embed is under way).
  */
 @Injectable()
 export class SchemaGuard implements OnModuleInit {
@@ -14,6 +16,7 @@ export class SchemaGuard implements OnModuleInit {
   constructor(
     private readonly chunks: ChunkRepository,
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -27,11 +30,13 @@ export class SchemaGuard implements OnModuleInit {
       );
     }
     const others = (await this.chunks.storedModels()).filter((m) => m !== this.embedder.modelId);
-    if (others.length > 0) {
-      this.logger.warn(
-        `stored chunks were embedded by ${others.join(', ')}, not ${this.embedder.modelId}: ` +
-          `search quality suffers until those documents are reprocessed (POST /v1/documents/:id/reprocess)`,
-      );
+    if (others.length === 0) return;
+    const how =
+      `re-embed them: start with ALLOW_MODEL_MISMATCH=true and POST /v1/documents/:id/reprocess for each document ` +
+      `(search mixes both models' vectors until that is done), or point DATABASE_URL at a new database and re-post them`;
+    if (!this.config.embedding.allowModelMismatch) {
+      throw new Error(`stored chunks were embedded by ${others.join(', ')}, not the configured ${this.embedder.modelId}: ${how}`);
     }
+    this.logger.warn(`stored chunks were embedded by ${others.join(', ')}, not ${this.embedder.modelId}; to finish the change, ${how}`);
   }
 }

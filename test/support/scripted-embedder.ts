@@ -13,11 +13,14 @@ export class ScriptedEmbedder implements EmbeddingProvider {
   readonly dimension = 384;
   readonly modelId = this.inner.modelId;
   calls = 0;
+  /** Texts received over all calls, failed ones included. */
+  texts = 0;
   fault: (texts: string[], call: number) => Fault = () => undefined;
   delayMs = 0;
 
   async embed(texts: string[]): Promise<number[][]> {
     const call = ++this.calls;
+    this.texts += texts.length;
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     const fault = this.fault(texts, call);
     if (fault === 'transient') throw new EmbeddingError('upstream answered 503 (scripted)', true);

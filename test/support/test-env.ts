@@ -5,6 +5,9 @@ const defaults: Record<string, string> = {
   EMBEDDING_PROVIDER: 'hash',
   EMBEDDING_DIMENSION: '384',
   QUEUE_BACKOFF_MS: '50',
+  // The suite runs several models (hash, scripted, local, a fake hosted one) on one
+  // database on purpose; test/model-guard.e2e-spec.ts checks the refusal itself.
+  ALLOW_MODEL_MISMATCH: 'true',
 };
 for (const [key, value] of Object.entries(defaults)) {
   if (process.env[`TEST_${key}`] !== undefined) process.env[key] = process.env[`TEST_${key}`];

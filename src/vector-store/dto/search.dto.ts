@@ -63,6 +63,7 @@ export class SearchDto {
   @IsDefined({ message: 'query is required' })
   @IsString({ message: 'query must be a string' })
   @Matches(/\S/, { message: 'query must contain text' })
+  @Matches(/^[^\u0000]*$/, { message: 'query must not contain NUL (\\u0000) characters' })
   @MaxLength(10000)
   query!: string;
 
