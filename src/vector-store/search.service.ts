@@ -5,6 +5,7 @@ import { DEFAULT_NAMESPACE } from '../common/namespace';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-provider';
 import { ChunkHit, ChunkRepository, SearchMode } from './chunk.repository';
 import { SearchDto } from './dto/search.dto';
+import { quotesIdentifier } from './query-shape';
 
 /** A document with its best chunks, for `groupBy: "document"`. */
 export interface DocumentHit {
@@ -58,7 +59,11 @@ export class SearchService {
       filter: dto.filter ?? {},
       limit,
       candidates,
-      fusion: { k: cfg.rrfK, vectorWeight: cfg.vectorWeight, keywordWeight: cfg.keywordWeight },
+      fusion: {
+        k: cfg.rrfK,
+        vectorWeight: cfg.vectorWeight,
+        keywordWeight: quotesIdentifier(dto.query) ? Math.max(cfg.keywordWeight, cfg.vectorWeight) : cfg.keywordWeight,
+      },
       efSearch: cfg.efSearch,
     });
     if (!byDocument) return { mode, groupBy: 'chunk', chunks: hits };

@@ -1,0 +1,22 @@
+// Shapes of exact identifiers users paste into a search: flags (--max-old-space-size),
+// CONSTANT_CASE codes (ERR_REQUIRE_ESM), dotted API names (dns.lookup), camelCase names
+// (execFileSync), calls (fn()), words mixing letters and digits (ipv4first). Prose rarely
+// contains any of them. PascalCase is left out: it is as often a product name
+// (JavaScript, WebAssembly) as a class name.
+const IDENTIFIER_SHAPES: RegExp[] = [
+  /(^|\s)--?[A-Za-z][\w-]*/,
+  /\b[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\b/,
+  /\b[A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*\b/,
+  /\b[a-z]+[A-Z][A-Za-z0-9]*\b/,
+  /\b\w+\(\)/,
+  /\b[A-Za-z]+[0-9]+[A-Za-z0-9]*\b/,
+];
+
+/**
+ * True when a query quotes something exact (a flag, an error code, an API name). Keyword
+ * ranking finds such strings verbatim where embeddings blur them, so hybrid search
+ * weighs its keyword list at least as much as its vector list for these queries.
+ */
+export function quotesIdentifier(query: string): boolean {
+  return IDENTIFIER_SHAPES.some((shape) => shape.test(query));
+}
