@@ -1,29 +1,13 @@
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
+import { NamespacePageQuery } from '../../common/page.query';
 
 /** Query of `GET /v1/dead-letters`. */
-export class ListDeadLettersQuery {
-  @IsOptional()
-  @IsString()
-  @Matches(NAMESPACE_PATTERN, { message: `namespace ${NAMESPACE_RULE}` })
-  namespace?: string;
-
+export class ListDeadLettersQuery extends NamespacePageQuery {
   @IsOptional()
   @IsString()
   @MaxLength(64)
   errorClass?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @IsOptional()
-  @IsString()
-  cursor?: string;
 }
 
 /** Body of `POST /v1/dead-letters/retry`: which dead letters to re-queue. */

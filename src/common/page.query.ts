@@ -1,0 +1,25 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { NAMESPACE_PATTERN, NAMESPACE_RULE } from './namespace';
+
+/** Keyset paging shared by list endpoints: `limit` (1-100, default 20) and the `nextCursor` of the previous page. */
+export class PageQuery {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+}
+
+/** A page of one namespace's items (all namespaces when absent). */
+export class NamespacePageQuery extends PageQuery {
+  @IsOptional()
+  @IsString()
+  @Matches(NAMESPACE_PATTERN, { message: `namespace ${NAMESPACE_RULE}` })
+  namespace?: string;
+}
