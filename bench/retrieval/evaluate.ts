@@ -256,7 +256,7 @@ async function main(): Promise<void> {
       (await db.query(`SELECT id, external_id FROM documents`)).map((r: { id: string; external_id: string }) => [r.id, r.external_id]),
     );
     const sc = svc.config.search;
-    console.log(`search: RRF k ${sc.rrfK}, weights vector ${sc.vectorWeight} / keyword ${sc.keywordWeight}, ${sc.candidates} candidates per list`);
+    console.log(`search: RRF k ${sc.rrfK}, weights vector ${sc.vectorWeight} / keyword ${sc.keywordWeight} (${sc.identifierKeywordWeight} for queries quoting an identifier), ${sc.candidates} candidates per list`);
     for (const s of SETTINGS) {
       const viaApi =
         (mode: SearchMode): Ranker =>

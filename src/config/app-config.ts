@@ -104,6 +104,8 @@ export interface AppConfig {
     vectorWeight: number;
     /** Default 0.5 against the vector list's 1, tuned with bench/retrieval. */
     keywordWeight: number;
+    /** Keyword list weight for queries that quote an identifier (a flag, an error code, an API name). */
+    identifierKeywordWeight: number;
     /** Rows each list (vector, keyword) contributes to hybrid fusion and document grouping. */
     candidates: number;
   };
@@ -185,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       rrfK: r.int('SEARCH_RRF_K', 60, 1, 10000),
       vectorWeight: readWeight(r, 'SEARCH_VECTOR_WEIGHT', 1),
       keywordWeight: readWeight(r, 'SEARCH_KEYWORD_WEIGHT', 0.5),
+      identifierKeywordWeight: readWeight(r, 'SEARCH_IDENTIFIER_KEYWORD_WEIGHT', 2),
       candidates: r.int('SEARCH_CANDIDATES', 50, 1, 1000),
     },
   };

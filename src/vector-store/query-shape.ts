@@ -15,7 +15,7 @@ const IDENTIFIER_SHAPES: RegExp[] = [
 /**
  * True when a query quotes something exact (a flag, an error code, an API name). Keyword
  * ranking finds such strings verbatim where embeddings blur them, so hybrid search
- * weighs its keyword list at least as much as its vector list for these queries.
+ * weighs its keyword list more for these queries (SEARCH_IDENTIFIER_KEYWORD_WEIGHT).
  */
 export function quotesIdentifier(query: string): boolean {
   return IDENTIFIER_SHAPES.some((shape) => shape.test(query));

@@ -62,7 +62,7 @@ export class SearchService {
       fusion: {
         k: cfg.rrfK,
         vectorWeight: cfg.vectorWeight,
-        keywordWeight: quotesIdentifier(dto.query) ? Math.max(cfg.keywordWeight, cfg.vectorWeight) : cfg.keywordWeight,
+        keywordWeight: quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
       },
       efSearch: cfg.efSearch,
     });
