@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { DocumentContentEntity } from './document-content.entity';
 import { DocumentEntity } from './document.entity';
 import { DocumentStatus } from './document-status';
@@ -114,24 +114,34 @@ export class DocumentsRepository {
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */
-  async list(filter: ListFilter): Promise<DocumentPage> {
+  list(filter: ListFilter): Promise<DocumentPage> {
+    return this.page('created_at', filter.limit, filter.cursor, (qb) => {
+      if (filter.namespace !== undefined) qb.andWhere('d.namespace = :namespace', { namespace: filter.namespace });
+      if (filter.status !== undefined) qb.andWhere('d.status = :status', { status: filter.status });
+    });
+  }
+
+  /** One page of documents newest first by `column`, keyset-paginated on (column, id). */
+  private async page(
+    column: 'created_at' | 'updated_at',
+    limit: number,
+    cursor: { createdAt: string; id: string } | undefined,
+    where: (qb: SelectQueryBuilder<DocumentEntity>) => void,
+  ): Promise<DocumentPage> {
     const qb = this.db
       .getRepository(DocumentEntity)
       .createQueryBuilder('d')
-      .addSelect(`to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'cursor_ts')
-      .orderBy('d.created_at', 'DESC')
+      .addSelect(`to_char(d.${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'cursor_ts')
+      .where('true')
+      .orderBy(`d.${column}`, 'DESC')
       .addOrderBy('d.id', 'DESC')
-      .limit(filter.limit + 1);
-    if (filter.namespace !== undefined) qb.andWhere('d.namespace = :namespace', { namespace: filter.namespace });
-    if (filter.status !== undefined) qb.andWhere('d.status = :status', { status: filter.status });
-    if (filter.cursor) {
-      qb.andWhere('(d.created_at, d.id) < (:ts::timestamptz, :cid::uuid)', { ts: filter.cursor.createdAt, cid: filter.cursor.id });
-    }
+      .limit(limit + 1);
+    where(qb);
+    if (cursor) qb.andWhere(`(d.${column}, d.id) < (:ts::timestamptz, :cid::uuid)`, { ts: cursor.createdAt, cid: cursor.id });
     const { entities, raw } = await qb.getRawAndEntities<{ cursor_ts: string }>();
-    const hasMore = entities.length > filter.limit;
-    const items = entities.slice(0, filter.limit);
-    const last = items.length > 0 ? items.length - 1 : -1;
-    const nextCursor = hasMore && last >= 0 ? encodeCursor(raw[last].cursor_ts, items[last].id) : null;
+    const items = entities.slice(0, limit);
+    const last = items.length - 1;
+    const nextCursor = entities.length > limit && last >= 0 ? encodeCursor(raw[last].cursor_ts, items[last].id) : null;
     return { items, nextCursor };
   }
 
@@ -231,25 +241,12 @@ export class DocumentsRepository {
   }
 
   /** Failed documents not discarded: the dead letters, newest failure first. */
-  async listDeadLetters(filter: DeadLetterFilter): Promise<DocumentPage> {
-    const qb = this.db
-      .getRepository(DocumentEntity)
-      .createQueryBuilder('d')
-      .addSelect(`to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'cursor_ts')
-      .where(`d.status = 'failed' AND d.dead_letter_discarded_at IS NULL`)
-      .orderBy('d.updated_at', 'DESC')
-      .addOrderBy('d.id', 'DESC')
-      .limit(filter.limit + 1);
-    if (filter.namespace !== undefined) qb.andWhere('d.namespace = :namespace', { namespace: filter.namespace });
-    if (filter.errorClass !== undefined) qb.andWhere('d.last_error_class = :ec', { ec: filter.errorClass });
-    if (filter.cursor) {
-      qb.andWhere('(d.updated_at, d.id) < (:ts::timestamptz, :cid::uuid)', { ts: filter.cursor.createdAt, cid: filter.cursor.id });
-    }
-    const { entities, raw } = await qb.getRawAndEntities<{ cursor_ts: string }>();
-    const items = entities.slice(0, filter.limit);
-    const last = items.length - 1;
-    const nextCursor = entities.length > filter.limit && last >= 0 ? encodeCursor(raw[last].cursor_ts, items[last].id) : null;
-    return { items, nextCursor };
+  listDeadLetters(filter: DeadLetterFilter): Promise<DocumentPage> {
+    return this.page('updated_at', filter.limit, filter.cursor, (qb) => {
+      qb.andWhere(`d.status = 'failed' AND d.dead_letter_discarded_at IS NULL`);
+      if (filter.namespace !== undefined) qb.andWhere('d.namespace = :namespace', { namespace: filter.namespace });
+      if (filter.errorClass !== undefined) qb.andWhere('d.last_error_class = :ec', { ec: filter.errorClass });
+    });
   }
 
   /**
