@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { NAMESPACE_PATTERN, NAMESPACE_RULE } from './namespace';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsOptionalNamespace } from './namespace';
 
 /** Keyset paging shared by list endpoints: `limit` (1-100, default 20) and the `nextCursor` of the previous page. */
 export class PageQuery {
@@ -18,8 +18,6 @@ export class PageQuery {
 
 /** A page of one namespace's items (all namespaces when absent). */
 export class NamespacePageQuery extends PageQuery {
-  @IsOptional()
-  @IsString()
-  @Matches(NAMESPACE_PATTERN, { message: `namespace ${NAMESPACE_RULE}` })
+  @IsOptionalNamespace()
   namespace?: string;
 }

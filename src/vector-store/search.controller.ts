@@ -27,30 +27,17 @@ export class SearchController {
         externalId: d.externalId,
         metadata: d.metadata,
         score: d.score,
-        chunks: d.chunks.map((h) => ({
-          chunkId: h.chunkId,
-          chunkIndex: h.chunkIndex,
-          content: h.content,
-          context: h.context,
-          score: h.score,
-          ranks: h.ranks,
-        })),
+        chunks: d.chunks.map(chunkFields),
       })),
     };
   }
 }
 
+/** A chunk's own fields (inside a grouped document, the document's are given once). */
+function chunkFields(h: ChunkHit) {
+  return { chunkId: h.chunkId, chunkIndex: h.chunkIndex, content: h.content, context: h.context, score: h.score, ranks: h.ranks };
+}
+
 function chunkView(h: ChunkHit) {
-  return {
-    documentId: h.documentId,
-    chunkId: h.chunkId,
-    chunkIndex: h.chunkIndex,
-    content: h.content,
-    context: h.context,
-    score: h.score,
-    ranks: h.ranks,
-    metadata: h.metadata,
-    title: h.title,
-    externalId: h.externalId,
-  };
+  return { documentId: h.documentId, ...chunkFields(h), metadata: h.metadata, title: h.title, externalId: h.externalId };
 }

@@ -12,7 +12,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
+import { IsOptionalNamespace } from '../../common/namespace';
 import { IsPlainJsonObject } from '../../common/is-plain-json-object';
 
 // Postgres text cannot hold U+0000; refusing it here keeps it a 400, not a failed insert.
@@ -46,9 +46,7 @@ export class CreateDocumentDto {
   @Matches(NO_NUL, { message: 'externalId must not contain NUL (\\u0000) characters' })
   externalId?: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(NAMESPACE_PATTERN, { message: `namespace ${NAMESPACE_RULE}` })
+  @IsOptionalNamespace()
   namespace?: string;
 
   @IsOptional()

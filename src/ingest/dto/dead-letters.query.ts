@@ -1,5 +1,5 @@
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptionalNamespace } from '../../common/namespace';
 import { NamespacePageQuery } from '../../common/page.query';
 
 /** Query of `GET /v1/dead-letters`. */
@@ -12,9 +12,7 @@ export class ListDeadLettersQuery extends NamespacePageQuery {
 
 /** Body of `POST /v1/dead-letters/retry`: which dead letters to re-queue. */
 export class RetryDeadLettersDto {
-  @IsOptional()
-  @IsString()
-  @Matches(NAMESPACE_PATTERN, { message: `namespace ${NAMESPACE_RULE}` })
+  @IsOptionalNamespace()
   namespace?: string;
 
   @IsOptional()

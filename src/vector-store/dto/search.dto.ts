@@ -11,7 +11,7 @@ import {
   ValidationOptions,
   registerDecorator,
 } from 'class-validator';
-import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
+import { IsOptionalNamespace } from '../../common/namespace';
 import { MetadataFilter, SearchMode } from '../chunk.repository';
 
 export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'vector', 'keyword'];
@@ -67,9 +67,7 @@ export class SearchDto {
   @MaxLength(10000)
   query!: string;
 
-  @IsOptional()
-  @IsString()
-  @Matches(NAMESPACE_PATTERN, { message: `namespace ${NAMESPACE_RULE}` })
+  @IsOptionalNamespace()
   namespace?: string;
 
   /** Upper bound is checked against the configured SEARCH_MAX_TOP_K by the service. */
