@@ -13,6 +13,7 @@ import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { DeadLettersModule } from './ingest/dead-letters.module';
 import { IngestWorkerModule } from './ingest/ingest-worker.module';
+import { ReindexApiModule } from './ingest/reindex/reindex-api.module';
 import { SearchModule } from './vector-store/search.module';
 
 /** Which halves of the service a process runs. */
@@ -43,7 +44,7 @@ export class AppModule {
         BullModule.forRoot({ connection: redisOptions(config.redis), prefix: config.queue.prefix }),
         options.embeddingProvider ? ProvidedEmbeddingModule.with(options.embeddingProvider) : EmbeddingModule,
         HealthModule,
-        ...(roles.api ? [DocumentsModule, SearchModule, DeadLettersModule] : []),
+        ...(roles.api ? [DocumentsModule, SearchModule, DeadLettersModule, ReindexApiModule] : []),
         ...(roles.worker ? [IngestWorkerModule] : []),
       ],
     };

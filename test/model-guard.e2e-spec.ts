@@ -15,7 +15,7 @@ class OtherModel implements EmbeddingProvider {
   }
 }
 
-describe('model guard: the service refuses a model that cannot share the stored vectors', () => {
+describe('model guard: another model never silently shares the stored vectors', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -27,18 +27,24 @@ describe('model guard: the service refuses a model that cannot share the stored 
   });
   afterAll(() => t.close());
 
-  it('refuses to start with another dimension, saying how to migrate', async () => {
-    await expect(startApp({}, { api: true, worker: false }, { embeddingProvider: new OtherModel('other:768', 768) })).rejects.toThrow(
-      /stores 384-dimensional vectors but other:768 makes 768: .*new database/,
+  it('refuses another model or dimension when EMBEDDING_MODEL_CHANGE=refuse, saying how to migrate', async () => {
+    const refuse = { ALLOW_MODEL_MISMATCH: 'false', EMBEDDING_MODEL_CHANGE: 'refuse' };
+    await expect(startApp(refuse, { api: true, worker: false }, { embeddingProvider: new OtherModel('other:768', 768) })).rejects.toThrow(
+      /stored vectors were made by hash:\S+ \(384 dimensions\), but the configured model is other:768 \(768 dimensions\): start with EMBEDDING_MODEL_CHANGE=reindex to re-embed/,
+    );
+    await expect(startApp(refuse, { api: true, worker: false }, { embeddingProvider: new OtherModel('other:384', 384) })).rejects.toThrow(
+      /but the configured model is other:384 \(384 dimensions\): .*or configure hash:\S+ again/,
     );
   });
 
-  it('refuses to start with another model of the same dimension unless told a re-embed is under way', async () => {
-    const other = new OtherModel('other:384', 384);
-    await expect(startApp({ ALLOW_MODEL_MISMATCH: 'false' }, { api: true, worker: false }, { embeddingProvider: other })).rejects.toThrow(
-      /embedded by .*hash:.*not the configured other:384: re-embed them/,
-    );
-    const allowed = await startApp({ ALLOW_MODEL_MISMATCH: 'true' }, { api: true, worker: false }, { embeddingProvider: other });
+  it('lets ALLOW_MODEL_MISMATCH search stored vectors with another model of the same dimension only', async () => {
+    await expect(
+      startApp({ ALLOW_MODEL_MISMATCH: 'true' }, { api: true, worker: false }, { embeddingProvider: new OtherModel('other:768', 768) }),
+    ).rejects.toThrow(/ALLOW_MODEL_MISMATCH cannot mix dimensions/);
+    const allowed = await startApp({ ALLOW_MODEL_MISMATCH: 'true' }, { api: true, worker: false }, { embeddingProvider: new OtherModel('other:384', 384) });
+    const res = await postJson(allowed.url, '/v1/search', { query: 'a chunk embedded by the hash model', namespace: 'guard', mode: 'vector' });
+    expect(res.status).toBe(200);
+    expect(res.body.results.length).toBe(1);
     await allowed.close();
   });
 });

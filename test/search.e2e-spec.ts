@@ -160,7 +160,7 @@ describe('search: hybrid, keyword and vector modes, document grouping, filters (
     );
     const content = 'Raise the limit on open files before starting the service.';
     await db.transaction((em) =>
-      t.app.get(ChunkRepository).replaceChunks(em, doc.id, ns, 'hash:test', [
+      t.app.get(ChunkRepository).replaceChunks(em, 'chunks', doc.id, ns, 'hash:test', [
         { index: 0, content, contentSha256: '0'.repeat(64), metadata: {}, embedding: unit(384, 7), context: 'Operations handbook > Kernel tuning' },
       ]),
     );

@@ -92,8 +92,20 @@ export interface AppConfig {
       /** Send `dimensions` with each request, for models that shorten their vectors on demand. */
       sendDimensions: boolean;
     };
-    /** Start even when stored chunks were embedded by another model (while they are reprocessed). */
+    /** Development: treat the configured model as the stored vectors' model whatever made them (same dimension only). */
     allowModelMismatch: boolean;
+    /**
+     * When the configured model differs from the one that made the stored vectors:
+     * `reindex` starts and re-embeds every document into a new generation while search
+     * answers from the current one; `refuse` stops the process with how to migrate.
+     */
+    onModelChange: 'reindex' | 'refuse';
+  };
+  reindex: {
+    /** Documents re-embedded at once by each worker process during a re-embed. */
+    concurrency: number;
+    /** How often workers look for documents the new generation still lacks (and switch when none). */
+    intervalMs: number;
   };
   search: {
     defaultTopK: number;
@@ -173,12 +185,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxRetries: r.int('EMBEDDING_MAX_RETRIES', 3, 0, 20),
       cache: r.bool('EMBEDDING_CACHE', true),
       allowModelMismatch: r.bool('ALLOW_MODEL_MISMATCH', false),
+      onModelChange: r.oneOf('EMBEDDING_MODEL_CHANGE', ['reindex', 'refuse'] as const, 'reindex'),
       openai: {
         baseUrl: openAiBaseUrl,
         apiKey: r.optional('OPENAI_API_KEY'),
         apiKeyHeader: r.oneOf('OPENAI_API_KEY_HEADER', ['authorization', 'api-key'] as const, 'authorization'),
         sendDimensions: r.bool('OPENAI_SEND_DIMENSIONS', false),
       },
+    },
+    reindex: {
+      concurrency: r.int('REINDEX_CONCURRENCY', 2, 1, 256),
+      intervalMs: r.int('REINDEX_INTERVAL_MS', 2000, 50, 3600000),
     },
     search: {
       defaultTopK: r.int('SEARCH_DEFAULT_TOP_K', 10, 1, 1000),

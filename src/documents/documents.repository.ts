@@ -175,6 +175,24 @@ export class DocumentsRepository {
     return rows.length > 0;
   }
 
+  /** Inside a transaction: true while the document is ready at `version`, which then holds until the transaction ends. */
+  async lockReady(em: EntityManager, id: string, version: number): Promise<boolean> {
+    const rows: unknown[] = await em.query(
+      `SELECT 1 FROM documents WHERE id = $1 AND version = $2 AND status = 'ready' FOR UPDATE`,
+      [id, version],
+    );
+    return rows.length > 0;
+  }
+
+  /** Adds what re-embedding the document into a new generation cost to its lifetime total. */
+  async addEmbeddingCost(em: EntityManager, id: string, tokens: number, estimated: boolean): Promise<void> {
+    await em.query(
+      `UPDATE documents SET embedding_tokens_total = embedding_tokens_total + $2, tokens_estimated = tokens_estimated OR $3
+        WHERE id = $1`,
+      [id, tokens, estimated],
+    );
+  }
+
   async markReady(em: EntityManager, id: string, version: number, chunkCount: number, usage: EmbeddingUsageRecord): Promise<void> {
     await em.query(
       `UPDATE documents SET status = 'ready', chunk_count = $3, last_error = NULL, last_error_class = NULL,

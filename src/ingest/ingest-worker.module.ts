@@ -1,19 +1,19 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
-import { CachedEmbedder } from '../embedding/cached-embedder';
-import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-provider';
 import { EmbeddingCache } from '../embedding/embedding-cache';
 import { DocumentsDataModule } from '../documents/documents-data.module';
 import { VectorStoreModule } from '../vector-store/vector-store.module';
 import { IngestQueueModule } from './ingest-queue.module';
+import { GenerationEmbedders } from './generation-embedders';
 import { IngestProcessor } from './ingest.processor';
+import { ReindexCoordinator } from './reindex/reindex.coordinator';
+import { ReindexProcessor } from './reindex/reindex.processor';
 import { Reconciler } from './reconciler.service';
 import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indicator';
 
 /**
- * The consumer side, only in processes that run workers: the processor, the reconciler,
+ * The consumer side, only in processes that run workers: the ingest and re-embed
+ * processors, the reconciler, the re-embed coordinator,
  * and the worker's liveness check (global so the health controller can find it).
  */
 @Global()
@@ -21,13 +21,10 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
   imports: [IngestQueueModule, DocumentsDataModule, VectorStoreModule, TerminusModule],
   providers: [
     EmbeddingCache,
-    {
-      provide: CachedEmbedder,
-      inject: [EMBEDDING_PROVIDER, EmbeddingCache, APP_CONFIG],
-      useFactory: (provider: EmbeddingProvider, cache: EmbeddingCache, config: AppConfig) =>
-        new CachedEmbedder(provider, cache, { batchSize: config.embedding.batchSize, enabled: config.embedding.cache }),
-    },
+    GenerationEmbedders,
     IngestProcessor,
+    ReindexProcessor,
+    ReindexCoordinator,
     Reconciler,
     WorkerLivenessIndicator,
     { provide: WORKER_LIVENESS, useExisting: WorkerLivenessIndicator },

@@ -7,9 +7,13 @@ export const INGEST_QUEUE = 'ingest';
 /** Copies of jobs that failed for good, for inspection; Postgres stays the source of truth. */
 export const DEAD_LETTER_QUEUE = 'ingest-dlq';
 
+/** Re-embedding of ready documents into a new embedding generation (see GET /v1/reindex). */
+export const REINDEX_QUEUE = 'ingest-reindex';
+
 export const IngestJobName = {
   IngestDocument: 'ingest-document',
   DeadLetter: 'dead-letter',
+  ReindexDocument: 'reindex-document',
 } as const;
 export type IngestJobName = (typeof IngestJobName)[keyof typeof IngestJobName];
 
@@ -31,9 +35,21 @@ export interface DeadLetterPayload {
   failedAt: string;
 }
 
+/**
+ * Payload of `reindex-document`: copy the chunks of this version of a ready document
+ * into the building generation, embedded with its model. Nothing is written if the
+ * document has moved on or the generation is no longer building.
+ */
+export interface ReindexDocumentPayload {
+  generationId: number;
+  documentId: string;
+  version: number;
+}
+
 export interface IngestJobPayloads {
   [IngestJobName.IngestDocument]: IngestDocumentPayload;
   [IngestJobName.DeadLetter]: DeadLetterPayload;
+  [IngestJobName.ReindexDocument]: ReindexDocumentPayload;
 }
 
 /**
@@ -48,4 +64,9 @@ export function ingestJobId(payload: IngestDocumentPayload, retry = 0): string {
 /** One dead letter per document version. */
 export function deadLetterJobId(payload: IngestDocumentPayload): string {
   return `dead-${payload.documentId}-v${payload.version}`;
+}
+
+/** One re-embed job per generation and document version. */
+export function reindexJobId(payload: ReindexDocumentPayload): string {
+  return `reindex-g${payload.generationId}-${payload.documentId}-v${payload.version}`;
 }

@@ -5,9 +5,11 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
 import { ClaimedDocument, DocumentsRepository } from '../documents/documents.repository';
 import { sha256Hex } from '../documents/pipeline';
-import { CachedEmbedder } from '../embedding/cached-embedder';
 import { DrainState } from '../lifecycle/drain.state';
 import { ChunkRepository } from '../vector-store/chunk.repository';
+import { EmbeddingGenerations } from '../vector-store/embedding-generations';
+import { ACTIVE_CHUNKS, GenerationsRepository } from '../vector-store/generations.repository';
+import { GenerationEmbedders } from './generation-embedders';
 import { cappedJitteredBackoff } from './backoff';
 import { DeadLetterProducer } from './dead-letter.producer';
 import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
@@ -16,6 +18,9 @@ import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName } from './ingest.job
 import { TextChunk, splitText } from './text-splitter';
 
 export type IngestOutcome = 'ready' | 'stale';
+
+/** Times a document is embedded again within one attempt when a re-embed switches generations under it. */
+const GENERATION_ROUNDS = 3;
 
 /** Runs one pipeline stage, tagging any error with the stage's name for the attempt history. */
 async function stage<T>(name: IngestStage, work: () => Promise<T> | T): Promise<T> {
@@ -51,7 +56,9 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     private readonly documents: DocumentsRepository,
     private readonly chunks: ChunkRepository,
     private readonly deadLetters: DeadLetterProducer,
-    private readonly embedder: CachedEmbedder,
+    private readonly generations: EmbeddingGenerations,
+    private readonly generationRows: GenerationsRepository,
+    private readonly embedders: GenerationEmbedders,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly drain: DrainState,
   ) {
@@ -152,35 +159,46 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
       return chunks;
     });
     const contexts = this.contexts(doc, text, pieces);
-    const embedded = await stage('embed', () => this.embedder.embed(pieces.map((p, i) => textToEmbed(contexts[i], p.content))));
+    const texts = pieces.map((p, i) => textToEmbed(contexts[i], p.content));
 
-    const written = await stage('write', () =>
-      this.documents.transaction(async (em) => {
-        if (!(await this.documents.lockProcessing(em, doc.id, doc.version))) return false;
-        await this.chunks.replaceChunks(
-          em,
-          doc.id,
-          doc.namespace,
-          this.embedder.modelId,
-          pieces.map((p, i) => ({
-            index: p.index,
-            content: p.content,
-            contentSha256: sha256Hex(p.content),
-            context: contexts[i],
-            metadata: doc.metadata,
-            embedding: embedded.vectors[i],
-          })),
-        );
-        await this.documents.markReady(em, doc.id, doc.version, pieces.length, {
-          tokens: embedded.tokens,
-          embeddedTexts: embedded.providerTexts,
-          cachedTexts: embedded.cacheHits,
-          tokensEstimated: embedded.tokensEstimated,
-        });
-        return true;
-      }),
-    );
-    return written ? 'ready' : 'stale';
+    // Vectors go into the active generation, with its model; if a re-embed makes another
+    // generation active meanwhile, the write is refused and the chunks are embedded again.
+    for (let round = 1; ; round++) {
+      const { active } = await stage('embed', () => this.generations.current());
+      const embedder = await stage('embed', () => this.embedders.forGeneration(active));
+      const embedded = await stage('embed', () => embedder.embed(texts));
+      const written = await stage('write', () =>
+        this.documents.transaction(async (em) => {
+          if (!(await this.generationRows.hold(em, active.id, 'active'))) return 'switched';
+          if (!(await this.documents.lockProcessing(em, doc.id, doc.version))) return 'stale';
+          await this.chunks.replaceChunks(
+            em,
+            ACTIVE_CHUNKS,
+            doc.id,
+            doc.namespace,
+            active.modelId,
+            pieces.map((p, i) => ({
+              index: p.index,
+              content: p.content,
+              contentSha256: sha256Hex(p.content),
+              context: contexts[i],
+              metadata: doc.metadata,
+              embedding: embedded.vectors[i],
+            })),
+          );
+          await this.documents.markReady(em, doc.id, doc.version, pieces.length, {
+            tokens: embedded.tokens,
+            embeddedTexts: embedded.providerTexts,
+            cachedTexts: embedded.cacheHits,
+            tokensEstimated: embedded.tokensEstimated,
+          });
+          return 'ready';
+        }),
+      );
+      if (written !== 'switched') return written;
+      this.generations.invalidate();
+      if (round >= GENERATION_ROUNDS) throw new StageError('write', new Error('the embedding generation kept changing during the write'));
+    }
   }
 
   /** Each chunk's context (title and heading path), or nulls when contextual chunks are off. */

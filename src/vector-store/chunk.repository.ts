@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { toSql } from 'pgvector';
 import { DataSource, EntityManager } from 'typeorm';
 import { chunkId } from './chunk-id';
+import { ChunkTable, GenerationsRepository } from './generations.repository';
 
 /** A chunk ready to store: text, position and its vector. */
 export interface ChunkToWrite {
@@ -47,6 +48,25 @@ export interface ChunkSearch {
   fusion: FusionParams;
   /** HNSW candidate list size: higher finds more true neighbours, slower. */
   efSearch: number;
+  /** The active generation whose model made `embedding`; the search fails with `GenerationChangedError` if it is no longer active. */
+  generationId: number;
+}
+
+/** The generation a search or write was prepared for is no longer the one it expected: prepare again. */
+export class GenerationChangedError extends Error {
+  constructor(generationId: number) {
+    super(`embedding generation ${generationId} is no longer current`);
+  }
+}
+
+/** A stored chunk as a re-embed copies it into the next generation. */
+export interface StoredChunk {
+  index: number;
+  namespace: string;
+  content: string;
+  contentSha256: string;
+  context: string | null;
+  metadata: Record<string, unknown>;
 }
 
 /** 1-based rank of a chunk in each list that found it. */
@@ -79,23 +99,29 @@ const TS_CONFIG = 'english';
 /** The pgvector `chunks` table: transactional replace of a document's chunks, and similarity search. */
 @Injectable()
 export class ChunkRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly generations: GenerationsRepository,
+  ) {}
 
   /**
-   * Replaces all chunks of a document with `chunks`, inside the caller's transaction.
-   * One INSERT for all rows (arrays unnested server-side), whatever the chunk count.
+   * Replaces all chunks of a document in `table` (the active generation's, or the one
+   * being built) with `chunks`, inside the caller's transaction, which must hold that
+   * generation (`GenerationsRepository.hold`). One INSERT for all rows (arrays unnested
+   * server-side), whatever the chunk count.
    */
   async replaceChunks(
     em: EntityManager,
+    table: ChunkTable,
     documentId: string,
     namespace: string,
     model: string,
     chunks: ChunkToWrite[],
   ): Promise<void> {
-    await em.query('DELETE FROM chunks WHERE document_id = $1', [documentId]);
+    await em.query(`DELETE FROM ${table} WHERE document_id = $1`, [documentId]);
     if (chunks.length === 0) return;
     await em.query(
-      `INSERT INTO chunks (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding, context)
+      `INSERT INTO ${table} (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding, context)
        SELECT u.id, $1, $2, u.idx, u.content, u.sha, char_length(u.content), u.meta, $3, u.emb, u.ctx
          FROM unnest($4::uuid[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::vector[], $10::text[])
               AS u(id, idx, content, sha, meta, emb, ctx)`,
@@ -190,6 +216,7 @@ export class ChunkRepository {
        ORDER BY f.score DESC, coalesce(f.vrank, f.krank), f.id
        LIMIT $3`;
     return this.db.transaction(async (em) => {
+      if (!(await this.generations.hold(em, s.generationId, 'active'))) throw new GenerationChangedError(s.generationId);
       if (useVector) {
         // SET LOCAL takes no bind parameters; the value is an integer computed from validated config.
         await em.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(Math.trunc(s.efSearch), s.candidates))}`);
@@ -214,19 +241,28 @@ export class ChunkRepository {
     });
   }
 
-  /** Dimension of the stored vector column (from the schema), or null if the table is missing. */
-  async columnDimension(): Promise<number | null> {
-    const rows: Array<{ dim: number }> = await this.db.query(
-      `SELECT atttypmod AS dim FROM pg_attribute
-        WHERE attrelid = to_regclass('chunks') AND attname = 'embedding' AND NOT attisdropped`,
-    );
-    return rows.length > 0 ? Number(rows[0].dim) : null;
-  }
-
-  /** The distinct models that embedded the stored chunks (normally one). */
-  async storedModels(): Promise<string[]> {
-    const rows: Array<{ model: string }> = await this.db.query(`SELECT DISTINCT model FROM chunks LIMIT 10`);
-    return rows.map((r) => r.model);
+  /**
+   * The chunks of a document's `version` in the active generation, in one snapshot;
+   * null unless the document is ready at that version.
+   */
+  async documentChunks(documentId: string, version: number): Promise<StoredChunk[] | null> {
+    const rows: Array<{ chunk_index: number; namespace: string; content: string; content_sha256: string; context: string | null; metadata: Record<string, unknown> }> =
+      await this.db.query(
+        `SELECT c.chunk_index, c.namespace, c.content, c.content_sha256, c.context, c.metadata
+           FROM documents d JOIN chunks c ON c.document_id = d.id
+          WHERE d.id = $1 AND d.version = $2 AND d.status = 'ready'
+          ORDER BY c.chunk_index`,
+        [documentId, version],
+      );
+    if (rows.length === 0) return null;
+    return rows.map((r) => ({
+      index: r.chunk_index,
+      namespace: r.namespace,
+      content: r.content,
+      contentSha256: r.content_sha256,
+      context: r.context,
+      metadata: r.metadata,
+    }));
   }
 }
 

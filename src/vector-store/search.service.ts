@@ -2,8 +2,8 @@ import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
 import { DEFAULT_NAMESPACE } from '../common/namespace';
-import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-provider';
-import { ChunkHit, ChunkRepository, SearchMode } from './chunk.repository';
+import { ChunkHit, ChunkRepository, GenerationChangedError, SearchMode } from './chunk.repository';
+import { EmbeddingGenerations } from './embedding-generations';
 import { SearchDto } from './dto/search.dto';
 import { quotesIdentifier } from './query-shape';
 
@@ -27,15 +27,18 @@ const DEFAULT_CHUNKS_PER_DOCUMENT = 3;
 /** Rows per list when grouping: enough chunks that topK distinct documents usually appear. */
 const GROUP_ROWS_PER_DOCUMENT = 5;
 
+/** Times a search is prepared again when a re-embed switches generations under it. */
+const GENERATION_RETRIES = 3;
+
 /**
- * Answers `POST /v1/search`: embeds the query with the same provider as the chunks
+ * Answers `POST /v1/search`: embeds the query with the model of the active generation
  * (unless the search is keyword-only) and asks the chunk store for the best chunks.
  */
 @Injectable()
 export class SearchService {
   constructor(
     private readonly chunks: ChunkRepository,
-    @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
+    private readonly generations: EmbeddingGenerations,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -46,26 +49,38 @@ export class SearchService {
     if (topK > cfg.maxTopK) throw new BadRequestException(`topK must not be greater than ${cfg.maxTopK}`);
     const mode = dto.mode ?? 'hybrid';
     const byDocument = dto.groupBy === 'document';
-    const [embedding] = mode === 'keyword' ? [null] : await this.embedder.embed([dto.query]);
 
     // Fusion needs more than topK rows per list; grouping needs enough rows for topK documents.
     const limit = byDocument ? Math.min(1000, Math.max(cfg.candidates, topK * GROUP_ROWS_PER_DOCUMENT)) : topK;
     const candidates = mode === 'hybrid' ? Math.max(cfg.candidates, limit) : limit;
-    const hits = await this.chunks.search({
-      mode,
-      query: dto.query,
-      embedding,
-      namespace: dto.namespace ?? DEFAULT_NAMESPACE,
-      filter: dto.filter ?? {},
-      limit,
-      candidates,
-      fusion: {
-        k: cfg.rrfK,
-        vectorWeight: cfg.vectorWeight,
-        keywordWeight: quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
-      },
-      efSearch: cfg.efSearch,
-    });
+    let hits: ChunkHit[];
+    for (let attempt = 1; ; attempt++) {
+      const { active } = await this.generations.current();
+      const [embedding] = mode === 'keyword' ? [null] : await (await this.generations.embedderFor(active)).embed([dto.query]);
+      try {
+        hits = await this.chunks.search({
+          mode,
+          query: dto.query,
+          embedding,
+          namespace: dto.namespace ?? DEFAULT_NAMESPACE,
+          filter: dto.filter ?? {},
+          limit,
+          candidates,
+          fusion: {
+            k: cfg.rrfK,
+            vectorWeight: cfg.vectorWeight,
+            keywordWeight: quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
+          },
+          efSearch: cfg.efSearch,
+          generationId: active.id,
+        });
+        break;
+      } catch (err) {
+        if (!(err instanceof GenerationChangedError) || attempt >= GENERATION_RETRIES) throw err;
+        // A re-embed switched generations since the query was embedded: embed it again.
+        this.generations.invalidate();
+      }
+    }
     if (!byDocument) return { mode, groupBy: 'chunk', chunks: hits };
     return { mode, groupBy: 'document', documents: groupByDocument(hits, topK, dto.chunksPerDocument ?? DEFAULT_CHUNKS_PER_DOCUMENT) };
   }

@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ChunkRepository } from './chunk.repository';
-import { SchemaGuard } from './schema.guard';
+import { EmbeddingGenerations } from './embedding-generations';
+import { GenerationsRepository } from './generations.repository';
 
-/** The pgvector chunk store, checked at start against the configured model. */
+/**
+ * The pgvector chunk store and its embedding generations, reconciled at start with the
+ * configured model (see EmbeddingGenerations).
+ */
 @Module({
-  providers: [ChunkRepository, SchemaGuard],
-  exports: [ChunkRepository],
+  providers: [ChunkRepository, GenerationsRepository, EmbeddingGenerations],
+  exports: [ChunkRepository, GenerationsRepository, EmbeddingGenerations],
 })
 export class VectorStoreModule {}

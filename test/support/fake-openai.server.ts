@@ -16,6 +16,8 @@ export interface RecordedRequest {
   at: number;
   model: string;
   batchSize: number;
+  /** The texts to embed. */
+  inputs: string[];
   /** Estimated tokens of the inputs (the same estimate the provider uses). */
   tokens: number;
   dimensions?: number;
@@ -103,6 +105,7 @@ export class FakeOpenAiServer {
       path: req.url,
       model: String(body.model),
       batchSize: input.length,
+      inputs: input,
       tokens: estimateTotalTokens(input),
       dimensions: typeof body.dimensions === 'number' ? body.dimensions : undefined,
       authorization: header(req, 'authorization'),

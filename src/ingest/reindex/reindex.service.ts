@@ -1,0 +1,96 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { sameModel } from '../../embedding/embedding-spec';
+import { EmbeddingGenerations } from '../../vector-store/embedding-generations';
+import { Generation, GenerationsRepository, ReindexProgress } from '../../vector-store/generations.repository';
+
+export type ReindexState = 'running' | 'complete' | 'cancelled';
+
+/** What `GET /v1/reindex` shows: the generation search answers from, and the latest re-embed. */
+export interface ReindexView {
+  active: { generation: number; model: string; dimension: number; activatedAt: string | null };
+  reindex: {
+    generation: number;
+    state: ReindexState;
+    model: string;
+    dimension: number;
+    /** The generation it replaces (or replaced). */
+    previousGeneration: number | null;
+    /** Documents done / total while running; null once it ended. */
+    documents: ReindexProgress | null;
+    startedAt: string;
+    finishedAt: string | null;
+  } | null;
+}
+
+/**
+ * Re-embedding every document with the configured model into a new generation, for the
+ * API: start (or resume, retrying failed documents), report progress, cancel. Workers
+ * do the work (ReindexCoordinator, ReindexProcessor).
+ */
+@Injectable()
+export class ReindexService {
+  constructor(
+    private readonly repo: GenerationsRepository,
+    private readonly generations: EmbeddingGenerations,
+  ) {}
+
+  /**
+   * Starts a re-embed with this process's configured model, or returns the one running
+   * for it (and retries its failed documents). Throws `ConflictException` if a re-embed
+   * for another model is running.
+   */
+  async start(): Promise<ReindexView> {
+    const wanted = this.generations.configuredSpec();
+    await this.repo.locked(async (em) => {
+      const { active, building } = await this.repo.current(em);
+      if (!active) throw new Error('no active embedding generation');
+      if (building && !sameModel(building, wanted)) {
+        throw new ConflictException(
+          `a re-embed into ${building.modelId} (${building.dimension} dimensions) is running; ` +
+            `DELETE /v1/reindex to cancel it before starting one into ${wanted.modelId}`,
+        );
+      }
+      if (!building) await this.repo.createBuilding(em, wanted, active.id);
+    });
+    const { building } = await this.repo.current();
+    if (building) await this.repo.clearFailures(building.id);
+    return this.status();
+  }
+
+  async status(): Promise<ReindexView> {
+    const { active } = await this.repo.current();
+    if (!active) throw new Error('no active embedding generation');
+    const latest = await this.repo.latestReindex();
+    return {
+      active: { generation: active.id, model: active.modelId, dimension: active.dimension, activatedAt: iso(active.activatedAt) },
+      reindex: latest ? await this.describe(latest) : null,
+    };
+  }
+
+  /** Cancels the running re-embed and drops what it built; search is unaffected. */
+  async cancel(): Promise<ReindexView> {
+    await this.repo.locked(async (em) => {
+      const { building } = await this.repo.current(em);
+      if (!building) throw new NotFoundException('no re-embed is running');
+      await this.repo.cancelBuilding(em, building.id);
+    });
+    this.generations.invalidate();
+    return this.status();
+  }
+
+  private async describe(g: Generation): Promise<NonNullable<ReindexView['reindex']>> {
+    const state: ReindexState = g.status === 'building' ? 'running' : g.status === 'cancelled' ? 'cancelled' : 'complete';
+    return {
+      generation: g.id,
+      state,
+      model: g.modelId,
+      dimension: g.dimension,
+      previousGeneration: g.previousId,
+      documents: state === 'running' ? await this.repo.progress(g.id) : null,
+      startedAt: g.createdAt.toISOString(),
+      finishedAt: iso(g.finishedAt),
+    };
+  }
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);

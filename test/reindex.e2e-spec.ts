@@ -1,0 +1,226 @@
+import { Client } from 'pg';
+import { loadConfig } from '../src/config/app-config';
+import { createDataSource } from '../src/database/data-source';
+import { textToEmbed } from '../src/ingest/chunk-context';
+import { FakeOpenAiServer } from './support/fake-openai.server';
+import { TOPICS } from './support/corpus';
+import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';
+
+/** A database of its own: a re-embed covers every document, so it must not see the other suites'. */
+const DATABASE = 'ingest_test_reindex';
+const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ingest_test';
+const url = new URL(base);
+url.pathname = `/${DATABASE}`;
+const DATABASE_URL = url.toString();
+
+const NS = 'reindex';
+const QUERY = 'how do I keep the bicycle chain from wearing out';
+
+interface SearchHit {
+  chunkId: string;
+  documentId: string;
+  content: string;
+  context: string | null;
+  score: number;
+}
+
+interface ReindexBody {
+  active: { generation: number; model: string; dimension: number };
+  reindex: {
+    generation: number;
+    state: 'running' | 'complete' | 'cancelled';
+    model: string;
+    dimension: number;
+    previousGeneration: number | null;
+    documents: { total: number; done: number; failed: number } | null;
+  } | null;
+}
+
+async function freshDatabase(): Promise<void> {
+  const admin = new Client({ connectionString: base });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  const ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL }));
+  await ds.initialize();
+  try {
+    await ds.runMigrations({ transaction: 'each' });
+  } finally {
+    await ds.destroy();
+  }
+}
+
+async function query<T>(sql: string): Promise<T[]> {
+  const c = new Client({ connectionString: DATABASE_URL });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+const cosine = (a: number[], b: number[]): number => {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  a.forEach((x, i) => {
+    dot += x * b[i];
+    na += x * x;
+    nb += b[i] * b[i];
+  });
+  return dot / Math.sqrt(na * nb);
+};
+
+describe('re-embed into a new generation (model change) while search keeps answering', () => {
+  const fake = new FakeOpenAiServer(256);
+  const env = {
+    DATABASE_URL,
+    ALLOW_MODEL_MISMATCH: 'false',
+    REINDEX_INTERVAL_MS: '100',
+    REINDEX_CONCURRENCY: '1',
+  };
+  const hosted = () => ({
+    ...env,
+    EMBEDDING_PROVIDER: 'openai',
+    EMBEDDING_MODEL: 'fake-embed',
+    EMBEDDING_DIMENSION: '256',
+    OPENAI_BASE_URL: fake.url,
+    OPENAI_API_KEY: 'test-key',
+  });
+  let t: TestApp | undefined;
+  const ids: string[] = [];
+
+  const search = async (mode = 'vector'): Promise<{ status: number; results: SearchHit[] }> => {
+    const res = await postJson(t!.url, '/v1/search', { query: QUERY, namespace: NS, topK: 5, mode });
+    return { status: res.status, results: res.body?.results ?? [] };
+  };
+  const reindexStatus = async (): Promise<ReindexBody> => (await (await fetch(`${t!.url}/v1/reindex`)).json()) as ReindexBody;
+
+  beforeAll(async () => {
+    await freshDatabase();
+    await fake.start();
+    t = await startApp(env);
+    // Twenty-five documents: five topics, five variants each.
+    for (let i = 0; i < 25; i++) {
+      const [topic, text] = Object.entries(TOPICS)[i % 5];
+      const res = await postJson(t.url, '/v1/documents', { content: `${text} Variant ${i}.`, title: `${topic} ${i}`, namespace: NS });
+      expect(res.status).toBe(202);
+      ids.push(res.body.id);
+    }
+    for (const id of ids) await waitForDocument(t.url, id, (d) => d.status === 'ready');
+  }, 60000);
+
+  afterAll(async () => {
+    await t?.close();
+    await fake.stop();
+  });
+
+  it('records the first model as the active generation', async () => {
+    const body = await reindexStatus();
+    expect(body.active).toMatchObject({ generation: 1, model: 'hash:fnv1a-uni-bigram-384', dimension: 384 });
+    expect(body.reindex).toBeNull();
+  });
+
+  it('answers every search from the old model until the switch, then from the new one', async () => {
+    const before = await search();
+    expect(before.status).toBe(200);
+    expect(before.results.length).toBe(5);
+    await t!.close();
+
+    // The new model answers slowly, so the re-embed takes long enough to search through it.
+    fake.plan = () => ({ kind: 'ok', delayMs: 150 });
+    t = await startApp(hosted());
+    const started = await postJson(t.url, '/v1/reindex', {});
+    expect(started.status).toBe(202);
+    expect(started.body.active).toMatchObject({ generation: 1, model: 'hash:fnv1a-uni-bigram-384' });
+    expect(started.body.reindex).toMatchObject({ generation: 2, state: 'running', model: 'openai:fake-embed', dimension: 256, previousGeneration: 1 });
+    expect(started.body.reindex.documents.total).toBe(25);
+
+    let added: string | undefined;
+    let searchesWhileRunning = 0;
+    let lastDone = 0;
+    const deadline = Date.now() + 90000;
+    for (;;) {
+      const s1 = await reindexStatus();
+      const res = await search();
+      const s2 = await reindexStatus();
+      expect(res.status).toBe(200);
+      expect(res.results.length).toBe(5);
+      if (s2.reindex!.state === 'complete') break;
+      expect(s2.reindex!.state).toBe('running');
+      if (s1.reindex!.state === 'running') {
+        // Still the old generation: the very same results as before the re-embed began.
+        expect(res.results.map((r) => [r.chunkId, r.score.toFixed(6)])).toEqual(before.results.map((r) => [r.chunkId, r.score.toFixed(6)]));
+        searchesWhileRunning++;
+      }
+      const progress = s2.reindex!.documents!;
+      expect(progress.done).toBeGreaterThanOrEqual(lastDone);
+      expect(progress.done).toBeLessThanOrEqual(progress.total);
+      lastDone = progress.done;
+      if (!added && progress.done > 0) {
+        // A document that arrives during the re-embed is searchable at once and ends up in the new generation.
+        const res2 = await postJson(t.url, '/v1/documents', { content: 'A sourdough starter needs flour and water every day.', namespace: NS });
+        expect(res2.status).toBe(202);
+        added = res2.body.id as string;
+        await waitForDocument(t.url, added, (d) => d.status === 'ready');
+        const found = await postJson(t.url, '/v1/search', { query: 'sourdough starter', namespace: NS, topK: 1, mode: 'vector' });
+        expect(found.body.results[0].documentId).toBe(added);
+      }
+      if (Date.now() > deadline) throw new Error(`re-embed did not finish: ${JSON.stringify(s2)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(searchesWhileRunning).toBeGreaterThan(3);
+    expect(added).toBeDefined();
+
+    const done = await reindexStatus();
+    expect(done.active).toMatchObject({ generation: 2, model: 'openai:fake-embed', dimension: 256 });
+    expect(done.reindex).toMatchObject({ generation: 2, state: 'complete', documents: null });
+
+    // The old vectors are gone; every chunk of every document is the new model's, 256-dimensional.
+    expect(await query(`SELECT to_regclass('chunks_next') AS t`)).toEqual([{ t: null }]);
+    expect(await query(`SELECT atttypmod AS dim FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`)).toEqual([{ dim: 256 }]);
+    expect(await query(`SELECT DISTINCT model FROM chunks`)).toEqual([{ model: 'openai:fake-embed' }]);
+    const [counts] = await query<{ chunks: string; expected: string }>(
+      `SELECT (SELECT count(*) FROM chunks) AS chunks, (SELECT sum(chunk_count) FROM documents WHERE status = 'ready') AS expected`,
+    );
+    expect(Number(counts.chunks)).toBe(Number(counts.expected));
+    expect(await query(`SELECT count(DISTINCT document_id)::int AS n FROM chunks`)).toEqual([{ n: 26 }]);
+
+    // Searches now embed the query with the new model, and score with its vectors.
+    const sent = fake.requests.length;
+    const after = await search();
+    expect(after.status).toBe(200);
+    expect(fake.requests.slice(sent).some((r) => r.inputs.includes(QUERY))).toBe(true);
+    const q = await fake.vectorOf(QUERY);
+    for (const hit of after.results) {
+      expect(hit.score).toBeCloseTo(cosine(q, await fake.vectorOf(textToEmbed(hit.context, hit.content))), 5);
+    }
+    const found = await postJson(t.url, '/v1/search', { query: 'sourdough starter', namespace: NS, topK: 1, mode: 'vector' });
+    expect(found.body.results[0].documentId).toBe(added);
+  }, 120000);
+
+  it('cancels a re-embed without touching search', async () => {
+    // API only: no worker finishes this one before it is cancelled.
+    await t!.close();
+    t = await startApp(hosted(), { api: true, worker: false });
+    const started = await postJson(t!.url, '/v1/reindex', {});
+    expect(started.status).toBe(202);
+    expect(started.body.reindex).toMatchObject({ generation: 3, state: 'running', previousGeneration: 2 });
+    const again = await postJson(t!.url, '/v1/reindex', {});
+    expect(again.body.reindex.generation).toBe(3);
+
+    const res = await fetch(`${t!.url}/v1/reindex`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as ReindexBody;
+    expect(body.reindex).toMatchObject({ generation: 3, state: 'cancelled' });
+    expect(body.active.generation).toBe(2);
+    expect(await query(`SELECT to_regclass('chunks_next') AS t`)).toEqual([{ t: null }]);
+    expect((await search()).results.length).toBe(5);
+    expect((await fetch(`${t!.url}/v1/reindex`, { method: 'DELETE' })).status).toBe(404);
+  });
+});
