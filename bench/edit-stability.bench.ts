@@ -7,24 +7,44 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/edit-stability.bench.js
  *       [--size 1000] [--overlap 150] [--chars 85000] [--docs 5] [--seed 1] [--verbose]
+ *       [--unit tokens [--tokenizer minilm|cl100k]]
+ *
+ * With --unit tokens the current splitter sizes chunks in tokens (--size/--overlap then
+ * default to the tokenizer's CHUNK_SIZE_TOKENS/CHUNK_OVERLAP_TOKENS defaults) and runs
+ * next to itself in characters (1000/150), instead of next to the greedy splitter.
  *
  * Three shapes of document: markdown (sections, paragraphs, lists, code blocks), plain prose
  * in long paragraphs (split at sentences), and the same prose with no blank lines at all.
  * --verbose prints every trial of every document, not only the first markdown one's.
  */
+import { CL100K_TOKENIZER, MINILM_TOKENIZER, TokenizerSpec, loadTokenizer } from '../src/embedding/tokenizer';
 import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from '../src/ingest/chunk-context';
+import { tokenMeasure } from '../src/ingest/pipeline-splitter';
 import { SplitOptions, TextChunk, splitText } from '../src/ingest/text-splitter';
 import { mulberry32 } from './support/corpus';
 import { splitTextGreedy } from './support/greedy-splitter';
 import { DocumentShape, MarkdownBlock, joinBlocks, markdownDocument, paragraphOf, sentenceOf } from './support/markdown-document';
 
-type Splitter = (text: string, o: SplitOptions) => TextChunk[];
+type Splitter = (text: string) => TextChunk[];
 type Rand = () => number;
 
-const SPLITTERS: Array<[string, Splitter]> = [
-  ['old (greedy)', splitTextGreedy],
-  ['new (content-defined)', splitText],
-];
+const TOKENIZERS: Record<string, TokenizerSpec> = { minilm: MINILM_TOKENIZER, cl100k: CL100K_TOKENIZER };
+
+/** The splitters compared, by name, each with its sizes already bound. */
+function splitters(o: Options): Array<[string, Splitter]> {
+  const split: SplitOptions = { size: o.size, overlap: o.overlap };
+  if (o.unit === 'chars') {
+    return [
+      ['old (greedy)', (t) => splitTextGreedy(t, split)],
+      ['new (content-defined)', (t) => splitText(t, split)],
+    ];
+  }
+  const measure = tokenMeasure(loadTokenizer(TOKENIZERS[o.tokenizer].id));
+  return [
+    ['new, chars 1000/150', (t) => splitText(t, { size: 1000, overlap: 150 })],
+    [`new, tokens ${o.size}/${o.overlap}`, (t) => splitText(t, { ...split, measure })],
+  ];
+}
 
 /** One way to change a paragraph: returns its new text. */
 const EDITS: Array<[string, (text: string, rand: Rand) => string]> = [
@@ -58,23 +78,31 @@ interface Options {
   docs: number;
   seed: number;
   verbose: boolean;
+  unit: 'chars' | 'tokens';
+  tokenizer: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { size: 1000, overlap: 150, chars: 85_000, docs: 5, seed: 1, verbose: false };
+  const o: Options = { size: NaN, overlap: NaN, chars: 85_000, docs: 5, seed: 1, verbose: false, unit: 'chars', tokenizer: 'minilm' };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
     if (key === 'verbose') o.verbose = true;
-    else if (key in o) (o as unknown as Record<string, number>)[key] = Number(argv[++i]);
-    else throw new Error(`unknown option ${argv[i]}`);
+    else if (key === 'unit' && (argv[i + 1] === 'chars' || argv[i + 1] === 'tokens')) o.unit = argv[++i] as Options['unit'];
+    else if (key === 'tokenizer' && argv[i + 1] in TOKENIZERS) o.tokenizer = argv[++i];
+    else if (key in o && typeof (o as unknown as Record<string, unknown>)[key] === 'number') {
+      (o as unknown as Record<string, number>)[key] = Number(argv[++i]);
+    } else throw new Error(`unknown option ${argv[i]}`);
   }
+  const spec = TOKENIZERS[o.tokenizer];
+  if (Number.isNaN(o.size)) o.size = o.unit === 'tokens' ? spec.defaultSize : 1000;
+  if (Number.isNaN(o.overlap)) o.overlap = o.unit === 'tokens' ? spec.defaultOverlap : 150;
   return o;
 }
 
 /** The texts the worker would send to the provider (or find in the cache) for a document. */
-function embeddedTexts(split: Splitter, title: string, text: string, o: SplitOptions): string[] {
+function embeddedTexts(split: Splitter, title: string, text: string): string[] {
   const headings = markdownHeadings(text);
-  return split(text, o).map((c) => textToEmbed(chunkContext(title, headingPathAt(headings, c.start)), c.content));
+  return split(text).map((c) => textToEmbed(chunkContext(title, headingPathAt(headings, c.start)), c.content));
 }
 
 function reembedded(before: string[], after: string[]): number {
@@ -91,8 +119,9 @@ const SHAPES: Array<[string, DocumentShape, boolean]> = [
 
 function main(): void {
   const o = parseArgs(process.argv.slice(2));
-  const split: SplitOptions = { size: o.size, overlap: o.overlap };
-  console.log(`edit stability: size ${o.size}, overlap ${o.overlap}, ${o.docs} document(s) of ~${o.chars} chars per shape, seed ${o.seed}`);
+  const SPLITTERS = splitters(o);
+  const unit = o.unit === 'tokens' ? `${o.tokenizer} tokens` : 'chars';
+  console.log(`edit stability: size ${o.size}, overlap ${o.overlap} (${unit}), ${o.docs} document(s) of ~${o.chars} chars per shape, seed ${o.seed}`);
   const summaries: string[] = [];
   for (const [shapeName, shape, unbroken] of SHAPES) {
     const results = new Map<string, number[]>(SPLITTERS.map(([name]) => [name, []]));
@@ -102,8 +131,8 @@ function main(): void {
       const blocks = markdownDocument(seed, o.chars, shape);
       const title = `Handbook ${seed}`;
       const text = joinBlocks(blocks, unbroken);
-      const before = new Map(SPLITTERS.map(([name, fn]) => [name, embeddedTexts(fn, title, text, split)]));
-      for (const [name, fn] of SPLITTERS) sizes.get(name)!.push(...fn(text, split).map((c) => c.content.length));
+      const before = new Map(SPLITTERS.map(([name, fn]) => [name, embeddedTexts(fn, title, text)]));
+      for (const [name, fn] of SPLITTERS) sizes.get(name)!.push(...fn(text).map((c) => c.content.length));
       const paragraphs = blocks.flatMap((b, i) => (b.kind === 'paragraph' ? [i] : []));
       const show = (d === 0 && shape === 'markdown' && !unbroken) || o.verbose;
       if (show) {
@@ -119,7 +148,7 @@ function main(): void {
           const editedText = joinBlocks(edited, unbroken);
           const row: number[] = [];
           for (const [name, fn] of SPLITTERS) {
-            const n = reembedded(before.get(name)!, embeddedTexts(fn, title, editedText, split));
+            const n = reembedded(before.get(name)!, embeddedTexts(fn, title, editedText));
             results.get(name)!.push(n);
             row.push(n);
           }

@@ -39,3 +39,52 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EMBEDDING_DIMENSION: '768' })).toThrow(/EMBEDDING_DIMENSION="768": the local model all-MiniLM-L6-v2 produces 384 dimensions/);
   });
 });
+
+describe('loadConfig: chunk unit', () => {
+  const openai = (model: string): NodeJS.ProcessEnv => ({ EMBEDDING_PROVIDER: 'openai', EMBEDDING_MODEL: model, EMBEDDING_DIMENSION: '1536' });
+
+  it('sizes chunks in MiniLM tokens by default with the local model, within its 256-token window', () => {
+    expect(loadConfig({}).chunking).toMatchObject({
+      unit: 'tokens',
+      tokenizer: 'wordpiece:all-MiniLM-L6-v2',
+      sizeTokens: 200,
+      overlapTokens: 30,
+      size: 1000,
+      overlap: 150,
+    });
+  });
+
+  it.each(['text-embedding-3-small', 'text-embedding-3-large', 'text-embedding-ada-002'])('sizes chunks in cl100k tokens for OpenAI %s', (model) => {
+    expect(loadConfig(openai(model)).chunking).toMatchObject({ unit: 'tokens', tokenizer: 'cl100k_base', sizeTokens: 256, overlapTokens: 40 });
+  });
+
+  it('falls back to characters when the tokenizer is unknown (hash, other OpenAI-compatible models)', () => {
+    expect(loadConfig({ EMBEDDING_PROVIDER: 'hash' }).chunking).toMatchObject({ unit: 'chars', tokenizer: null });
+    expect(loadConfig(openai('nomic-embed-text')).chunking).toMatchObject({ unit: 'chars', tokenizer: null });
+    expect(loadConfig({ ...openai('nomic-embed-text'), CHUNK_UNIT: 'auto' }).chunking.unit).toBe('chars');
+  });
+
+  it('sizes in characters when asked, whatever the tokenizer', () => {
+    expect(loadConfig({ CHUNK_UNIT: 'chars' }).chunking).toMatchObject({ unit: 'chars', tokenizer: null });
+    expect(loadConfig({ ...openai('text-embedding-3-small'), CHUNK_UNIT: 'tokens' }).chunking.unit).toBe('tokens');
+  });
+
+  it('reads the token sizes, the overlap defaulting to at most half the size', () => {
+    expect(loadConfig({ CHUNK_SIZE_TOKENS: '128', CHUNK_OVERLAP_TOKENS: '16' }).chunking).toMatchObject({ sizeTokens: 128, overlapTokens: 16 });
+    expect(loadConfig({ CHUNK_SIZE_TOKENS: '40' }).chunking).toMatchObject({ sizeTokens: 40, overlapTokens: 20 });
+  });
+
+  it('refuses tokens without a known tokenizer, sizes the model cannot read, and bad values', () => {
+    expect(() => loadConfig({ ...openai('nomic-embed-text'), CHUNK_UNIT: 'tokens' })).toThrow(
+      /CHUNK_UNIT="tokens": tokens needs a known tokenizer, and model nomic-embed-text has none/,
+    );
+    expect(() => loadConfig({ EMBEDDING_PROVIDER: 'hash', CHUNK_UNIT: 'tokens' })).toThrow(/the hash provider has none/);
+    expect(() => loadConfig({ CHUNK_SIZE_TOKENS: '300' })).toThrow(/CHUNK_SIZE_TOKENS="300": the model reads at most 254 tokens/);
+    expect(() => loadConfig({ ...openai('text-embedding-3-small'), CHUNK_SIZE_TOKENS: '9000' })).toThrow(/at most 8191 tokens/);
+    expect(() => loadConfig({ CHUNK_SIZE_TOKENS: '100', CHUNK_OVERLAP_TOKENS: '100' })).toThrow(
+      /CHUNK_OVERLAP_TOKENS="100": must be smaller than CHUNK_SIZE_TOKENS \(100\)/,
+    );
+    expect(() => loadConfig({ CHUNK_UNIT: 'words' })).toThrow(/CHUNK_UNIT="words": must be one of auto, tokens, chars/);
+    expect(() => loadConfig({ CHUNK_SIZE_TOKENS: '8' })).toThrow(/CHUNK_SIZE_TOKENS="8": must be between 16 and 100000/);
+  });
+});

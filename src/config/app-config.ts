@@ -1,3 +1,5 @@
+import type { ChunkUnit } from '../documents/pipeline';
+import { KNOWN_TOKENIZER_MODELS, tokenizerSpecFor } from '../embedding/tokenizer';
 import { ConfigError, EnvReader } from './env-reader';
 
 export type EmbeddingProviderName = 'local' | 'hash' | 'openai';
@@ -55,8 +57,16 @@ export interface AppConfig {
     maxStalledCount: number;
   };
   chunking: {
+    /** Unit new documents are chunked in: CHUNK_UNIT, with `auto` resolved (tokens when the model's tokenizer is known). */
+    unit: ChunkUnit;
+    /** Id of the tokenizer that measures chunks when `unit` is tokens, else null. */
+    tokenizer: string | null;
+    /** Chunk size and overlap in characters (CHUNK_SIZE, CHUNK_OVERLAP), also the unit of a request's own `chunking`. */
     size: number;
     overlap: number;
+    /** Chunk size and overlap in tokens (CHUNK_SIZE_TOKENS, CHUNK_OVERLAP_TOKENS). */
+    sizeTokens: number;
+    overlapTokens: number;
     /** Prefix each chunk's embedded and keyword-indexed text with its title and heading path (CONTEXTUAL_CHUNKS). */
     contextual: boolean;
   };
@@ -147,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const chunkSize = r.int('CHUNK_SIZE', 1000, 50, 100000);
   const chunkOverlap = r.int('CHUNK_OVERLAP', 150, 0, 100000);
   if (chunkOverlap >= chunkSize) r.fail('CHUNK_OVERLAP', `must be smaller than CHUNK_SIZE (${chunkSize})`);
+  const tokenChunking = readTokenChunking(r, provider, embeddingModel);
   const backoffMs = r.int('QUEUE_BACKOFF_MS', 1000, 1, 3600000);
 
   const config: AppConfig = {
@@ -170,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       stalledIntervalMs: r.int('QUEUE_STALLED_INTERVAL_MS', 30000, 500, 3600000),
       maxStalledCount: r.int('QUEUE_MAX_STALLED', 5, 0, 1000),
     },
-    chunking: { size: chunkSize, overlap: chunkOverlap, contextual: r.bool('CONTEXTUAL_CHUNKS', true) },
+    chunking: { ...tokenChunking, size: chunkSize, overlap: chunkOverlap, contextual: r.bool('CONTEXTUAL_CHUNKS', true) },
     embedding: {
       provider,
       dimension: provider === 'local' ? LOCAL_DIMENSION : dimension,
@@ -210,6 +221,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
   r.throwIfInvalid();
   return config;
+}
+
+/**
+ * CHUNK_UNIT and the token sizes. `auto` (the default) sizes chunks in tokens when the
+ * model's tokenizer is known and in characters otherwise; `tokens` with no known
+ * tokenizer is refused. The token sizes default to the tokenizer's own (the overlap to
+ * at most half the size) and may not exceed what the model reads at once.
+ */
+function readTokenChunking(
+  r: EnvReader,
+  provider: EmbeddingProviderName,
+  model: string | undefined,
+): Pick<AppConfig['chunking'], 'unit' | 'tokenizer' | 'sizeTokens' | 'overlapTokens'> {
+  const wanted = r.oneOf('CHUNK_UNIT', ['auto', 'tokens', 'chars'] as const, 'auto');
+  const spec = tokenizerSpecFor(provider, model);
+  if (wanted === 'tokens' && spec === null) {
+    const which = provider === 'openai' ? `model ${model ?? '(none)'}` : `the ${provider} provider`;
+    r.fail('CHUNK_UNIT', `tokens needs a known tokenizer, and ${which} has none (known: ${KNOWN_TOKENIZER_MODELS.join(', ')}); use auto or chars`);
+  }
+  const sizeTokens = r.int('CHUNK_SIZE_TOKENS', spec?.defaultSize ?? 200, 16, 100000);
+  if (spec !== null && sizeTokens > spec.maxTokens) {
+    r.fail('CHUNK_SIZE_TOKENS', `the model reads at most ${spec.maxTokens} tokens of one text (tokenizer ${spec.id}): larger chunks would be cut off`);
+  }
+  const overlapTokens = r.int('CHUNK_OVERLAP_TOKENS', Math.min(spec?.defaultOverlap ?? 30, Math.floor(sizeTokens / 2)), 0, 100000);
+  if (overlapTokens >= sizeTokens) r.fail('CHUNK_OVERLAP_TOKENS', `must be smaller than CHUNK_SIZE_TOKENS (${sizeTokens})`);
+  const tokens = wanted !== 'chars' && spec !== null;
+  return { unit: tokens ? 'tokens' : 'chars', tokenizer: tokens ? spec.id : null, sizeTokens, overlapTokens };
 }
 
 /** A fusion weight: a finite number from 0 to 100. */

@@ -1,5 +1,6 @@
 import { DocumentEntity } from './document.entity';
 import { AttemptRecord } from './documents.repository';
+import { ChunkUnit } from './pipeline';
 
 /** One attempt at processing a version, as the status endpoint shows it. */
 export interface AttemptView {
@@ -42,7 +43,8 @@ export interface DocumentView {
   failedStage: string | null;
   contentSha256: string;
   contentLength: number;
-  chunking: { size: number; overlap: number };
+  /** Chunk size and overlap in `unit`: characters, or tokens of `tokenizer`. */
+  chunking: { size: number; overlap: number; unit: ChunkUnit; tokenizer: string | null };
   model: string;
   /** Embedding cost of the current version; `tokensTotal` counts every version. */
   embedding: { tokens: number; tokensTotal: number; tokensEstimated: boolean; embeddedTexts: number; cachedTexts: number };
@@ -68,7 +70,12 @@ export function toDocumentView(d: DocumentEntity): DocumentView {
     failedStage: d.failedStage,
     contentSha256: d.contentSha256,
     contentLength: d.contentLength,
-    chunking: { size: d.pipeline.chunkSize, overlap: d.pipeline.chunkOverlap },
+    chunking: {
+      size: d.pipeline.chunkSize,
+      overlap: d.pipeline.chunkOverlap,
+      unit: d.pipeline.chunkUnit ?? 'chars',
+      tokenizer: d.pipeline.tokenizer ?? null,
+    },
     model: d.pipeline.model,
     embedding: {
       tokens: d.embeddingTokens,

@@ -18,7 +18,7 @@ import { DocumentEntity } from './document.entity';
 import { AttemptRecord, DocumentsRepository, DocumentPage, NewDocument, decodeCursor } from './documents.repository';
 import { CreateDocumentDto } from './dto/create-document.dto';
 import { ListDocumentsQuery } from './dto/list-documents.query';
-import { PipelineConfig, pipelineHash, sha256Hex } from './pipeline';
+import { PipelineConfig, chunkingFor, pipelineHash, sha256Hex } from './pipeline';
 
 /** The answer to a POST /v1/documents, as stored for Idempotency-Key replays. */
 export interface SubmitAnswer {
@@ -138,14 +138,12 @@ export class DocumentsService {
   }
 
   private toNewDocument(dto: CreateDocumentDto): NewDocument {
-    const size = dto.chunking?.size ?? this.config.chunking.size;
-    const overlap = dto.chunking?.overlap ?? Math.min(this.config.chunking.overlap, Math.floor(size / 2));
-    if (overlap >= size) {
-      throw new BadRequestException(`chunking.overlap (${overlap}) must be smaller than chunking.size (${size})`);
+    const chunking = chunkingFor(this.config.chunking, dto.chunking);
+    if (chunking.chunkOverlap >= chunking.chunkSize) {
+      throw new BadRequestException(`chunking.overlap (${chunking.chunkOverlap}) must be smaller than chunking.size (${chunking.chunkSize})`);
     }
     const pipeline: PipelineConfig = {
-      chunkSize: size,
-      chunkOverlap: overlap,
+      ...chunking,
       model: this.embedder.modelId,
       contextual: this.config.chunking.contextual,
       splitter: SPLITTER_VERSION,

@@ -15,7 +15,8 @@ import { DeadLetterProducer } from './dead-letter.producer';
 import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
 import { IngestStage, PermanentIngestError, StageError, classifyError } from './ingest-errors';
 import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName } from './ingest.jobs';
-import { TextChunk, splitText } from './text-splitter';
+import { TextChunk } from './text-splitter';
+import { splitForPipeline } from './pipeline-splitter';
 
 export type IngestOutcome = 'ready' | 'stale';
 
@@ -154,7 +155,7 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     if (text === null) return 'stale';
 
     const pieces = await stage('split', () => {
-      const chunks = splitText(text, { size: doc.pipeline.chunkSize, overlap: doc.pipeline.chunkOverlap });
+      const chunks = splitForPipeline(text, doc.pipeline);
       if (chunks.length === 0) throw new PermanentIngestError('no_text', 'document has no text to index');
       return chunks;
     });

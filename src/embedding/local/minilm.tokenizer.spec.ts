@@ -16,6 +16,12 @@ describe('MiniLmTokenizer', () => {
     expect(tokenizer.encode('word '.repeat(150)).length).toBe(152); // > 128, not truncated
   });
 
+  it('counts tokens without [CLS]/[SEP] and without truncation', () => {
+    expect(tokenizer.count('This is an example sentence')).toBe(5);
+    expect(tokenizer.count('')).toBe(0);
+    expect(tokenizer.count('lorem ipsum dolor sit amet '.repeat(200))).toBe(tokenizer.count('lorem ipsum dolor sit amet ') * 200);
+  });
+
   it('encodes empty text as [CLS] [SEP]', () => {
     expect(tokenizer.encode('')).toEqual([101, 102]);
   });

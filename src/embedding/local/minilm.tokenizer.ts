@@ -47,6 +47,15 @@ export class MiniLmTokenizer {
     return [this.clsId, ...body, this.sepId];
   }
 
+  /**
+   * Tokens the model reads for `text`, without [CLS] and [SEP] and without truncation:
+   * the same WordPiece pass as `encode`, so a text counted at n tokens here is embedded
+   * whole when n + 2 <= `maxLength`.
+   */
+  count(text: string): number {
+    return this.tokenizer.encode(text, { add_special_tokens: false }).ids.length;
+  }
+
   /** Pads already-encoded sequences to the longest one. */
   pad(sequences: number[][]): TokenBatch {
     const batch = sequences.length;
