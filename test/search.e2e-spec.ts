@@ -168,6 +168,17 @@ describe('search: hybrid, keyword and vector modes, document grouping, filters (
     expect(res.results[0]).toMatchObject({ documentId: doc.id, content, context: 'Operations handbook > Kernel tuning' });
   });
 
+  it("records each chunk's markdown heading path in its metadata, and groups by the document's own metadata", async () => {
+    const intro = Array.from({ length: 40 }, (_, i) => `Setup note ${i} covers the host.`).join(' ');
+    const content = `# Setup\n\n${intro}\n\n## Kernel limits\n\nRaise nofile before the quarterly migration starts.`;
+    const res = await postJson(t.url, '/v1/documents', { content, title: 'Runbook', namespace: ns, metadata: { key: 'runbook' } });
+    await waitForDocument(t.url, res.body.id, (d) => d.status === 'ready');
+    const hit = await search(t, { query: 'quarterly migration nofile', namespace: ns, topK: 1, mode: 'keyword' });
+    expect(hit.results[0]).toMatchObject({ documentId: res.body.id, metadata: { key: 'runbook', headingPath: ['Setup', 'Kernel limits'] } });
+    const grouped = await search(t, { query: 'quarterly migration nofile', namespace: ns, topK: 1, mode: 'keyword', groupBy: 'document' });
+    expect(grouped.body.results[0].metadata).toEqual({ key: 'runbook' });
+  });
+
   it('rejects unknown modes and groupings with 400', async () => {
     expect((await search(t, { query: 'x', mode: 'fuzzy' })).status).toBe(400);
     expect((await search(t, { query: 'x', groupBy: 'namespace' })).status).toBe(400);

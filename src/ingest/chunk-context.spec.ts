@@ -1,4 +1,4 @@
-import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
+import { chunkContext, chunkMetadata, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
 
 const DOC = [
   '# Child process', // 0
@@ -87,5 +87,17 @@ describe('chunkContext / textToEmbed', () => {
   it('prefixes the chunk text with its context for embedding, and leaves it alone without one', () => {
     expect(textToEmbed('Guide > Install', 'Run the installer.')).toBe('Guide > Install: Run the installer.');
     expect(textToEmbed(null, 'Run the installer.')).toBe('Run the installer.');
+  });
+});
+
+describe('chunkMetadata', () => {
+  it("adds the heading path to the document's metadata", () => {
+    expect(chunkMetadata({ team: 'docs' }, ['Install', 'Linux'])).toEqual({ team: 'docs', headingPath: ['Install', 'Linux'] });
+  });
+
+  it('leaves metadata alone for a chunk under no heading, and never overwrites a key of the document', () => {
+    const meta = { team: 'docs' };
+    expect(chunkMetadata(meta, [])).toBe(meta);
+    expect(chunkMetadata({ headingPath: 'mine' }, ['Install'])).toEqual({ headingPath: 'mine' });
   });
 });

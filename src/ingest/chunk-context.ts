@@ -96,6 +96,18 @@ export function chunkContext(title: string | null, headingPath: readonly string[
   return parts.join(' > ');
 }
 
+/** Chunk metadata key of the heading path (outermost first), present when the chunk is under a heading. */
+export const HEADING_PATH_KEY = 'headingPath';
+
+/**
+ * A chunk's metadata: the document's, plus the markdown heading path the chunk sits
+ * under. A document's own `headingPath` key wins, so user metadata is never overwritten.
+ */
+export function chunkMetadata(documentMetadata: Record<string, unknown>, headingPath: readonly string[]): Record<string, unknown> {
+  if (headingPath.length === 0 || HEADING_PATH_KEY in documentMetadata) return documentMetadata;
+  return { ...documentMetadata, [HEADING_PATH_KEY]: [...headingPath] };
+}
+
 /** The text given to the embedding model for a chunk: `"<context>: <content>"`, or the content alone. */
 export function textToEmbed(context: string | null, content: string): string {
   return context ? `${context}: ${content}` : content;

@@ -12,7 +12,7 @@ import { ACTIVE_CHUNKS, GenerationsRepository } from '../vector-store/generation
 import { GenerationEmbedders } from './generation-embedders';
 import { cappedJitteredBackoff } from './backoff';
 import { DeadLetterProducer } from './dead-letter.producer';
-import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
+import { chunkContext, chunkMetadata, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
 import { IngestStage, PermanentIngestError, StageError, classifyError } from './ingest-errors';
 import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName } from './ingest.jobs';
 import { TextChunk } from './text-splitter';
@@ -159,7 +159,7 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
       if (chunks.length === 0) throw new PermanentIngestError('no_text', 'document has no text to index');
       return chunks;
     });
-    const contexts = this.contexts(doc, text, pieces);
+    const { paths, contexts } = this.sections(doc, text, pieces);
     const texts = pieces.map((p, i) => textToEmbed(contexts[i], p.content));
 
     // Vectors go into the active generation, with its model; if a re-embed makes another
@@ -183,7 +183,7 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
               content: p.content,
               contentSha256: sha256Hex(p.content),
               context: contexts[i],
-              metadata: doc.metadata,
+              metadata: chunkMetadata(doc.metadata, paths[i]),
               embedding: embedded.vectors[i],
             })),
           );
@@ -202,11 +202,15 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     }
   }
 
-  /** Each chunk's context (title and heading path), or nulls when contextual chunks are off. */
-  private contexts(doc: ClaimedDocument, text: string, pieces: TextChunk[]): Array<string | null> {
-    if (!doc.pipeline.contextual) return pieces.map(() => null);
+  /**
+   * Each chunk's markdown heading path, and its context (title and heading path, or
+   * null when contextual chunks are off).
+   */
+  private sections(doc: ClaimedDocument, text: string, pieces: TextChunk[]): { paths: string[][]; contexts: Array<string | null> } {
     const headings = markdownHeadings(text);
-    return pieces.map((p) => chunkContext(doc.title, headingPathAt(headings, p.start)));
+    const paths = pieces.map((p) => headingPathAt(headings, p.start));
+    const contexts = doc.pipeline.contextual ? paths.map((path) => chunkContext(doc.title, path)) : pieces.map(() => null);
+    return { paths, contexts };
   }
 
   /** Best effort: the database may be what failed. The reconciler repairs what this misses. */

@@ -82,7 +82,10 @@ export interface ChunkHit {
   content: string;
   /** Title and heading path the chunk was embedded with, or null. */
   context: string | null;
+  /** The chunk's metadata: its document's, plus `headingPath` for chunks under a markdown heading. */
   metadata: Record<string, unknown>;
+  /** The document's own metadata. */
+  documentMetadata: Record<string, unknown>;
   title: string | null;
   externalId: string | null;
   /**
@@ -209,7 +212,7 @@ export class ChunkRepository {
       WITH ${ctes.join(',\n')},
       fused AS (${fused})
       SELECT f.id, f.vrank, f.krank, f.score, c.document_id, c.chunk_index, c.content, c.context, c.metadata,
-             d.title, d.external_id
+             d.metadata AS document_metadata, d.title, d.external_id
         FROM fused f
         JOIN chunks c ON c.id = f.id
         JOIN documents d ON d.id = c.document_id
@@ -230,6 +233,7 @@ export class ChunkRepository {
         content: r.content,
         context: r.context,
         metadata: r.metadata,
+        documentMetadata: r.document_metadata,
         title: r.title,
         externalId: r.external_id,
         score: Number(r.score),
@@ -276,6 +280,7 @@ interface SearchRow {
   content: string;
   context: string | null;
   metadata: Record<string, unknown>;
+  document_metadata: Record<string, unknown>;
   title: string | null;
   external_id: string | null;
 }

@@ -93,7 +93,7 @@ export function groupByDocument(hits: ChunkHit[], topK: number, chunksPerDocumen
     let doc = byId.get(hit.documentId);
     if (!doc) {
       if (byId.size >= topK) continue;
-      doc = { documentId: hit.documentId, title: hit.title, externalId: hit.externalId, metadata: hit.metadata, score: hit.score, chunks: [] };
+      doc = { documentId: hit.documentId, title: hit.title, externalId: hit.externalId, metadata: hit.documentMetadata, score: hit.score, chunks: [] };
       byId.set(hit.documentId, doc);
     }
     if (doc.chunks.length < chunksPerDocument) doc.chunks.push(hit);
