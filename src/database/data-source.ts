@@ -7,6 +7,7 @@ import { ChunkKeywords1764300000100 } from './migrations/1764300000100-chunk-key
 import { EmbeddingCache1764300000200 } from './migrations/1764300000200-embedding-cache';
 import { Reliability1764300000300 } from './migrations/1764300000300-reliability';
 import { EmbeddingUsage1764300000400 } from './migrations/1764300000400-embedding-usage';
+import { EmbeddingCacheRetention1764300000600 } from './migrations/1764300000600-embedding-cache-retention';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   EmbeddingCache1764300000200,
   Reliability1764300000300,
   EmbeddingUsage1764300000400,
+  EmbeddingCacheRetention1764300000600,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */

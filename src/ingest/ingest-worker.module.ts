@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { CachedEmbedder } from '../embedding/cached-embedder';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../embedding/embedding-provider';
 import { EmbeddingCache } from '../embedding/embedding-cache';
+import { EmbeddingCachePruner } from '../embedding/embedding-cache-pruner';
 import { DocumentsDataModule } from '../documents/documents-data.module';
 import { VectorStoreModule } from '../vector-store/vector-store.module';
 import { IngestQueueModule } from './ingest-queue.module';
@@ -29,6 +30,7 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
     },
     IngestProcessor,
     Reconciler,
+    EmbeddingCachePruner,
     WorkerLivenessIndicator,
     { provide: WORKER_LIVENESS, useExisting: WorkerLivenessIndicator },
   ],
