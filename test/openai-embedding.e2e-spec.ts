@@ -250,6 +250,77 @@ describe('Redis rate budget', () => {
     expect(elapsed).toBeLessThan(3500);
   });
 
+  // 6 tokens/min = 0.1 token/s with a capacity of 1000 tokens: the bucket hardly refills
+  // while a test runs, so its levels can be asserted within a token or two.
+  const slowTokens = (keyPrefix = prefix()) =>
+    connect({ keyPrefix, requestsPerMinute: 0, tokensPerMinute: 6, burstSeconds: 10000 });
+  const MS_PER_TOKEN = 10000;
+
+  it('settling a request counted higher than charged takes the excess: the next request waits for it', async () => {
+    const key = prefix();
+    const b = slowTokens(key);
+    await b.acquire(100);
+    expect((await b.peek()).tokens).toBeCloseTo(900, -1);
+    expect((await b.peek(500)).waitMs).toBe(0);
+
+    await b.settle(100, 900);
+
+    const after = await b.peek(500);
+    expect(after.tokens).toBeGreaterThanOrEqual(100);
+    expect(after.tokens).toBeLessThan(102);
+    // 400 tokens short at 0.1 token/s.
+    expect(after.waitMs).toBeGreaterThan(398 * MS_PER_TOKEN);
+    expect(after.waitMs).toBeLessThanOrEqual(400 * MS_PER_TOKEN);
+    // Another holder of the same budget sees the same debt.
+    expect((await slowTokens(key).peek(500)).waitMs).toBeGreaterThan(398 * MS_PER_TOKEN);
+  });
+
+  it('settling a request counted lower gives the difference back, at most what was charged, never above capacity', async () => {
+    const b = slowTokens();
+    await b.acquire(800);
+    expect((await b.peek(500)).waitMs).toBeGreaterThan(290 * MS_PER_TOKEN);
+
+    await b.settle(800, 100);
+    const refunded = await b.peek(500);
+    expect(refunded.tokens).toBeGreaterThanOrEqual(900);
+    expect(refunded.tokens).toBeLessThan(902);
+    expect(refunded.waitMs).toBe(0);
+
+    // Back to full: a refund beyond capacity is dropped, not banked for a later burst.
+    await b.settle(800, 0);
+    expect((await b.peek()).tokens).toBe(1000);
+
+    // A refund is bounded by the charge, whatever the count says.
+    await b.acquire(500);
+    await b.settle(100, -400);
+    const bounded = await b.peek();
+    expect(bounded.tokens).toBeGreaterThanOrEqual(600);
+    expect(bounded.tokens).toBeLessThan(602);
+  });
+
+  it('a refund into a bucket that expired (full again) leaves it full; an excess still counts', async () => {
+    const key = prefix();
+    const b = slowTokens(key);
+    // No bucket in Redis: it expired because it refilled completely.
+    await b.settle(800, 100);
+    expect((await b.peek()).tokens).toBe(1000);
+    await b.settle(100, 400);
+    const s = await b.peek();
+    expect(s.tokens).toBeGreaterThanOrEqual(700);
+    expect(s.tokens).toBeLessThan(702);
+  });
+
+  it('settling during a pause keeps the pause', async () => {
+    const b = slowTokens();
+    await b.acquire(100);
+    await b.pause(60000);
+    await b.settle(100, 300);
+    const s = await b.peek();
+    expect(s.waitMs).toBeGreaterThan(55000);
+    expect(s.tokens).toBeGreaterThanOrEqual(700);
+    expect(s.tokens).toBeLessThan(702);
+  });
+
   it('a pause set by one holder stops every other holder of the budget', async () => {
     const key = prefix();
     const a = connect({ keyPrefix: key, requestsPerMinute: 0, tokensPerMinute: 0 });
@@ -258,6 +329,64 @@ describe('Redis rate budget', () => {
     const t0 = Date.now();
     await b.acquire(1);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(700);
+  });
+});
+
+describe('the provider settles the shared token budget with the usage the upstream reports', () => {
+  const budgets: RedisRateBudget[] = [];
+  // 0.1 token/s, capacity 1000: levels move by the settlement, not by the clock.
+  const budget = () => {
+    const b = RedisRateBudget.connect(
+      { host: redisConfig.host, port: redisConfig.port },
+      { keyPrefix: `test-settle-${randomUUID()}`, requestsPerMinute: 0, tokensPerMinute: 6, burstSeconds: 10000 },
+    );
+    budgets.push(b);
+    return b;
+  };
+  afterAll(async () => {
+    await Promise.all(budgets.map((b) => b.close()));
+  });
+  const textOf = (tokens: number) => 'abcd'.repeat(tokens);
+  const MS_PER_TOKEN = 10000;
+
+  it('a request counted above its estimate leaves the budget that much lower, so the next one waits', async () => {
+    const b = budget();
+    server.next({ kind: 'ok', usage: 900 });
+    const r = await provider({ budget: b }).embedWithUsage([textOf(100)]);
+    expect(r.tokens).toBe(900);
+
+    const next = await b.peek(500);
+    expect(next.tokens).toBeGreaterThanOrEqual(100);
+    expect(next.tokens).toBeLessThan(102);
+    // Charged only the estimate, the bucket would hold 900 and admit it at once.
+    expect(next.waitMs).toBeGreaterThan(398 * MS_PER_TOKEN);
+  });
+
+  it('a request counted below its estimate gives the difference back, so the next one goes at once', async () => {
+    const b = budget();
+    const p = provider({ budget: b });
+    server.next({ kind: 'ok', usage: 100 });
+    await p.embed([textOf(800)]);
+
+    const next = await b.peek(500);
+    expect(next.tokens).toBeGreaterThanOrEqual(900);
+    // Charged only the estimate, 200 tokens would be left: 300 short.
+    expect(next.waitMs).toBe(0);
+    await p.embed([textOf(500)]);
+    expect(server.requests).toHaveLength(2);
+    const left = (await b.peek()).tokens;
+    expect(left).toBeGreaterThanOrEqual(400);
+    expect(left).toBeLessThan(402);
+  });
+
+  it('keeps the estimate when the upstream reports no usage', async () => {
+    const b = budget();
+    server.next({ kind: 'ok', usage: null });
+    const r = await provider({ budget: b }).embedWithUsage([textOf(300)]);
+    expect(r.tokens).toBe(300);
+    const s = await b.peek();
+    expect(s.tokens).toBeGreaterThanOrEqual(700);
+    expect(s.tokens).toBeLessThan(702);
   });
 });
 

@@ -35,6 +35,35 @@ describe('loadConfig', () => {
     expect(message).toMatch(/REDIS_URL="http:\/\/x": must start with redis:\/\/ or rediss:\/\//);
   });
 
+  it('bounds the embedding cache by default, and reads its limits (0 turns one off)', () => {
+    expect(loadConfig({}).embedding.cacheRetention).toEqual({
+      maxRows: 1000000,
+      ttlDays: 30,
+      pruneIntervalMs: 600000,
+      pruneBatchSize: 1000,
+    });
+    const c = loadConfig({
+      EMBEDDING_CACHE_MAX_ROWS: '0',
+      EMBEDDING_CACHE_TTL_DAYS: '7',
+      EMBEDDING_CACHE_PRUNE_INTERVAL_MS: '60000',
+      EMBEDDING_CACHE_PRUNE_BATCH: '2000',
+    });
+    expect(c.embedding.cacheRetention).toEqual({ maxRows: 0, ttlDays: 7, pruneIntervalMs: 60000, pruneBatchSize: 2000 });
+  });
+
+  it('refuses bad embedding cache limits, naming each', () => {
+    expect(() =>
+      loadConfig({
+        EMBEDDING_CACHE_MAX_ROWS: '-1',
+        EMBEDDING_CACHE_TTL_DAYS: 'a month',
+        EMBEDDING_CACHE_PRUNE_INTERVAL_MS: '10',
+        EMBEDDING_CACHE_PRUNE_BATCH: '0',
+      }),
+    ).toThrow(
+      /EMBEDDING_CACHE_MAX_ROWS="-1": must be between 0 and[\s\S]*EMBEDDING_CACHE_TTL_DAYS="a month": must be a whole number[\s\S]*EMBEDDING_CACHE_PRUNE_INTERVAL_MS="10": must be between 1000 and[\s\S]*EMBEDDING_CACHE_PRUNE_BATCH="0": must be between 1 and/,
+    );
+  });
+
   it('refuses a dimension the local model cannot produce', () => {
     expect(() => loadConfig({ EMBEDDING_DIMENSION: '768' })).toThrow(/EMBEDDING_DIMENSION="768": the local model all-MiniLM-L6-v2 produces 384 dimensions/);
   });

@@ -24,6 +24,18 @@ export interface RedisConfig {
   tls: boolean;
 }
 
+/** Limits of the embedding cache table; 0 turns a limit off. */
+export interface EmbeddingCacheRetention {
+  /** Most entries kept; the least recently used beyond it are deleted (EMBEDDING_CACHE_MAX_ROWS, 0 = unbounded). */
+  maxRows: number;
+  /** Entries unused for this many days are deleted (EMBEDDING_CACHE_TTL_DAYS, 0 = kept forever). */
+  ttlDays: number;
+  /** How often worker processes prune, ms; one at a time (EMBEDDING_CACHE_PRUNE_INTERVAL_MS). */
+  pruneIntervalMs: number;
+  /** Entries deleted per statement, each its own short transaction (EMBEDDING_CACHE_PRUNE_BATCH). */
+  pruneBatchSize: number;
+}
+
 /** The whole service configuration, read once from the environment and validated. */
 export interface AppConfig {
   role: ProcessRole;
@@ -93,6 +105,8 @@ export interface AppConfig {
     maxRetries: number;
     /** Reuse stored vectors of chunk texts already embedded with the same model and dimension. */
     cache: boolean;
+    /** Bounded retention of the embedding cache, enforced by one worker process at a time. */
+    cacheRetention: EmbeddingCacheRetention;
     openai: {
       /** API root; `/embeddings` is appended (OpenAI, Azure OpenAI, Ollama, vLLM, TEI, LM Studio). */
       baseUrl: string;
@@ -195,6 +209,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       tpm: r.int('EMBEDDING_TPM', 0, 0, 10000000000),
       maxRetries: r.int('EMBEDDING_MAX_RETRIES', 3, 0, 20),
       cache: r.bool('EMBEDDING_CACHE', true),
+      cacheRetention: {
+        maxRows: r.int('EMBEDDING_CACHE_MAX_ROWS', 1_000_000, 0, 1_000_000_000_000),
+        ttlDays: r.int('EMBEDDING_CACHE_TTL_DAYS', 30, 0, 36500),
+        pruneIntervalMs: r.int('EMBEDDING_CACHE_PRUNE_INTERVAL_MS', 600000, 1000, 86400000 * 7),
+        pruneBatchSize: r.int('EMBEDDING_CACHE_PRUNE_BATCH', 1000, 1, 1_000_000),
+      },
       allowModelMismatch: r.bool('ALLOW_MODEL_MISMATCH', false),
       onModelChange: r.oneOf('EMBEDDING_MODEL_CHANGE', ['reindex', 'refuse'] as const, 'reindex'),
       openai: {

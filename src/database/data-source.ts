@@ -8,6 +8,7 @@ import { EmbeddingCache1764300000200 } from './migrations/1764300000200-embeddin
 import { Reliability1764300000300 } from './migrations/1764300000300-reliability';
 import { EmbeddingUsage1764300000400 } from './migrations/1764300000400-embedding-usage';
 import { EmbeddingGenerations1764300000500 } from './migrations/1764300000500-embedding-generations';
+import { EmbeddingCacheRetention1764300000600 } from './migrations/1764300000600-embedding-cache-retention';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   Reliability1764300000300,
   EmbeddingUsage1764300000400,
   EmbeddingGenerations1764300000500,
+  EmbeddingCacheRetention1764300000600,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */

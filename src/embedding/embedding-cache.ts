@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { fromSql, toSql } from 'pgvector';
@@ -23,28 +23,66 @@ export interface SqlRunner {
 }
 
 /**
+ * A hit refreshes its entry's `last_used_at` only when the stored time is older than this:
+ * hot entries cost one write an hour, not one per lookup, and retention (days) needs no
+ * finer clock.
+ */
+export const CACHE_TOUCH_AFTER = '1 hour';
+
+/**
  * The Postgres `embedding_cache` table: vectors keyed by (model, dimension, sha256 of the
- * normalised text). Reads and writes are one statement each, whatever the number of texts.
+ * normalised text), with when each was last used (for retention, see
+ * `embedding-cache-pruner.ts`). Reads and writes are one statement each, whatever the
+ * number of texts, plus at most one UPDATE per lookup to mark stale hits as used.
  */
 @Injectable()
 export class EmbeddingCache {
+  private readonly logger = new Logger(EmbeddingCache.name);
+
   constructor(@InjectDataSource() private readonly db: SqlRunner) {}
 
   /**
    * Cached vectors of `texts` under `model` and `dimension`: an array aligned with
-   * `texts`, `undefined` where there is no entry.
+   * `texts`, `undefined` where there is no entry. Hits not marked used within
+   * {@link CACHE_TOUCH_AFTER} are marked used now.
    */
   async lookup(model: string, dimension: number, texts: readonly string[]): Promise<Array<number[] | undefined>> {
     if (texts.length === 0) return [];
     const keys = texts.map(cacheKey);
     const rows = (await this.db.query(
-      `SELECT encode(text_sha256, 'hex') AS key, embedding::text AS embedding
+      `SELECT encode(text_sha256, 'hex') AS key, embedding::text AS embedding,
+              last_used_at < now() - $4::interval AS stale
          FROM embedding_cache
         WHERE model = $1 AND dimension = $2 AND text_sha256 = ANY (SELECT decode(k, 'hex') FROM unnest($3::text[]) AS k)`,
-      [model, dimension, [...new Set(keys)]],
-    )) as Array<{ key: string; embedding: string }>;
+      [model, dimension, [...new Set(keys)], CACHE_TOUCH_AFTER],
+    )) as Array<{ key: string; embedding: string; stale: boolean }>;
+    const stale = rows.filter((r) => r.stale).map((r) => r.key);
+    if (stale.length > 0) await this.touch(model, dimension, stale);
     const byKey = new Map(rows.map((r) => [r.key, fromSql(r.embedding) as number[]]));
     return keys.map((k) => byKey.get(k));
+  }
+
+  /**
+   * Marks entries used now, in one statement. Rows another transaction holds (a
+   * concurrent touch, the pruner deleting them) are skipped rather than waited for, so
+   * concurrent lookups never queue or deadlock on each other. Failure only costs recency,
+   * so it is logged, not thrown.
+   */
+  private async touch(model: string, dimension: number, keys: string[]): Promise<void> {
+    try {
+      await this.db.query(
+        `UPDATE embedding_cache SET last_used_at = now()
+          WHERE ctid = ANY (ARRAY(
+                  SELECT ctid FROM embedding_cache
+                   WHERE model = $1 AND dimension = $2
+                     AND text_sha256 = ANY (SELECT decode(k, 'hex') FROM unnest($3::text[]) AS k)
+                     AND last_used_at < now() - $4::interval
+                     FOR UPDATE SKIP LOCKED))`,
+        [model, dimension, keys, CACHE_TOUCH_AFTER],
+      );
+    } catch (err) {
+      this.logger.warn(`could not mark ${keys.length} embedding cache entries used: ${String(err)}`);
+    }
   }
 
   /**

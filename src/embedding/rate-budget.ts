@@ -2,7 +2,8 @@ import Redis, { RedisOptions } from 'ioredis';
 
 /**
  * Admission control in front of an embedding API. The provider calls `acquire` before
- * every request (retries included) and `pause` when the upstream answers 429.
+ * every request (retries included), `settle` when the upstream reports the tokens it
+ * counted, and `pause` when the upstream answers 429.
  */
 export interface EmbeddingRateBudget {
   /**
@@ -10,6 +11,12 @@ export interface EmbeddingRateBudget {
    * them from the budget. Rejects only when the budget's store is unreachable.
    */
   acquire(tokens: number): Promise<void>;
+  /**
+   * Corrects the tokens taken for one admitted request: `charged` is what was passed to
+   * `acquire` (the estimate), `actual` what the upstream counted. The difference is taken
+   * from the budget, or given back (never more than `charged`, never above capacity).
+   */
+  settle?(charged: number, actual: number): Promise<void>;
   /** Stops every holder of this budget from sending for `ms` milliseconds (e.g. after a 429). */
   pause(ms: number): Promise<void>;
   /** Releases the connection held by the budget. */
@@ -44,37 +51,76 @@ export interface RedisRateBudgetOptions {
  * with the server's clock, so processes on different machines agree without synchronised
  * clocks. A request larger than the token bucket's capacity is admitted when the bucket
  * is full and leaves it in debt, so the long-run rate still holds.
+ *
+ * Every script starts with this prelude: KEYS = bucket, blocked-until; ARGV[1..4] = rpm,
+ * tpm, request capacity, token capacity. It yields the levels refilled to now (`r`, `tk`),
+ * the time they are valid from (`ts`), `waitFor(cost)` and `save`.
  */
-const ACQUIRE_LUA = `
+const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
-if blocked > now then return blocked - now end
 local rpm, tpm = tonumber(ARGV[1]), tonumber(ARGV[2])
-local reqCap, tokCap, cost = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local reqCap, tokCap = tonumber(ARGV[3]), tonumber(ARGV[4])
 local h = redis.call('HMGET', KEYS[1], 'r', 't', 'ts')
-local elapsed = 0
-if h[3] then elapsed = math.max(0, now - tonumber(h[3])) end
+-- A pause stores a future 'ts': nothing refills before it, and it must be kept.
+local ts, elapsed = now, 0
+if h[3] then
+  local last = tonumber(h[3])
+  if last > now then ts = last else elapsed = now - last end
+end
 local r, tk = reqCap, tokCap
 if h[1] then r = math.min(reqCap, tonumber(h[1]) + elapsed * rpm / 60000) end
 if h[2] then tk = math.min(tokCap, tonumber(h[2]) + elapsed * tpm / 60000) end
-local wait = 0
-if rpm > 0 and r < 1 then wait = math.ceil((1 - r) * 60000 / rpm) end
-local need = math.min(cost, tokCap)
-if tpm > 0 and tk < need then wait = math.max(wait, math.ceil((need - tk) * 60000 / tpm)) end
+local function waitFor(cost)
+  local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if blocked > now then return blocked - now end
+  local wait = 0
+  if rpm > 0 and r < 1 then wait = math.ceil((1 - r) * 60000 / rpm) end
+  local need = math.min(cost, tokCap)
+  if tpm > 0 and tk < need then wait = math.max(wait, math.ceil((need - tk) * 60000 / tpm)) end
+  return wait
+end
+-- Stores the levels; the key lives until both buckets would be full again.
+local function save()
+  local ttl = 1000
+  if rpm > 0 then ttl = math.max(ttl, math.ceil((reqCap - r) * 60000 / rpm) + 1000) end
+  if tpm > 0 then ttl = math.max(ttl, math.ceil((tokCap - tk) * 60000 / tpm) + 1000) end
+  redis.call('HSET', KEYS[1], 'r', tostring(r), 't', tostring(tk), 'ts', tostring(ts))
+  redis.call('PEXPIRE', KEYS[1], ttl + ts - now)
+end
+`;
+
+/** ARGV[5] = tokens of the request. Returns 0 when admitted (levels taken), else ms to wait. */
+const ACQUIRE_LUA = `${PRELUDE}
+local cost = tonumber(ARGV[5])
+local wait = waitFor(cost)
 if wait > 0 then return wait end
-local ttl = 1000
-if rpm > 0 then
-  r = r - 1
-  ttl = math.max(ttl, math.ceil((reqCap - r) * 60000 / rpm) + 1000)
-end
-if tpm > 0 then
-  tk = tk - cost
-  ttl = math.max(ttl, math.ceil((tokCap - tk) * 60000 / tpm) + 1000)
-end
-redis.call('HSET', KEYS[1], 'r', tostring(r), 't', tostring(tk), 'ts', tostring(now))
-redis.call('PEXPIRE', KEYS[1], ttl)
+if rpm > 0 then r = r - 1 end
+if tpm > 0 then tk = tk - cost end
+save()
 return 0
+`;
+
+/**
+ * Settles one admitted request once the upstream has counted its tokens: ARGV[5] =
+ * tokens charged at admission, ARGV[6] = tokens counted. Takes the excess, or gives back
+ * the difference, at most what was charged and never above capacity. A missing bucket
+ * is a full one (it expires only when full), so a refund into it changes nothing.
+ * Returns the token level after settling, as a string.
+ */
+const SETTLE_LUA = `${PRELUDE}
+if tpm <= 0 then return tostring(tk) end
+local charged = math.max(0, tonumber(ARGV[5]))
+local delta = math.max(-charged, tonumber(ARGV[6]) - charged)
+if delta == 0 or (delta < 0 and not h[2]) then return tostring(tk) end
+tk = math.min(tokCap, tk - delta)
+save()
+return tostring(tk)
+`;
+
+/** ARGV[5] = tokens of a request. Returns { wait ms, requests, tokens } as strings; changes nothing. */
+const PEEK_LUA = `${PRELUDE}
+return { tostring(waitFor(tonumber(ARGV[5]))), tostring(r), tostring(tk) }
 `;
 
 /**
@@ -95,8 +141,20 @@ redis.call('PEXPIRE', KEYS[1], ms + 60000)
 return untilMs
 `;
 
+/** The budget as every holder sees it at one moment. */
+export interface RateBudgetState {
+  /** How long a request of the asked-for tokens would wait now, ms (0: it would be admitted). */
+  waitMs: number;
+  /** Requests available now (the request bucket's level; meaningless without a request limit). */
+  requests: number;
+  /** Tokens available now; negative while a request larger than expected is being paid off. */
+  tokens: number;
+}
+
 interface BudgetCommands {
   embeddingBudgetAcquire(bucket: string, blocked: string, ...args: Array<string | number>): Promise<number>;
+  embeddingBudgetSettle(bucket: string, blocked: string, ...args: Array<string | number>): Promise<string>;
+  embeddingBudgetPeek(bucket: string, blocked: string, ...args: Array<string | number>): Promise<[string, string, string]>;
   embeddingBudgetPause(bucket: string, blocked: string, ms: number, requestCapacity: number): Promise<number>;
 }
 
@@ -129,6 +187,8 @@ export class RedisRateBudget implements EmbeddingRateBudget {
     this.bucketKey = `${tag}:bucket`;
     this.blockedKey = `${tag}:blocked-until`;
     redis.defineCommand('embeddingBudgetAcquire', { numberOfKeys: 2, lua: ACQUIRE_LUA });
+    redis.defineCommand('embeddingBudgetSettle', { numberOfKeys: 2, lua: SETTLE_LUA });
+    redis.defineCommand('embeddingBudgetPeek', { numberOfKeys: 2, lua: PEEK_LUA });
     redis.defineCommand('embeddingBudgetPause', { numberOfKeys: 2, lua: PAUSE_LUA });
     this.commands = redis as unknown as BudgetCommands;
   }
@@ -149,20 +209,37 @@ export class RedisRateBudget implements EmbeddingRateBudget {
   async acquire(tokens: number): Promise<void> {
     for (;;) {
       const waitMs = Number(
-        await this.commands.embeddingBudgetAcquire(
-          this.bucketKey,
-          this.blockedKey,
-          Math.max(0, this.options.requestsPerMinute),
-          Math.max(0, this.options.tokensPerMinute),
-          this.requestCapacity,
-          this.tokenCapacity,
-          Math.max(0, Math.ceil(tokens)),
-        ),
+        await this.commands.embeddingBudgetAcquire(this.bucketKey, this.blockedKey, ...this.limits(), tokenCount(tokens)),
       );
       if (waitMs <= 0) return;
       // Jitter so that processes woken by the same refill do not all ask in the same millisecond.
       await sleep(Math.min(this.maxPollMs, waitMs) + Math.floor(Math.random() * 10));
     }
+  }
+
+  /**
+   * Settles one request admitted by `acquire(charged)` with the `actual` tokens the
+   * upstream counted, atomically for every holder: a larger count leaves the bucket that
+   * much lower (later requests wait for it), a smaller one gives the excess back. A no-op
+   * without a token limit. Rejects only when Redis is unreachable.
+   */
+  async settle(charged: number, actual: number): Promise<void> {
+    if (this.options.tokensPerMinute <= 0) return;
+    const c = tokenCount(charged);
+    const a = tokenCount(actual);
+    if (c === a) return;
+    await this.commands.embeddingBudgetSettle(this.bucketKey, this.blockedKey, ...this.limits(), c, a);
+  }
+
+  /** The budget now, as `acquire(tokens)` would see it, without taking anything. */
+  async peek(tokens = 0): Promise<RateBudgetState> {
+    const [wait, requests, available] = await this.commands.embeddingBudgetPeek(
+      this.bucketKey,
+      this.blockedKey,
+      ...this.limits(),
+      tokenCount(tokens),
+    );
+    return { waitMs: Number(wait), requests: Number(requests), tokens: Number(available) };
   }
 
   async pause(ms: number): Promise<void> {
@@ -174,6 +251,21 @@ export class RedisRateBudget implements EmbeddingRateBudget {
     if (!this.ownsConnection) return;
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+
+  /** ARGV[1..4] of every bucket script. */
+  private limits(): [number, number, number, number] {
+    return [
+      Math.max(0, this.options.requestsPerMinute),
+      Math.max(0, this.options.tokensPerMinute),
+      this.requestCapacity,
+      this.tokenCapacity,
+    ];
+  }
+}
+
+/** Whole, non-negative tokens, as the bucket counts them. */
+function tokenCount(tokens: number): number {
+  return Number.isFinite(tokens) ? Math.max(0, Math.ceil(tokens)) : 0;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { EmbeddingCache } from '../embedding/embedding-cache';
+import { EmbeddingCachePruner } from '../embedding/embedding-cache-pruner';
 import { DocumentsDataModule } from '../documents/documents-data.module';
 import { VectorStoreModule } from '../vector-store/vector-store.module';
 import { IngestQueueModule } from './ingest-queue.module';
@@ -26,6 +27,7 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
     ReindexProcessor,
     ReindexCoordinator,
     Reconciler,
+    EmbeddingCachePruner,
     WorkerLivenessIndicator,
     { provide: WORKER_LIVENESS, useExisting: WorkerLivenessIndicator },
   ],

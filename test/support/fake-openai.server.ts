@@ -5,7 +5,11 @@ import { estimateTotalTokens } from '../../src/embedding/token-estimate';
 
 /** What the fake answers to one request. */
 export type FakeReply =
-  | { kind: 'ok'; delayMs?: number }
+  /**
+   * `usage`: the tokens the answer's `usage` block reports (default: the provider's own
+   * estimate of the inputs); null sends no `usage` block, as some servers do.
+   */
+  | { kind: 'ok'; delayMs?: number; usage?: number | null }
   | { kind: 'status'; status: number; retryAfter?: string; message?: string; code?: string }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'wrong-dimension'; dimension: number };
@@ -130,16 +134,23 @@ export class FakeOpenAiServer {
         return this.answer(res, input, String(body.model), reply.dimension);
       case 'ok':
         if (reply.delayMs) await delay(reply.delayMs);
-        return this.answer(res, input, String(body.model), this.dimension);
+        return this.answer(res, input, String(body.model), this.dimension, reply.usage);
     }
   }
 
-  private async answer(res: http.ServerResponse, input: string[], model: string, dimension: number): Promise<void> {
+  private async answer(
+    res: http.ServerResponse,
+    input: string[],
+    model: string,
+    dimension: number,
+    usage: number | null = estimateTotalTokens(input),
+  ): Promise<void> {
     const vectors = await this.hasher(dimension).embed(input);
-    const tokens = estimateTotalTokens(input);
     // Reversed on purpose: clients must order by `index`, not by position.
     const data = vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })).reverse();
-    send(res, 200, { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
+    const body: Record<string, unknown> = { object: 'list', data, model };
+    if (usage !== null) body.usage = { prompt_tokens: usage, total_tokens: usage };
+    send(res, 200, body);
   }
 }
 

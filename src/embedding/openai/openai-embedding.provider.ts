@@ -64,7 +64,8 @@ class UpstreamError extends EmbeddingError {
  * Embeddings through the OpenAI `POST /embeddings` API, which OpenAI, Azure OpenAI,
  * Ollama, vLLM, Hugging Face TEI and LM Studio all speak. Texts are sent in batches
  * bounded by count and by estimated tokens; each request passes the shared rate budget
- * first. 429, 5xx, timeouts and network errors are retried a bounded number of times
+ * first, charged its estimate, and settles it with the tokens the upstream reports.
+ * 429, 5xx, timeouts and network errors are retried a bounded number of times
  * (honouring `Retry-After`), then surface as a transient `EmbeddingError`; other 4xx
  * answers and a vector dimension other than the configured one are permanent.
  */
@@ -125,7 +126,8 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
       try {
         await this.acquire(estimate);
         requests++;
-        const { vectors, tokens } = await this.request(texts, estimate);
+        const { vectors, tokens, reported } = await this.request(texts, estimate);
+        if (reported) await this.settle(estimate, tokens);
         return { vectors, tokens, requests };
       } catch (err) {
         if (!(err instanceof EmbeddingError) || !err.transient) throw err;
@@ -155,12 +157,26 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     }
   }
 
+  /**
+   * Corrects the shared budget from the estimate to the upstream's count, so the estimate's
+   * error does not accumulate across processes. Best effort: the vectors are already paid
+   * for, and an unreachable budget shows up at the next `acquire`.
+   */
+  private async settle(charged: number, actual: number): Promise<void> {
+    if (actual === charged || !this.options.budget?.settle) return;
+    await this.options.budget.settle(charged, actual).catch(() => undefined);
+  }
+
   private backoff(attempt: number): number {
     const base = this.backoffBaseMs * 2 ** attempt;
     return Math.round(Math.min(base, 30000) * (0.75 + Math.random() * 0.5));
   }
 
-  private async request(texts: string[], estimate: number): Promise<{ vectors: number[][]; tokens: number }> {
+  /** One request; `tokens` is the upstream's count when `reported`, else the estimate. */
+  private async request(
+    texts: string[],
+    estimate: number,
+  ): Promise<{ vectors: number[][]; tokens: number; reported: boolean }> {
     const body: Record<string, unknown> = { model: this.options.model, input: texts };
     if (this.options.sendDimensions) body.dimensions = this.dimension;
     const where = `embedding request to ${this.url} (model ${this.options.model})`;
@@ -190,7 +206,9 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
       // Usually a proxy's HTML error page: worth another try.
       throw new UpstreamError(`${where} answered ${res.status} with a body that is not JSON: ${snippet(raw)}`, true, undefined);
     }
-    return { vectors: this.vectorsOf(parsed, texts.length, where), tokens: usageTokens(parsed) ?? estimate };
+    const vectors = this.vectorsOf(parsed, texts.length, where);
+    const counted = usageTokens(parsed);
+    return { vectors, tokens: counted ?? estimate, reported: counted !== undefined };
   }
 
   private vectorsOf(parsed: EmbeddingsResponse, expected: number, where: string): number[][] {
