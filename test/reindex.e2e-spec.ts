@@ -204,13 +204,23 @@ describe('re-embed into a new generation (model change) while search keeps answe
     expect(found.body.results[0].documentId).toBe(added);
   }, 120000);
 
-  it('cancels a re-embed without touching search', async () => {
-    // API only: no worker finishes this one before it is cancelled.
+  it('never undoes a model change on its own: a process still configured with the old model serves the new one', async () => {
     await t!.close();
-    t = await startApp(hosted(), { api: true, worker: false });
+    t = await startApp(env, { api: true, worker: false });
+    const body = await reindexStatus();
+    expect(body.active).toMatchObject({ generation: 2, model: 'openai:fake-embed' });
+    expect(body.reindex).toMatchObject({ generation: 2, state: 'complete' });
+    // Its queries are embedded with the active model, rebuilt from the stored settings.
+    const sent = fake.requests.length;
+    expect((await search()).results.length).toBe(5);
+    expect(fake.requests.slice(sent).some((r) => r.inputs.includes(QUERY))).toBe(true);
+  });
+
+  it('cancels a re-embed without touching search', async () => {
+    // API only, configured with the model generation 2 replaced: going back takes an explicit POST.
     const started = await postJson(t!.url, '/v1/reindex', {});
     expect(started.status).toBe(202);
-    expect(started.body.reindex).toMatchObject({ generation: 3, state: 'running', previousGeneration: 2 });
+    expect(started.body.reindex).toMatchObject({ generation: 3, state: 'running', model: 'hash:fnv1a-uni-bigram-384', previousGeneration: 2 });
     const again = await postJson(t!.url, '/v1/reindex', {});
     expect(again.body.reindex.generation).toBe(3);
 
@@ -223,4 +233,35 @@ describe('re-embed into a new generation (model change) while search keeps answe
     expect((await search()).results.length).toBe(5);
     expect((await fetch(`${t!.url}/v1/reindex`, { method: 'DELETE' })).status).toBe(404);
   });
+
+  it('holds the switch while a document fails for good, and finishes once it is retried', async () => {
+    await t!.close();
+    const failing = 'A sourdough starter';
+    fake.plan = (_n, req) => (req.inputs.some((x) => x.includes(failing)) ? { kind: 'status', status: 400, message: 'input rejected' } : { kind: 'ok' });
+    t = await startApp({ ...hosted(), EMBEDDING_MODEL: 'fake-embed-2' });
+    const deadline = Date.now() + 60000;
+    let body = await reindexStatus();
+    while (!(body.reindex!.documents && body.reindex!.documents.done + body.reindex!.documents.failed === body.reindex!.documents.total)) {
+      if (Date.now() > deadline) throw new Error(`re-embed did not settle: ${JSON.stringify(body)}`);
+      await new Promise((r) => setTimeout(r, 100));
+      body = await reindexStatus();
+    }
+    expect(body.reindex).toMatchObject({ generation: 4, state: 'running', model: 'openai:fake-embed-2', documents: { total: 26, done: 25, failed: 1 } });
+    expect((body.reindex as unknown as { documents: { errors: Array<{ error: string }> } }).documents.errors[0].error).toMatch(/embedding_rejected: .*400/);
+    // Several coordinator passes later it still waits, and search still answers from generation 2.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await reindexStatus()).active.generation).toBe(2);
+    expect((await search()).results.length).toBe(5);
+
+    fake.plan = () => ({ kind: 'ok' });
+    const retried = await postJson(t!.url, '/v1/reindex', {});
+    expect(retried.status).toBe(202);
+    expect(retried.body.reindex).toMatchObject({ generation: 4, documents: { failed: 0 } });
+    while ((body = await reindexStatus()).reindex!.state !== 'complete') {
+      if (Date.now() > deadline) throw new Error(`re-embed did not finish after the retry: ${JSON.stringify(body)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body.active).toMatchObject({ generation: 4, model: 'openai:fake-embed-2' });
+    expect(await query(`SELECT count(DISTINCT document_id)::int AS n FROM chunks`)).toEqual([{ n: 26 }]);
+  }, 90000);
 });

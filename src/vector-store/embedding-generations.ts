@@ -17,8 +17,10 @@ const SNAPSHOT_TTL_MS = 1000;
 /**
  * This process's view of the embedding generations, and an embedder for each. At start
  * it reconciles the configured model with the stored vectors: the same model carries
- * on; another one either starts a re-embed into a new generation (EMBEDDING_MODEL_CHANGE
- * =reindex, the default) or stops the process with how to migrate. The active
+ * on; a new one either starts a re-embed into a new generation (EMBEDDING_MODEL_CHANGE
+ * =reindex, the default) or stops the process with how to migrate. A model that an
+ * earlier re-embed replaced, or a change while a re-embed to another model runs, starts
+ * nothing: the process serves the current generation and says so. The active
  * generation's embedder is rebuilt from its stored spec when the configuration has
  * moved on, so queries keep matching the vectors they search until the switch.
  */
@@ -88,9 +90,20 @@ export class EmbeddingGenerations implements OnModuleInit, OnApplicationShutdown
         this.logger.log(`${change}: resuming the re-embed into generation ${building.id}`);
         return;
       }
+      // Processes never undo each other's model change: one with an out-of-date or
+      // different configuration serves the current generation and leaves the choice to
+      // an operator (POST /v1/reindex from a process configured with the model wanted).
       if (building) {
-        this.logger.warn(`cancelling the re-embed into ${describe(building)}: the configured model is now ${describe(wanted)}`);
-        await this.repo.cancelBuilding(em, building.id);
+        this.logger.warn(`${change}, and a re-embed into ${describe(building)} is running: leaving it be; serving ${describe(active)}`);
+        return;
+      }
+      const replaced = await this.repo.retired(em, wanted);
+      if (replaced) {
+        this.logger.warn(
+          `${change}, which generation ${replaced.id} used until ${replaced.finishedAt?.toISOString() ?? '?'}: serving ${describe(active)}; ` +
+            `POST /v1/reindex to go back to the configured model`,
+        );
+        return;
       }
       building = await this.repo.createBuilding(em, wanted, active.id);
       this.logger.warn(`${change}: re-embedding every document into generation ${building.id}; search answers from ${active.modelId} until it is complete`);

@@ -106,6 +106,15 @@ export class GenerationsRepository {
     return rows.length > 0 ? toGeneration(rows[0]) : null;
   }
 
+  /** The newest retired generation of this model, if it was ever active and then replaced. */
+  async retired(em: EntityManager, model: { modelId: string; dimension: number }): Promise<Generation | null> {
+    const rows: GenerationRow[] = await em.query(
+      `SELECT * FROM embedding_generations WHERE status = 'retired' AND model = $1 AND dimension = $2 ORDER BY id DESC LIMIT 1`,
+      [model.modelId, model.dimension],
+    );
+    return rows.length > 0 ? toGeneration(rows[0]) : null;
+  }
+
   /** Dimension of `chunks.embedding` from the schema, or null if the table is missing. */
   async activeColumnDimension(em: EntityManager | DataSource = this.db): Promise<number | null> {
     const rows: Array<{ dim: number }> = await em.query(
