@@ -46,7 +46,7 @@ export interface DocumentView {
   /** Chunk size and overlap in `unit`: characters, or tokens of `tokenizer`. */
   chunking: { size: number; overlap: number; unit: ChunkUnit; tokenizer: string | null };
   model: string;
-  /** Embedding cost of the current version; `tokensTotal` counts every version. */
+  /** Embedding cost of the current version; `tokensTotal` counts every version and re-embeds into new generations. */
   embedding: { tokens: number; tokensTotal: number; tokensEstimated: boolean; embeddedTexts: number; cachedTexts: number };
   createdAt: string;
   updatedAt: string;

@@ -4,7 +4,8 @@ import { loadConfig } from '../../config/app-config';
 /**
  * Documents, their text (kept apart so jobs and status reads never carry it) and the
  * chunk vectors. The vector column's dimension is the configured embedding dimension at
- * the time the schema is created; the service refuses to start if it later differs.
+ * the time the schema is created; a later model of another dimension gets a new generation
+ * (see EmbeddingGenerations), and an empty table is resized.
  */
 export class InitialSchema1764300000000 implements MigrationInterface {
   name = 'InitialSchema1764300000000';
