@@ -127,6 +127,9 @@ describe('re-embed into a new generation (model change) while search keeps answe
   });
 
   it('answers every search from the old model until the switch, then from the new one', async () => {
+    const tokensOf = async (id: string): Promise<number> =>
+      ((await (await fetch(`${t!.url}/v1/documents/${id}`)).json()) as { embedding: { tokensTotal: number } }).embedding.tokensTotal;
+    const tokensBefore = await tokensOf(ids[0]);
     const before = await search();
     expect(before.status).toBe(200);
     expect(before.results.length).toBe(5);
@@ -177,6 +180,8 @@ describe('re-embed into a new generation (model change) while search keeps answe
     expect(searchesWhileRunning).toBeGreaterThan(3);
     expect(added).toBeDefined();
 
+    // What re-embedding cost is on each document's bill.
+    expect(await tokensOf(ids[0])).toBeGreaterThan(tokensBefore);
     const done = await reindexStatus();
     expect(done.active).toMatchObject({ generation: 2, model: 'openai:fake-embed', dimension: 256 });
     expect(done.reindex).toMatchObject({ generation: 2, state: 'complete', documents: null });

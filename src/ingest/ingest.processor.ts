@@ -6,9 +6,10 @@ import { AppConfig } from '../config/app-config';
 import { ClaimedDocument, DocumentsRepository } from '../documents/documents.repository';
 import { sha256Hex } from '../documents/pipeline';
 import { DrainState } from '../lifecycle/drain.state';
-import { ChunkRepository } from '../vector-store/chunk.repository';
+import { ChunkRepository, ChunkToWrite } from '../vector-store/chunk.repository';
 import { EmbeddingGenerations } from '../vector-store/embedding-generations';
-import { ACTIVE_CHUNKS, GenerationsRepository } from '../vector-store/generations.repository';
+import { ACTIVE_CHUNKS, BUILDING_CHUNKS, Generation, GenerationsRepository } from '../vector-store/generations.repository';
+import { CachedEmbedding } from '../embedding/cached-embedder';
 import { GenerationEmbedders } from './generation-embedders';
 import { cappedJitteredBackoff } from './backoff';
 import { DeadLetterProducer } from './dead-letter.producer';
@@ -162,36 +163,38 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     const { paths, contexts } = this.sections(doc, text, pieces);
     const texts = pieces.map((p, i) => textToEmbed(contexts[i], p.content));
 
-    // Vectors go into the active generation, with its model; if a re-embed makes another
-    // generation active meanwhile, the write is refused and the chunks are embedded again.
+    // Vectors go into the active generation, with its model, and during a re-embed into
+    // the building one too (best effort: the re-embed copies the document later if this
+    // fails), so new documents never hold up the switch. If a generation changes
+    // meanwhile, the write is refused and the chunks are embedded again.
     for (let round = 1; ; round++) {
-      const { active } = await stage('embed', () => this.generations.current());
-      const embedder = await stage('embed', () => this.embedders.forGeneration(active));
-      const embedded = await stage('embed', () => embedder.embed(texts));
+      const { active, building } = await stage('embed', () => this.generations.current());
+      const embedded = await stage('embed', async () => (await this.embedders.forGeneration(active)).embed(texts));
+      const next = building ? await this.embedForBuilding(doc, building, texts) : null;
+      const rows = (vectors: number[][]): ChunkToWrite[] =>
+        pieces.map((p, i) => ({
+          index: p.index,
+          content: p.content,
+          contentSha256: sha256Hex(p.content),
+          context: contexts[i],
+          metadata: chunkMetadata(doc.metadata, paths[i]),
+          embedding: vectors[i],
+        }));
       const written = await stage('write', () =>
         this.documents.transaction(async (em) => {
           if (!(await this.generationRows.hold(em, active.id, 'active'))) return 'switched';
+          if (building && next && !(await this.generationRows.hold(em, building.id, 'building'))) return 'switched';
           if (!(await this.documents.lockProcessing(em, doc.id, doc.version))) return 'stale';
-          await this.chunks.replaceChunks(
-            em,
-            ACTIVE_CHUNKS,
-            doc.id,
-            doc.namespace,
-            active.modelId,
-            pieces.map((p, i) => ({
-              index: p.index,
-              content: p.content,
-              contentSha256: sha256Hex(p.content),
-              context: contexts[i],
-              metadata: chunkMetadata(doc.metadata, paths[i]),
-              embedding: embedded.vectors[i],
-            })),
-          );
+          await this.chunks.replaceChunks(em, ACTIVE_CHUNKS, doc.id, doc.namespace, active.modelId, rows(embedded.vectors));
+          if (building && next) {
+            await this.chunks.replaceChunks(em, BUILDING_CHUNKS, doc.id, doc.namespace, building.modelId, rows(next.vectors));
+            await this.generationRows.recordCovered(em, building.id, doc.id, doc.version);
+          }
           await this.documents.markReady(em, doc.id, doc.version, pieces.length, {
-            tokens: embedded.tokens,
-            embeddedTexts: embedded.providerTexts,
-            cachedTexts: embedded.cacheHits,
-            tokensEstimated: embedded.tokensEstimated,
+            tokens: embedded.tokens + (next?.tokens ?? 0),
+            embeddedTexts: embedded.providerTexts + (next?.providerTexts ?? 0),
+            cachedTexts: embedded.cacheHits + (next?.cacheHits ?? 0),
+            tokensEstimated: embedded.tokensEstimated || (next?.tokensEstimated ?? false),
           });
           return 'ready';
         }),
@@ -199,6 +202,16 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
       if (written !== 'switched') return written;
       this.generations.invalidate();
       if (round >= GENERATION_ROUNDS) throw new StageError('write', new Error('the embedding generation kept changing during the write'));
+    }
+  }
+
+  /** Vectors of the building generation's model, or null (logged) if it fails: the re-embed retries the document itself. */
+  private async embedForBuilding(doc: ClaimedDocument, building: Generation, texts: string[]): Promise<CachedEmbedding | null> {
+    try {
+      return await (await this.embedders.forGeneration(building)).embed(texts);
+    } catch (err) {
+      this.logger.warn(`document ${doc.id} v${doc.version}: left to the re-embed into generation ${building.id}: ${String(err)}`);
+      return null;
     }
   }
 

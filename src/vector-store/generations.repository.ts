@@ -71,9 +71,9 @@ const toGeneration = (r: GenerationRow): Generation => ({
 /**
  * Embedding generations in Postgres: which model's vectors `chunks` holds, the one being
  * built in `chunks_next` during a re-embed, which documents it already holds, and the
- * atomic switch. Every change of generation takes one advisory lock, and every writer or
- * reader of a generation's chunks first takes a share lock on that generation's row, so
- * the switch (which updates both rows first) waits for them and they never straddle it.
+ * atomic switch. Every change of generation takes one advisory lock exclusively, and
+ * every reader or writer of a generation's chunks takes it shared first (`hold`), so a
+ * change waits for them and they never straddle it.
  */
 @Injectable()
 export class GenerationsRepository {
@@ -191,7 +191,6 @@ export class GenerationsRepository {
 
   /** Abandons the building generation and drops what it built. */
   async cancelBuilding(em: EntityManager, id: number): Promise<void> {
-    await em.query(`SELECT 1 FROM embedding_generations WHERE id = $1 FOR UPDATE`, [id]);
     await em.query(`UPDATE embedding_generations SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status = 'building'`, [id]);
     await em.query(`DROP TABLE IF EXISTS chunks_next`);
     await em.query(`DELETE FROM reindex_documents WHERE generation_id = $1`, [id]);
@@ -199,10 +198,13 @@ export class GenerationsRepository {
 
   /**
    * Inside a reader's or writer's transaction: true while generation `id` still has
-   * `status`, and holds that true until the transaction ends (the switch waits for it).
+   * `status`, and holds that true until the transaction ends. A shared advisory lock,
+   * not a row lock: a search stays a read-only transaction (no transaction id, no WAL),
+   * and the switch, which takes the lock exclusively, waits for every holder.
    */
   async hold(em: EntityManager, id: number, status: 'active' | 'building'): Promise<boolean> {
-    const rows: unknown[] = await em.query(`SELECT 1 FROM embedding_generations WHERE id = $1 AND status = $2 FOR SHARE`, [id, status]);
+    await em.query('SELECT pg_advisory_xact_lock_shared($1)', [GENERATIONS_LOCK]);
+    const rows: unknown[] = await em.query(`SELECT 1 FROM embedding_generations WHERE id = $1 AND status = $2`, [id, status]);
     return rows.length > 0;
   }
 
@@ -269,8 +271,8 @@ export class GenerationsRepository {
 
   /**
    * Makes the building generation active if it holds the current version of every
-   * ready document: in one transaction, after every reader and writer of either
-   * generation has finished, drops the old `chunks` and renames `chunks_next` (and its
+   * ready document: in one transaction, once every reader and writer holding a
+   * generation (`hold`) has finished, drops the old `chunks` and renames `chunks_next` (and its
    * indexes and constraints) in its place. Anything else leaves both generations as
    * they were.
    */
@@ -278,8 +280,6 @@ export class GenerationsRepository {
     return this.locked(async (em) => {
       const { active, building } = await this.current(em);
       if (!active || !building || building.id !== buildingId) return 'gone';
-      // Both rows first, in id order: waits for every holder of a share lock (see `hold`).
-      await em.query(`SELECT id FROM embedding_generations WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, [active.id, building.id]);
       const missing: unknown[] = await em.query(
         `SELECT 1 FROM documents d
           WHERE d.status = 'ready'
