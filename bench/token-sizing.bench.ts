@@ -11,33 +11,13 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/token-sizing.bench.js [--repeat 7]
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import * as path from 'node:path';
 import { CL100K_TOKENIZER, MINILM_TOKENIZER, Tokenizer, TokenizerSpec, loadTokenizer } from '../src/embedding/tokenizer';
 import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from '../src/ingest/chunk-context';
 import { tokenMeasure } from '../src/ingest/pipeline-splitter';
 import { SplitOptions, TextChunk, splitText } from '../src/ingest/text-splitter';
+import { loadCorpus } from './retrieval/corpus-files';
 
 const MINILM_WINDOW = 256;
-
-function corpusDir(): string {
-  for (const dir of [path.join(__dirname, 'retrieval', 'corpus'), path.resolve(__dirname, '../../bench/retrieval/corpus')]) {
-    if (existsSync(dir)) return dir;
-  }
-  throw new Error('bench/retrieval/corpus not found');
-}
-
-function loadCorpus(): Array<{ title: string; content: string }> {
-  const dir = corpusDir();
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.md') && f !== 'SOURCES.md')
-    .sort()
-    .map((f) => {
-      const content = readFileSync(path.join(dir, f), 'utf8');
-      const h1 = /^# (.+)$/m.exec(content)?.[1] ?? f;
-      return { title: h1.replace(/`/g, '').trim(), content };
-    });
-}
 
 /** Median wall time of `repeat` runs, in ms. */
 function time(repeat: number, run: () => void): number {

@@ -16,8 +16,6 @@
  * Search settings come from the environment as for the service (SEARCH_RRF_K,
  * SEARCH_VECTOR_WEIGHT, SEARCH_KEYWORD_WEIGHT, SEARCH_CANDIDATES).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { getQueueToken } from '@nestjs/bullmq';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -30,6 +28,7 @@ import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { createDataSource } from '../../src/database/data-source';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../../src/embedding/embedding-provider';
 import { EmbeddingGenerations } from '../../src/vector-store/embedding-generations';
+import { CorpusDoc, loadCorpus } from './corpus-files';
 import { INGEST_QUEUE } from '../../src/ingest/ingest.jobs';
 import { ChunkRepository, FusionParams, SearchMode } from '../../src/vector-store/chunk.repository';
 import { IDENTIFIERS, PARAPHRASED, Question } from './questions';
@@ -52,31 +51,6 @@ function arg(name: string): string | undefined {
 }
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
-function corpusDir(): string {
-  // Works from the sources (bench/retrieval) and from the build (dist/bench/retrieval).
-  for (const dir of [path.join(__dirname, 'corpus'), path.resolve(__dirname, '../../../bench/retrieval/corpus')]) {
-    if (existsSync(dir)) return dir;
-  }
-  throw new Error('bench/retrieval/corpus not found');
-}
-
-interface CorpusDoc {
-  id: string;
-  title: string;
-  content: string;
-}
-
-function loadCorpus(): CorpusDoc[] {
-  const dir = corpusDir();
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.md') && f !== 'SOURCES.md')
-    .sort()
-    .map((f) => {
-      const content = readFileSync(path.join(dir, f), 'utf8');
-      const h1 = /^# (.+)$/m.exec(content)?.[1] ?? f;
-      return { id: f.replace(/\.md$/, ''), title: h1.replace(/`/g, '').trim(), content };
-    });
-}
 
 async function recreateDatabase(url: URL): Promise<void> {
   const dbName = decodeURIComponent(url.pathname.slice(1));

@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { fromSql, toSql } from 'pgvector';
-import { DataSource } from 'typeorm';
 
 /**
  * The text a cache key is computed from: Unicode NFC, `\n` line ends, no surrounding

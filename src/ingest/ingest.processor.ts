@@ -11,12 +11,12 @@ import { EmbeddingGenerations } from '../vector-store/embedding-generations';
 import { ACTIVE_CHUNKS, BUILDING_CHUNKS, Generation, GenerationsRepository } from '../vector-store/generations.repository';
 import { CachedEmbedding } from '../embedding/cached-embedder';
 import { GenerationEmbedders } from './generation-embedders';
-import { cappedJitteredBackoff } from './backoff';
 import { DeadLetterProducer } from './dead-letter.producer';
 import { chunkContext, chunkMetadata, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
 import { IngestStage, PermanentIngestError, StageError, classifyError } from './ingest-errors';
 import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName } from './ingest.jobs';
 import { TextChunk } from './text-splitter';
+import { configureWorker } from './worker-options';
 import { splitForPipeline } from './pipeline-splitter';
 
 export type IngestOutcome = 'ready' | 'stale';
@@ -68,19 +68,7 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
   }
 
   onApplicationBootstrap(): void {
-    const q = this.config.queue;
-    this.worker.concurrency = q.concurrency;
-    // The decorator is static; BullMQ reads these options when the worker runs.
-    Object.assign(this.worker.opts, {
-      settings: { backoffStrategy: cappedJitteredBackoff(q.backoffMs, q.backoffMaxMs) },
-      lockDuration: q.lockMs,
-      lockRenewTime: q.lockMs / 2,
-      stalledInterval: q.stalledIntervalMs,
-      maxStalledCount: q.maxStalledCount,
-    });
-    // The lock manager copied the lock timings when the worker was built: rebuild it
-    // (a protected hook BullMQ documents for subclasses; nothing has locked a job yet).
-    (this.worker as unknown as { createLockManager(): void }).createLockManager();
+    configureWorker(this.worker, this.config, this.config.queue.concurrency);
     this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
   }
 

@@ -6,11 +6,11 @@ import { APP_CONFIG } from '../../config/config.module';
 import { DocumentsRepository } from '../../documents/documents.repository';
 import { ChunkRepository } from '../../vector-store/chunk.repository';
 import { BUILDING_CHUNKS, GenerationsRepository } from '../../vector-store/generations.repository';
-import { cappedJitteredBackoff } from '../backoff';
 import { textToEmbed } from '../chunk-context';
 import { GenerationEmbedders } from '../generation-embedders';
 import { classifyError } from '../ingest-errors';
 import { IngestJobName, REINDEX_QUEUE, ReindexDocumentPayload } from '../ingest.jobs';
+import { configureWorker } from '../worker-options';
 
 export type ReindexOutcome = 'reindexed' | 'stale';
 
@@ -38,17 +38,7 @@ export class ReindexProcessor extends WorkerHost implements OnApplicationBootstr
   }
 
   onApplicationBootstrap(): void {
-    const q = this.config.queue;
-    this.worker.concurrency = this.config.reindex.concurrency;
-    Object.assign(this.worker.opts, {
-      settings: { backoffStrategy: cappedJitteredBackoff(q.backoffMs, q.backoffMaxMs) },
-      lockDuration: q.lockMs,
-      lockRenewTime: q.lockMs / 2,
-      stalledInterval: q.stalledIntervalMs,
-      maxStalledCount: q.maxStalledCount,
-    });
-    // As in IngestProcessor: the lock manager copied the timings when the worker was built.
-    (this.worker as unknown as { createLockManager(): void }).createLockManager();
+    configureWorker(this.worker, this.config, this.config.reindex.concurrency);
     this.worker.run().catch((err: unknown) => this.logger.error(`reindex worker stopped: ${String(err)}`));
   }
 
