@@ -130,6 +130,13 @@ describe('re-embed into a new generation (model change) while search keeps answe
     const tokensOf = async (id: string): Promise<number> =>
       ((await (await fetch(`${t!.url}/v1/documents/${id}`)).json()) as { embedding: { tokensTotal: number } }).embedding.tokensTotal;
     const tokensBefore = await tokensOf(ids[0]);
+    const indexesOf = (table: string) =>
+      query<{ name: string; valid: boolean }>(
+        `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE i.indrelid = to_regclass('${table}') ORDER BY 1`,
+      );
+    const indexesBefore = await indexesOf('chunks');
+    expect(indexesBefore.map((i) => i.name)).toContain('chunks_embedding_hnsw_idx');
     const before = await search();
     expect(before.status).toBe(200);
     expect(before.results.length).toBe(5);
@@ -146,6 +153,7 @@ describe('re-embed into a new generation (model change) while search keeps answe
 
     let added: string | undefined;
     let searchesWhileRunning = 0;
+    const phases = new Set<string>();
     let lastDone = 0;
     const deadline = Date.now() + 90000;
     for (;;) {
@@ -162,6 +170,7 @@ describe('re-embed into a new generation (model change) while search keeps answe
         searchesWhileRunning++;
       }
       const progress = s2.reindex!.documents!;
+      phases.add((s2.reindex as unknown as { phase: string }).phase);
       expect(progress.done).toBeGreaterThanOrEqual(lastDone);
       expect(progress.done).toBeLessThanOrEqual(progress.total);
       lastDone = progress.done;
@@ -178,6 +187,7 @@ describe('re-embed into a new generation (model change) while search keeps answe
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(searchesWhileRunning).toBeGreaterThan(3);
+    expect(phases).toContain('copying');
     expect(added).toBeDefined();
 
     // What re-embedding cost is on each document's bill.
@@ -188,6 +198,8 @@ describe('re-embed into a new generation (model change) while search keeps answe
 
     // The old vectors are gone; every chunk of every document is the new model's, 256-dimensional.
     expect(await query(`SELECT to_regclass('chunks_next') AS t`)).toEqual([{ t: null }]);
+    // The same indexes under the same names (the HNSW graph built over the loaded rows), all valid.
+    expect(await indexesOf('chunks')).toEqual(indexesBefore);
     expect(await query(`SELECT atttypmod AS dim FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`)).toEqual([{ dim: 256 }]);
     expect(await query(`SELECT DISTINCT model FROM chunks`)).toEqual([{ model: 'openai:fake-embed' }]);
     const [counts] = await query<{ chunks: string; expected: string }>(

@@ -130,6 +130,8 @@ export interface AppConfig {
     concurrency: number;
     /** How often workers look for documents the new generation still lacks (and switch when none). */
     intervalMs: number;
+    /** `maintenance_work_mem` for building the new generation's HNSW index (a graph that fits builds far faster). */
+    maintenanceWorkMem: string;
   };
   search: {
     defaultTopK: number;
@@ -227,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     reindex: {
       concurrency: r.int('REINDEX_CONCURRENCY', 2, 1, 256),
       intervalMs: r.int('REINDEX_INTERVAL_MS', 2000, 50, 3600000),
+      maintenanceWorkMem: readMemory(r, 'REINDEX_MAINTENANCE_WORK_MEM', '256MB'),
     },
     search: {
       defaultTopK: r.int('SEARCH_DEFAULT_TOP_K', 10, 1, 1000),
@@ -268,6 +271,17 @@ function readTokenChunking(
   if (overlapTokens >= sizeTokens) r.fail('CHUNK_OVERLAP_TOKENS', `must be smaller than CHUNK_SIZE_TOKENS (${sizeTokens})`);
   const tokens = wanted !== 'chars' && spec !== null;
   return { unit: tokens ? 'tokens' : 'chars', tokenizer: tokens ? spec.id : null, sizeTokens, overlapTokens };
+}
+
+/** A Postgres memory setting such as `256MB` or `1GB`. */
+function readMemory(r: EnvReader, name: string, fallback: string): string {
+  const raw = r.optional(name);
+  if (raw === undefined) return fallback;
+  if (!/^[1-9]\d{0,6}(kB|MB|GB)$/.test(raw)) {
+    r.fail(name, 'must be a size such as 64MB or 1GB');
+    return fallback;
+  }
+  return raw;
 }
 
 /** A fusion weight: a finite number from 0 to 100. */

@@ -39,10 +39,12 @@ export interface ReindexProgress {
   errors: Array<{ documentId: string; error: string }>;
 }
 
-export type SwitchOutcome = 'switched' | 'incomplete' | 'gone';
+export type SwitchOutcome = 'switched' | 'incomplete' | 'unindexed' | 'gone';
 
 /** Any value that is the same in every process of the deployment: serialises generation changes. */
 const GENERATIONS_LOCK = 7_350_517_001;
+/** Held (per session) by the one process building the deferred indexes. */
+const INDEX_BUILD_LOCK = 7_350_517_002;
 
 interface GenerationRow {
   id: number;
@@ -157,7 +159,9 @@ export class GenerationsRepository {
   /**
    * Records a building generation and creates its empty `chunks_next`: the columns,
    * constraints and indexes of `chunks` (copied from the catalogue, so they follow
-   * future migrations), with the vector column sized for the new model.
+   * future migrations), with the vector column sized for the new model. The HNSW
+   * indexes wait for `buildDeferredIndexes`: a graph built over the loaded rows is far
+   * faster than one maintained row by row.
    */
   async createBuilding(em: EntityManager, spec: EmbeddingSpec, previousId: number): Promise<Generation> {
     assertIndexable(spec.dimension);
@@ -180,13 +184,69 @@ export class GenerationsRepository {
         FOR r IN SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def
                    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
                   WHERE i.indrelid = 'chunks'::regclass
-                    AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = 'chunks'::regclass AND k.conindid = i.indexrelid) LOOP
+                    AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = 'chunks'::regclass AND k.conindid = i.indexrelid)
+                    AND pg_get_indexdef(i.indexrelid) NOT LIKE '% USING hnsw %' LOOP
           EXECUTE regexp_replace(
             replace(r.def, 'INDEX ' || quote_ident(r.name) || ' ON ', 'INDEX ' || quote_ident('chunks_next' || substr(r.name, 7)) || ' ON '),
             ' ON (ONLY )?([a-z_]+\\.)?chunks USING ', ' ON chunks_next USING ');
         END LOOP;
       END $$`);
     return toGeneration(rows[0]);
+  }
+
+  /** True when `chunks_next` has a valid copy of every HNSW index of `chunks`. */
+  async deferredIndexesReady(em: EntityManager | DataSource = this.db): Promise<boolean> {
+    const [row]: Array<{ wanted: number; built: number }> = await em.query(
+      `SELECT (SELECT count(*) FROM pg_index i WHERE i.indrelid = 'chunks'::regclass
+                  AND pg_get_indexdef(i.indexrelid) LIKE '% USING hnsw %')::int AS wanted,
+              (SELECT count(*) FROM pg_index i WHERE i.indrelid = to_regclass('chunks_next') AND i.indisvalid
+                  AND pg_get_indexdef(i.indexrelid) LIKE '% USING hnsw %')::int AS built`,
+    );
+    return row.built >= row.wanted;
+  }
+
+  /**
+   * Builds the HNSW indexes of `chunks_next` (see `createBuilding`) without blocking the
+   * writes that still arrive: CREATE INDEX CONCURRENTLY, on a connection of its own with
+   * no statement timeout and `maintenanceWorkMem`. One process at a time; false if
+   * another is building them.
+   */
+  async buildDeferredIndexes(maintenanceWorkMem: string): Promise<boolean> {
+    const qr = this.db.createQueryRunner();
+    await qr.connect();
+    try {
+      const [{ locked }]: Array<{ locked: boolean }> = await qr.query('SELECT pg_try_advisory_lock($1) AS locked', [INDEX_BUILD_LOCK]);
+      if (!locked) return false;
+      try {
+        await qr.query('SET statement_timeout = 0');
+        await qr.query(`SET maintenance_work_mem = '${maintenanceWorkMem.replace(/[^0-9A-Za-z]/g, '')}'`);
+        const indexes: Array<{ name: string; def: string }> = await qr.query(
+          `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = 'chunks'::regclass AND pg_get_indexdef(i.indexrelid) LIKE '% USING hnsw %'`,
+        );
+        for (const { name, def } of indexes) {
+          const target = name.startsWith('chunks') ? `chunks_next${name.slice('chunks'.length)}` : `chunks_next_${name}`;
+          const [existing]: Array<{ valid: boolean }> = await qr.query(
+            `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass($1)`,
+            [target],
+          );
+          if (existing?.valid) continue;
+          // A build that died half-way leaves an invalid index behind.
+          if (existing) await qr.query(`DROP INDEX CONCURRENTLY IF EXISTS ${target}`);
+          await qr.query(
+            def
+              .replace(`INDEX ${name} ON `, `INDEX CONCURRENTLY ${target} ON `)
+              .replace(/ ON (ONLY )?([a-z_]+\.)?chunks USING /, ' ON chunks_next USING '),
+          );
+        }
+        return true;
+      } finally {
+        await qr.query('RESET statement_timeout; RESET maintenance_work_mem').catch(() => undefined);
+        await qr.query('SELECT pg_advisory_unlock($1)', [INDEX_BUILD_LOCK]).catch(() => undefined);
+      }
+    } finally {
+      await qr.release();
+    }
   }
 
   /** Abandons the building generation and drops what it built. */
@@ -289,6 +349,7 @@ export class GenerationsRepository {
         [building.id],
       );
       if (missing.length > 0) return 'incomplete';
+      if (!(await this.deferredIndexesReady(em))) return 'unindexed';
       await em.query(`DROP TABLE chunks`);
       await em.query(`ALTER TABLE chunks_next RENAME TO chunks`);
       await em.query(`

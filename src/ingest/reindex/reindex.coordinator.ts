@@ -10,13 +10,14 @@ import { IngestJobName, REINDEX_QUEUE, ReindexDocumentPayload, reindexJobId } fr
 /** Documents enqueued per pass; the next pass picks up where the covered ones left off. */
 const BATCH = 1000;
 
-export type CoordinatorStep = 'idle' | 'enqueued' | 'waiting' | 'switched';
+export type CoordinatorStep = 'idle' | 'enqueued' | 'indexed' | 'waiting' | 'switched';
 
 /**
  * Drives a re-embed from every worker process (each step is safe to run concurrently):
  * enqueues a job for each ready document whose current version the building generation
  * lacks (job ids dedupe across processes), including documents ingested or changed
- * since the re-embed began, and, when none is left, asks for the atomic switch. Postgres
+ * since the re-embed began; when none is left, builds the new generation's HNSW index
+ * over the loaded rows (one process; writes continue), then asks for the atomic switch. Postgres
  * is the source of truth, so a lost Redis costs at most one pass.
  */
 @Injectable()
@@ -71,6 +72,15 @@ export class ReindexCoordinator implements OnApplicationBootstrap, OnModuleDestr
         }),
       );
       return 'enqueued';
+    }
+    if (!(await this.repo.deferredIndexesReady())) {
+      // Every document is in: build the HNSW index over the loaded rows (writes continue meanwhile).
+      const started = Date.now();
+      if (await this.repo.buildDeferredIndexes(this.config.reindex.maintenanceWorkMem)) {
+        this.logger.log(`generation ${building.id}: index built in ${Date.now() - started} ms`);
+        return 'indexed';
+      }
+      return 'waiting';
     }
     const outcome = await this.repo.trySwitch(building.id);
     if (outcome !== 'switched') return 'waiting';

@@ -4,6 +4,8 @@ import { EmbeddingGenerations } from '../../vector-store/embedding-generations';
 import { Generation, GenerationsRepository, ReindexProgress } from '../../vector-store/generations.repository';
 
 export type ReindexState = 'running' | 'complete' | 'cancelled';
+/** Where a running re-embed is: copying documents, building the index over them, or about to switch. */
+export type ReindexPhase = 'copying' | 'indexing' | 'switching';
 
 /** What `GET /v1/reindex` shows: the generation search answers from, and the latest re-embed. */
 export interface ReindexView {
@@ -11,6 +13,8 @@ export interface ReindexView {
   reindex: {
     generation: number;
     state: ReindexState;
+    /** While running. */
+    phase: ReindexPhase | null;
     model: string;
     dimension: number;
     /** The generation it replaces (or replaced). */
@@ -80,13 +84,17 @@ export class ReindexService {
 
   private async describe(g: Generation): Promise<NonNullable<ReindexView['reindex']>> {
     const state: ReindexState = g.status === 'building' ? 'running' : g.status === 'cancelled' ? 'cancelled' : 'complete';
+    const documents = state === 'running' ? await this.repo.progress(g.id) : null;
+    let phase: ReindexPhase | null = null;
+    if (documents) phase = documents.done < documents.total ? 'copying' : (await this.repo.deferredIndexesReady()) ? 'switching' : 'indexing';
     return {
       generation: g.id,
       state,
+      phase,
       model: g.modelId,
       dimension: g.dimension,
       previousGeneration: g.previousId,
-      documents: state === 'running' ? await this.repo.progress(g.id) : null,
+      documents,
       startedAt: g.createdAt.toISOString(),
       finishedAt: iso(g.finishedAt),
     };
