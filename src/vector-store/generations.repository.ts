@@ -73,7 +73,8 @@ const toGeneration = (r: GenerationRow): Generation => ({
  * built in `chunks_next` during a re-embed, which documents it already holds, and the
  * atomic switch. Every change of generation takes one advisory lock, and every writer or
  * reader of a generation's chunks first takes a share lock on that generation's row, so
- * the switch (which updates both rows first) waits for them and they never straddle it.
+ * the switch (which locks the table against them first) waits for them and they never
+ * straddle it.
  */
 @Injectable()
 export class GenerationsRepository {
@@ -182,7 +183,7 @@ export class GenerationsRepository {
 
   /** Abandons the building generation and drops what it built. */
   async cancelBuilding(em: EntityManager, id: number): Promise<void> {
-    await em.query(`SELECT 1 FROM embedding_generations WHERE id = $1 FOR UPDATE`, [id]);
+    await this.excludeHolders(em);
     await em.query(`UPDATE embedding_generations SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status = 'building'`, [id]);
     await em.query(`DROP TABLE IF EXISTS chunks_next`);
     await em.query(`DELETE FROM reindex_documents WHERE generation_id = $1`, [id]);
@@ -269,17 +270,10 @@ export class GenerationsRepository {
     return this.locked(async (em) => {
       const { active, building } = await this.current(em);
       if (!active || !building || building.id !== buildingId) return 'gone';
-      // Both rows first, in id order: waits for every holder of a share lock (see `hold`).
-      await em.query(`SELECT id FROM embedding_generations WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, [active.id, building.id]);
-      const missing: unknown[] = await em.query(
-        `SELECT 1 FROM documents d
-          WHERE d.status = 'ready'
-            AND NOT EXISTS (SELECT 1 FROM reindex_documents r WHERE r.generation_id = $1 AND r.document_id = d.id
-                              AND r.version = d.version AND r.error IS NULL)
-          LIMIT 1`,
-        [building.id],
-      );
-      if (missing.length > 0) return 'incomplete';
+      // Checked before locking too: an incomplete pass must not make searches wait.
+      if (await this.anyUncovered(em, building.id)) return 'incomplete';
+      await this.excludeHolders(em);
+      if (await this.anyUncovered(em, building.id)) return 'incomplete';
       await em.query(`DROP TABLE chunks`);
       await em.query(`ALTER TABLE chunks_next RENAME TO chunks`);
       await em.query(`
@@ -302,6 +296,29 @@ export class GenerationsRepository {
       await em.query(`DELETE FROM reindex_documents WHERE generation_id = $1`, [building.id]);
       return 'switched';
     });
+  }
+
+  /** True while some ready document's current version is not in the generation, or failed. */
+  private async anyUncovered(em: EntityManager, generationId: number): Promise<boolean> {
+    const missing: unknown[] = await em.query(
+      `SELECT 1 FROM documents d
+        WHERE d.status = 'ready'
+          AND NOT EXISTS (SELECT 1 FROM reindex_documents r WHERE r.generation_id = $1 AND r.document_id = d.id
+                            AND r.version = d.version AND r.error IS NULL)
+        LIMIT 1`,
+      [generationId],
+    );
+    return missing.length > 0;
+  }
+
+  /**
+   * Waits until no transaction holds a generation (see `hold`), and keeps new holders
+   * waiting until this transaction ends. A row lock would not do: a FOR SHARE joins the
+   * row's share lockers even while a FOR UPDATE waits for them, so overlapping searches
+   * keep a FOR UPDATE waiting for ever; table locks are granted in the order asked.
+   */
+  private async excludeHolders(em: EntityManager): Promise<void> {
+    await em.query(`LOCK TABLE embedding_generations IN EXCLUSIVE MODE`);
   }
 }
 
