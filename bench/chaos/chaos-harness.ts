@@ -57,6 +57,8 @@ export class ChaosHarness {
   private startedAt = Date.now();
   /** When the last injected fault ended (recovery is timed from here). */
   lastFaultAt = 0;
+  /** Environment of the processes started from now on, over the options' (see `restartServices`). */
+  private overrides: Record<string, string> = {};
 
   constructor(private readonly o: ChaosOptions) {
     mkdirSync(o.logDir, { recursive: true });
@@ -70,8 +72,23 @@ export class ChaosHarness {
     await this.db.connect();
     await resetTables(this.db);
     await this.redis.start();
+    await this.startServices(scenario, 'api');
+  }
+
+  /**
+   * Stops the API and the workers (SIGTERM) and starts them again with `overrides` over
+   * their environment, as a deployment rolls out a new configuration.
+   */
+  async restartServices(scenario: string, overrides: Record<string, string>): Promise<void> {
+    await this.children.stopAll(15000);
+    this.workers.length = 0;
+    this.overrides = { ...overrides };
+    await this.startServices(scenario, 'api-restarted');
+  }
+
+  private async startServices(scenario: string, apiLog: string): Promise<void> {
     const port = await freePort();
-    this.api = this.children.start('api', join(this.o.distDir, 'src/main.js'), this.env({ ROLE: 'api', PORT: String(port) }), port, join(this.o.logDir, `${scenario}-api.log`));
+    this.api = this.children.start('api', join(this.o.distDir, 'src/main.js'), this.env({ ROLE: 'api', PORT: String(port) }), port, join(this.o.logDir, `${scenario}-${apiLog}.log`));
     await waitReady(this.api, '/health/ready', 60000);
     for (let i = 0; i < this.o.workers; i++) await this.startWorker(i, scenario);
   }
@@ -275,6 +292,12 @@ export class ChaosHarness {
     await this.db?.end().catch(() => undefined);
     this.accepted.clear();
     this.workers.length = 0;
+    this.overrides = {};
+  }
+
+  /** Runs one query on the harness's own connection (for scenario-specific checks). */
+  async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db!.query<T>(sql, params)).rows;
   }
 
   get acceptedCount(): number {
@@ -296,6 +319,7 @@ export class ChaosHarness {
       ...this.baseEnv(),
       REDIS_URL: this.redis.url,
       QUEUE_PREFIX: 'chaos',
+      ...this.overrides,
       ...extra,
     };
   }

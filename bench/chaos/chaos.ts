@@ -1,20 +1,21 @@
 import { join } from 'node:path';
 import { loadAverage } from '../support/cpu-usage';
 import { ChaosOptions, ChaosResult, formatResult } from './chaos-harness';
-import { ScenarioSize, faultyEmbeddings, killWorkers, loseRedis, restartPostgres, terminateWorkers } from './scenarios';
+import { ScenarioSize, faultyEmbeddings, killWorkers, loseRedis, reindexUnderKills, restartPostgres, terminateWorkers } from './scenarios';
 import { withFaultyUpstream } from './faulty-upstream';
 
 /**
  * The chaos suite: real processes (an API and two workers) against local Postgres and a
  * private Redis, one line of figures per scenario.
  *
- *   npm run chaos -- [--docs 2000] [--size 4000] [--only kill,redis,postgres,faults,sigterm]
+ *   npm run chaos -- [--docs 2000] [--size 4000] [--only kill,redis,postgres,faults,sigterm,reindex]
+ *       [--db ingest_chaos] [--logs /tmp/ingest-chaos-logs]
  */
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const docs = Number(args.docs ?? 2000);
   const size = Number(args.size ?? 4000);
-  const only = new Set((args.only ?? 'kill,redis,postgres,faults,sigterm').split(','));
+  const only = new Set((args.only ?? 'kill,redis,postgres,faults,sigterm,reindex').split(','));
   const options: ChaosOptions = {
     distDir: join(__dirname, '..', '..'),
     db: { host: '127.0.0.1', port: 5432, user: 'postgres', database: args.db ?? 'ingest_chaos' },
@@ -28,17 +29,28 @@ async function main(): Promise<void> {
   const half: ScenarioSize = { ...full, docs: Math.max(1, Math.round(docs / 2)) };
   console.log(`chaos suite: ${docs} documents of ~${size} chars, 2 workers; load ${loadAverage()}; logs in ${options.logDir}`);
   const results: ChaosResult[] = [];
-  const report = (r: ChaosResult & { startedAfterSignal?: number; leftProcessing?: number }): void => {
+  /** Scenario-specific checks that failed, by scenario. */
+  const incorrect: string[] = [];
+  const report = (r: ChaosResult, extra: Record<string, number | boolean> = {}): void => {
     results.push(r);
-    const extra = r.startedAfterSignal !== undefined ? ` startedAfterSignal=${r.startedAfterSignal} leftProcessing=${r.leftProcessing}` : '';
-    console.log(formatResult(r) + extra);
+    console.log(formatResult(r) + Object.entries(extra).map(([k, v]) => ` ${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : v}`).join(''));
   };
   if (only.has('kill')) report(await killWorkers(options, full));
   if (only.has('redis')) report(await loseRedis(options, half));
   if (only.has('postgres')) report(await restartPostgres(options, half));
   if (only.has('faults')) report(await withFaultyUpstream((env) => faultyEmbeddings({ ...options, env: { ...options.env, ...env } }, full)));
-  if (only.has('sigterm')) report(await terminateWorkers(options, half));
-  const bad = results.filter((r) => r.lost > 0 || r.duplicateChunks > 0 || r.wrongChunkCount > 0 || r.failed !== r.expectedFailed || r.deadLetters !== r.failed);
+  if (only.has('sigterm')) {
+    const { startedAfterSignal, leftProcessing, ...r } = await terminateWorkers(options, half);
+    report(r, { startedAfterSignal, leftProcessing });
+  }
+  if (only.has('reindex')) {
+    const { switched, kills, postedDuring, oldModelChunks, dimension, chunksNextLeft, reembedSeconds, ...r } = await reindexUnderKills(options, full);
+    report(r, { switched, kills, postedDuring, oldModelChunks, dimension, chunksNextLeft, reembedSeconds });
+    if (!switched || oldModelChunks !== 0 || dimension !== 256 || chunksNextLeft) incorrect.push(r.scenario);
+  }
+  const bad = results.filter(
+    (r) => r.lost > 0 || r.duplicateChunks > 0 || r.wrongChunkCount > 0 || r.failed !== r.expectedFailed || r.deadLetters !== r.failed || incorrect.includes(r.scenario),
+  );
   console.log(`load ${loadAverage()}; ${bad.length === 0 ? 'all scenarios correct' : `${bad.length} scenario(s) INCORRECT`}`);
   process.exitCode = bad.length === 0 ? 0 : 1;
 }

@@ -184,8 +184,10 @@ export class ChunkRepository {
         tf AS (SELECT m.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS f
                  FROM matched m CROSS JOIN LATERAL unnest(m.tsv) t WHERE t.lexeme IN (SELECT lexeme FROM qterms)),
         df AS (SELECT lexeme, count(*)::float8 AS df FROM tf GROUP BY lexeme),
-        total AS (SELECT count(*)::float8 AS n FROM chunks c WHERE c.namespace = $1),
-        avglen AS (SELECT greatest(avg(char_count), 1)::float8 AS a FROM matched),
+        -- One row each, computed once: inlined, the planner may rescan them per term
+        -- occurrence (a phrase in the query, such as a hyphenated word, makes it expect few).
+        total AS MATERIALIZED (SELECT count(*)::float8 AS n FROM chunks c WHERE c.namespace = $1),
+        avglen AS MATERIALIZED (SELECT greatest(avg(char_count), 1)::float8 AS a FROM matched),
         bm25 AS (
           SELECT tf.id, m.has_all, sum(ln(1 + (greatest(total.n, df.df) - df.df + 0.5) / (df.df + 0.5)) * tf.f * 2.2
                    / (tf.f + 1.2 * (0.25 + 0.75 * m.char_count / avglen.a))) AS score

@@ -43,6 +43,8 @@ export type SwitchOutcome = 'switched' | 'incomplete' | 'unindexed' | 'gone';
 
 /** Any value that is the same in every process of the deployment: serialises generation changes. */
 const GENERATIONS_LOCK = 7_350_517_001;
+/** Taken shared by every reader and writer of a generation's chunks, exclusively by the switch and the cancel. */
+const HOLD_LOCK = 7_350_517_003;
 /** Held (per session) by the one process building the deferred indexes. */
 const INDEX_BUILD_LOCK = 7_350_517_002;
 
@@ -73,9 +75,10 @@ const toGeneration = (r: GenerationRow): Generation => ({
 /**
  * Embedding generations in Postgres: which model's vectors `chunks` holds, the one being
  * built in `chunks_next` during a re-embed, which documents it already holds, and the
- * atomic switch. Every change of generation takes one advisory lock exclusively, and
- * every reader or writer of a generation's chunks takes it shared first (`hold`), so a
- * change waits for them and they never straddle it.
+ * atomic switch. Changes of generation are serialised by one advisory lock; every
+ * reader or writer of a generation's chunks holds another one shared (`hold`), which
+ * the switch and the cancel take exclusively, so they wait for those in flight and
+ * none straddles them.
  */
 @Injectable()
 export class GenerationsRepository {
@@ -251,6 +254,7 @@ export class GenerationsRepository {
 
   /** Abandons the building generation and drops what it built. */
   async cancelBuilding(em: EntityManager, id: number): Promise<void> {
+    await this.excludeHolders(em);
     await em.query(`UPDATE embedding_generations SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status = 'building'`, [id]);
     await em.query(`DROP TABLE IF EXISTS chunks_next`);
     await em.query(`DELETE FROM reindex_documents WHERE generation_id = $1`, [id]);
@@ -260,10 +264,10 @@ export class GenerationsRepository {
    * Inside a reader's or writer's transaction: true while generation `id` still has
    * `status`, and holds that true until the transaction ends. A shared advisory lock,
    * not a row lock: a search stays a read-only transaction (no transaction id, no WAL),
-   * and the switch, which takes the lock exclusively, waits for every holder.
+   * and the switch (`excludeHolders`) waits for every holder without being overtaken.
    */
   async hold(em: EntityManager, id: number, status: 'active' | 'building'): Promise<boolean> {
-    await em.query('SELECT pg_advisory_xact_lock_shared($1)', [GENERATIONS_LOCK]);
+    await em.query('SELECT pg_advisory_xact_lock_shared($1)', [HOLD_LOCK]);
     const rows: unknown[] = await em.query(`SELECT 1 FROM embedding_generations WHERE id = $1 AND status = $2`, [id, status]);
     return rows.length > 0;
   }
@@ -340,16 +344,11 @@ export class GenerationsRepository {
     return this.locked(async (em) => {
       const { active, building } = await this.current(em);
       if (!active || !building || building.id !== buildingId) return 'gone';
-      const missing: unknown[] = await em.query(
-        `SELECT 1 FROM documents d
-          WHERE d.status = 'ready'
-            AND NOT EXISTS (SELECT 1 FROM reindex_documents r WHERE r.generation_id = $1 AND r.document_id = d.id
-                              AND r.version = d.version AND r.error IS NULL)
-          LIMIT 1`,
-        [building.id],
-      );
-      if (missing.length > 0) return 'incomplete';
+      // Checked before excluding holders too: a pass that cannot switch must not make searches wait.
+      if (await this.anyUncovered(em, building.id)) return 'incomplete';
       if (!(await this.deferredIndexesReady(em))) return 'unindexed';
+      await this.excludeHolders(em);
+      if (await this.anyUncovered(em, building.id)) return 'incomplete';
       await em.query(`DROP TABLE chunks`);
       await em.query(`ALTER TABLE chunks_next RENAME TO chunks`);
       await em.query(`
@@ -372,6 +371,29 @@ export class GenerationsRepository {
       await em.query(`DELETE FROM reindex_documents WHERE generation_id = $1`, [building.id]);
       return 'switched';
     });
+  }
+
+  /** True while some ready document's current version is not in the generation, or failed. */
+  private async anyUncovered(em: EntityManager, generationId: number): Promise<boolean> {
+    const missing: unknown[] = await em.query(
+      `SELECT 1 FROM documents d
+        WHERE d.status = 'ready'
+          AND NOT EXISTS (SELECT 1 FROM reindex_documents r WHERE r.generation_id = $1 AND r.document_id = d.id
+                            AND r.version = d.version AND r.error IS NULL)
+        LIMIT 1`,
+      [generationId],
+    );
+    return missing.length > 0;
+  }
+
+  /**
+   * Waits until no transaction holds a generation (see `hold`), and keeps new holders
+   * waiting until this transaction ends. Advisory locks queue in the order asked, so
+   * a stream of overlapping searches cannot keep the switch waiting (share row locks
+   * could: a FOR SHARE joins the row's share lockers even while a FOR UPDATE waits).
+   */
+  private async excludeHolders(em: EntityManager): Promise<void> {
+    await em.query('SELECT pg_advisory_xact_lock($1)', [HOLD_LOCK]);
   }
 }
 

@@ -1,0 +1,126 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../src/config/app-config';
+import { createDataSource } from '../src/database/data-source';
+import { Generation, GenerationsRepository } from '../src/vector-store/generations.repository';
+
+/** A database of its own: the test makes and switches generations. */
+const DATABASE = 'ingest_test_generation_switch';
+const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ingest_test';
+const url = new URL(base);
+url.pathname = `/${DATABASE}`;
+const DATABASE_URL = url.toString();
+
+const OLD = { provider: 'hash' as const, modelId: 'hash:fnv1a-uni-bigram-384', dimension: 384 };
+const NEW = { provider: 'hash' as const, modelId: 'hash:fnv1a-uni-bigram-256', dimension: 256 };
+
+async function freshDatabase(): Promise<void> {
+  const admin = new Client({ connectionString: base });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+const sleep = (ms: number): Promise<null> => new Promise((r) => setTimeout(() => r(null), ms));
+
+/**
+ * Readers (searches) or writers of `generation` that always overlap, as under steady
+ * traffic: each transaction holds it until the next one does, so it is never free. A
+ * holder the next one cannot join (a generation change waits first) lets go after 100 ms.
+ */
+function relayHolders(ds: DataSource, repo: GenerationsRepository, generation: Generation, status: 'active' | 'building') {
+  let running = true;
+  let held = 0;
+  const transactions: Array<Promise<unknown>> = [];
+  const take = (): { acquired: Promise<boolean>; release: () => void } => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let acquired!: (ok: boolean) => void;
+    const result = new Promise<boolean>((r) => (acquired = r));
+    transactions.push(
+      ds.transaction(async (em) => {
+        const ok = await repo.hold(em, generation.id, status);
+        acquired(ok);
+        if (ok) {
+          held++;
+          await released;
+        }
+      }),
+    );
+    return { acquired: result, release };
+  };
+  const relay = (async () => {
+    let current = take();
+    if (!(await current.acquired)) return;
+    while (running) {
+      await sleep(20);
+      const next = take();
+      const joined = await Promise.race([next.acquired, sleep(100)]);
+      current.release();
+      if (!(joined ?? (await next.acquired))) running = false;
+      current = next;
+    }
+    current.release();
+  })();
+  return {
+    /** Stops relaying; resolves with how many transactions held the generation. */
+    stop: async (): Promise<number> => {
+      running = false;
+      await relay;
+      await Promise.all(transactions);
+      return held;
+    },
+  };
+}
+
+describe('changing generations while their holders keep overlapping', () => {
+  let ds: DataSource;
+  let repo: GenerationsRepository;
+
+  beforeEach(async () => {
+    await freshDatabase();
+    ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: '384' }));
+    await ds.initialize();
+    await ds.runMigrations({ transaction: 'each' });
+    repo = new GenerationsRepository(ds);
+  });
+
+  afterEach(async () => {
+    await ds?.destroy();
+  });
+
+  // A share row lock joins the row's share lockers even while a FOR UPDATE waits: unless
+  // something queues new holders behind it, the change waits until its statement times out.
+  it('switches even though searches hold the active generation without a gap', async () => {
+    const active = await repo.locked((em) => repo.createActive(em, OLD));
+    const building = await repo.locked((em) => repo.createBuilding(em, NEW, active.id));
+    const searches = relayHolders(ds, repo, active, 'active');
+    await new Promise((r) => setTimeout(r, 200));
+
+    const outcome = await repo.trySwitch(building.id).finally(() => searches.stop());
+    const held = await searches.stop();
+
+    expect(outcome).toBe('switched');
+    expect(held).toBeGreaterThan(3);
+    const { active: now } = await repo.current();
+    expect(now?.id).toBe(building.id);
+  });
+
+  it('cancels even though writers hold the building generation without a gap', async () => {
+    const active = await repo.locked((em) => repo.createActive(em, OLD));
+    const building = await repo.locked((em) => repo.createBuilding(em, NEW, active.id));
+    const writers = relayHolders(ds, repo, building, 'building');
+    await new Promise((r) => setTimeout(r, 200));
+
+    await repo.locked((em) => repo.cancelBuilding(em, building.id)).finally(() => writers.stop());
+    const held = await writers.stop();
+
+    expect(held).toBeGreaterThan(3);
+    expect((await repo.findById(building.id))?.status).toBe('cancelled');
+    expect((await ds.query(`SELECT to_regclass('chunks_next') AS t`))[0].t).toBeNull();
+  });
+});
