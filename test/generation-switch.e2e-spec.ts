@@ -93,11 +93,13 @@ describe('changing generations while their holders keep overlapping', () => {
     await ds?.destroy();
   });
 
-  // A share row lock joins the row's share lockers even while a FOR UPDATE waits: unless
-  // something queues new holders behind it, the change waits until its statement times out.
+  // Unless new holders queue behind a waiting change (a share row lock would join the
+  // row's share lockers even while a FOR UPDATE waits), the change waits until its
+  // statement times out.
   it('switches even though searches hold the active generation without a gap', async () => {
     const active = await repo.locked((em) => repo.createActive(em, OLD));
     const building = await repo.locked((em) => repo.createBuilding(em, NEW, active.id));
+    expect(await repo.buildDeferredIndexes('64MB')).toBe(true);
     const searches = relayHolders(ds, repo, active, 'active');
     await new Promise((r) => setTimeout(r, 200));
 
