@@ -21,6 +21,7 @@ import { Client } from 'pg';
 import { loadConfig } from '../src/config/app-config';
 import { pruneEmbeddingCache } from '../src/embedding/embedding-cache-pruner';
 import { BenchDbTarget, databaseUrl, ensureBenchDatabase } from './support/bench-db';
+import { intFlag } from './support/bench-main';
 
 interface Options {
   rows: number;
@@ -45,19 +46,14 @@ interface Outcome {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { rows: 200000, dimension: 384, batches: [1000, 5000, 20000], ttlDays: 30, maxRows: 50000, db: 'ingest_bench_cache' };
-  const int = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got ${v}`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, v] = [argv[i], argv[i + 1]];
     switch (flag) {
-      case '--rows': o.rows = int(flag, v, 1); break;
-      case '--dimension': o.dimension = int(flag, v, 1); break;
-      case '--batches': o.batches = String(v).split(',').map((b) => int(flag, b, 1)); break;
-      case '--ttl-days': o.ttlDays = int(flag, v, 0); break;
-      case '--max-rows': o.maxRows = int(flag, v, 0); break;
+      case '--rows': o.rows = intFlag(flag, v, 1); break;
+      case '--dimension': o.dimension = intFlag(flag, v, 1); break;
+      case '--batches': o.batches = String(v).split(',').map((b) => intFlag(flag, b, 1)); break;
+      case '--ttl-days': o.ttlDays = intFlag(flag, v, 0); break;
+      case '--max-rows': o.maxRows = intFlag(flag, v, 0); break;
       case '--db': o.db = String(v); break;
       default: throw new Error(`unknown argument ${flag}`);
     }

@@ -24,6 +24,7 @@ import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetT
 import { writeCeiling } from './support/ceiling-writer';
 import { ChildRegistry, ServiceProcess, freePort, sleep, tail, waitReady } from './support/child-processes';
 import { BenchDocument, generateCorpus } from './support/corpus';
+import { intFlag, runProcessBench } from './support/bench-main';
 import { CpuSnapshot, DatabaseCpuSampler, cpuReport, cpuSnapshot, loadAverage } from './support/cpu-usage';
 
 const DIMENSION = 384;
@@ -74,25 +75,20 @@ function parseArgs(argv: string[]): Options {
     prefix: 'ingest-bench',
     extraEnv: {},
   };
-  const int = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got ${v}`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const v = argv[i + 1];
     i++;
     switch (flag) {
-      case '--docs': o.docs = int(flag, v, 1); break;
-      case '--size': o.size = int(flag, v, 100); break;
-      case '--seed': o.seed = int(flag, v, 0); break;
-      case '--workers': o.workers = int(flag, v, 0); break;
-      case '--concurrency': o.concurrency = int(flag, v, 1); break;
-      case '--in-flight': o.inFlight = int(flag, v, 1); break;
-      case '--pool': o.pool = int(flag, v, 1); break;
-      case '--batch': o.batch = int(flag, v, 1); break;
-      case '--timeout': o.timeoutSeconds = int(flag, v, 1); break;
+      case '--docs': o.docs = intFlag(flag, v, 1); break;
+      case '--size': o.size = intFlag(flag, v, 100); break;
+      case '--seed': o.seed = intFlag(flag, v, 0); break;
+      case '--workers': o.workers = intFlag(flag, v, 0); break;
+      case '--concurrency': o.concurrency = intFlag(flag, v, 1); break;
+      case '--in-flight': o.inFlight = intFlag(flag, v, 1); break;
+      case '--pool': o.pool = intFlag(flag, v, 1); break;
+      case '--batch': o.batch = intFlag(flag, v, 1); break;
+      case '--timeout': o.timeoutSeconds = intFlag(flag, v, 1); break;
       case '--db': o.db = String(v); break;
       case '--prefix': o.prefix = String(v); break;
       case '--phases': {
@@ -427,38 +423,12 @@ async function main(): Promise<void> {
   process.env.EMBEDDING_PROVIDER = 'hash';
   process.env.EMBEDDING_DIMENSION = String(DIMENSION);
   const bench = new Bench(o);
-  const startLoad = loadAverage();
-  let exiting = false;
-  const stop = async (message: string, code: number): Promise<never> => {
-    if (!exiting) {
-      exiting = true;
-      console.error(`\n${message}`);
-      const tails = bench.logTails();
-      if (code !== 130 && tails) console.error(tails);
-      await bench.cleanup().catch((e: unknown) => console.error(`cleanup failed: ${String(e)}`));
-    }
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void stop('interrupted: stopping the service processes', 130));
-  process.once('SIGTERM', () => void stop('terminated: stopping the service processes', 143));
-  const timer = setTimeout(
-    () => void stop(`aborted: the benchmark did not finish within --timeout ${o.timeoutSeconds} s`, 2),
-    o.timeoutSeconds * 1000,
-  );
-
-  console.log(`ingest bench: ${o.docs} docs of ~${o.size} bytes (seed ${o.seed}), phases ${o.phases.join(', ')}; load average at start ${startLoad}`);
+  console.log(`ingest bench: ${o.docs} docs of ~${o.size} bytes (seed ${o.seed}), phases ${o.phases.join(', ')}; load average at start ${loadAverage()}`);
   const t = performance.now();
   const corpus = generateCorpus(o.seed, o.docs, o.size);
   const bytes = corpus.reduce((s, d) => s + d.content.length, 0);
   console.log(`corpus: ${(bytes / 1e6).toFixed(1)} MB generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  try {
-    await bench.run(corpus);
-  } catch (err) {
-    await stop(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
-  }
-  clearTimeout(timer);
-  await bench.cleanup();
-  console.log(`load average: start ${startLoad}, end ${loadAverage()}`);
+  await runProcessBench(bench, o.timeoutSeconds, () => bench.run(corpus));
 }
 
 void main();

@@ -29,6 +29,7 @@ import { loadConfig } from '../src/config/app-config';
 import { BenchDbTarget, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { ChildRegistry, ServiceProcess, freePort, sleep, tail, waitReady } from './support/child-processes';
 import { generateCorpus } from './support/corpus';
+import { intFlag, runProcessBench } from './support/bench-main';
 import { loadAverage } from './support/cpu-usage';
 import { SearchLoad, SearchRequest, SearchStats, searchMix } from './support/search-load';
 
@@ -85,22 +86,17 @@ function parseArgs(argv: string[]): Options {
     prefix: 'reindex-bench',
     extraEnv: {},
   };
-  const int = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got ${v}`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, v] = [argv[i], argv[i + 1]];
     switch (flag) {
-      case '--docs': o.docs = int(flag, v, 1); break;
-      case '--size': o.size = int(flag, v, 100); break;
-      case '--seed': o.seed = int(flag, v, 0); break;
-      case '--workers': o.workers = int(flag, v, 1); break;
-      case '--clients': o.clients = int(flag, v, 1); break;
-      case '--search-seconds': o.searchSeconds = int(flag, v, 1); break;
-      case '--in-flight': o.inFlight = int(flag, v, 1); break;
-      case '--timeout': o.timeoutSeconds = int(flag, v, 1); break;
+      case '--docs': o.docs = intFlag(flag, v, 1); break;
+      case '--size': o.size = intFlag(flag, v, 100); break;
+      case '--seed': o.seed = intFlag(flag, v, 0); break;
+      case '--workers': o.workers = intFlag(flag, v, 1); break;
+      case '--clients': o.clients = intFlag(flag, v, 1); break;
+      case '--search-seconds': o.searchSeconds = intFlag(flag, v, 1); break;
+      case '--in-flight': o.inFlight = intFlag(flag, v, 1); break;
+      case '--timeout': o.timeoutSeconds = intFlag(flag, v, 1); break;
       case '--db': o.db = String(v); break;
       case '--prefix': o.prefix = String(v); break;
       case '--env': {
@@ -399,31 +395,8 @@ function table(header: string[], rows: string[][]): void {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const bench = new ReindexBench(o);
-  const startLoad = loadAverage();
-  let exiting = false;
-  const stop = async (message: string, code: number): Promise<never> => {
-    if (!exiting) {
-      exiting = true;
-      console.error(`\n${message}`);
-      const tails = bench.logTails();
-      if (code !== 130 && tails) console.error(tails);
-      await bench.cleanup().catch((e: unknown) => console.error(`cleanup failed: ${String(e)}`));
-    }
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void stop('interrupted: stopping the service processes', 130));
-  process.once('SIGTERM', () => void stop('terminated: stopping the service processes', 143));
-  const timer = setTimeout(() => void stop(`aborted: the benchmark did not finish within --timeout ${o.timeoutSeconds} s`, 2), o.timeoutSeconds * 1000);
-
-  console.log(`reindex bench: ${o.docs} docs of ~${o.size} bytes (seed ${o.seed}); load average at start ${startLoad}`);
-  try {
-    await bench.run();
-  } catch (err) {
-    await stop(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
-  }
-  clearTimeout(timer);
-  await bench.cleanup();
-  console.log(`load average: start ${startLoad}, end ${loadAverage()}`);
+  console.log(`reindex bench: ${o.docs} docs of ~${o.size} bytes (seed ${o.seed}); load average at start ${loadAverage()}`);
+  await runProcessBench(bench, o.timeoutSeconds, () => bench.run());
   if (bench.failures.length > 0) {
     console.error(`\n${bench.failures.length} check(s) FAILED:\n  ${bench.failures.join('\n  ')}`);
     process.exitCode = 1;
