@@ -47,5 +47,11 @@ describe('local model (all-MiniLM-L6-v2) through the service', () => {
       expect(minilm.count(r.content)).toBeLessThanOrEqual(200);
       expect(minilm.count(textToEmbed(r.context, r.content)) + 2).toBeLessThanOrEqual(256);
     }
+    // The model reports no usage: its own tokenizer counts what it read (each distinct text once).
+    const embedded = new Set(rows.map((r) => textToEmbed(r.context, r.content)));
+    const cost = ((await (await fetch(`${t.url}/v1/documents/${done.id}`)).json()) as { embedding: { tokens: number; tokensEstimated: boolean } })
+      .embedding;
+    expect(cost.tokensEstimated).toBe(false);
+    expect(cost.tokens).toBe([...embedded].reduce((n, x) => n + Math.min(minilm.count(x), MINILM_TOKENIZER.maxTokens), 0));
   });
 });

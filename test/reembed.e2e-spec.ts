@@ -6,7 +6,7 @@ import { ScriptedEmbedder } from './support/scripted-embedder';
 import { DocumentStatusBody, postJson, startApp, TestApp, waitForDocument } from './support/test-app';
 
 interface StatusWithEmbedding extends DocumentStatusBody {
-  embedding: { embeddedTexts: number; cachedTexts: number };
+  embedding: { embeddedTexts: number; cachedTexts: number; characters: number; charactersTotal: number };
 }
 
 /** The distinct texts the worker embeds for a document (contextual chunks, default size). */
@@ -64,6 +64,10 @@ describe('re-embedding only what changed', () => {
     expect(embedder.calls - calls).toBe(1);
     const body = await status(first.body.id);
     expect(body.embedding.embeddedTexts).toBe(expected);
+    // Cost where no tokenizer is known: the characters sent, for this version and in all.
+    const changed = [...embeddedTexts(title, edited)].filter((x) => !before.has(x));
+    expect(body.embedding.characters).toBe(changed.reduce((n, x) => n + x.length, 0));
+    expect(body.embedding.charactersTotal).toBe([...before].reduce((n, x) => n + x.length, 0) + body.embedding.characters);
     expect(body.embedding.cachedTexts).toBe(embeddedTexts(title, edited).size - expected);
     expect(body.embedding.cachedTexts).toBeGreaterThanOrEqual(v2.chunkCount! - 3);
 

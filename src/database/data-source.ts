@@ -9,6 +9,7 @@ import { Reliability1764300000300 } from './migrations/1764300000300-reliability
 import { EmbeddingUsage1764300000400 } from './migrations/1764300000400-embedding-usage';
 import { EmbeddingGenerations1764300000500 } from './migrations/1764300000500-embedding-generations';
 import { EmbeddingCacheRetention1764300000600 } from './migrations/1764300000600-embedding-cache-retention';
+import { EmbeddingCharacters1764300000700 } from './migrations/1764300000700-embedding-characters';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   EmbeddingUsage1764300000400,
   EmbeddingGenerations1764300000500,
   EmbeddingCacheRetention1764300000600,
+  EmbeddingCharacters1764300000700,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */

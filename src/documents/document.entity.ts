@@ -56,13 +56,20 @@ export class DocumentEntity {
   @Column({ name: 'dead_letter_discarded_at', type: 'timestamptz', nullable: true })
   deadLetterDiscardedAt!: Date | null;
 
-  /** Tokens sent to the embedding provider for the current version (estimated where the provider reports none). */
+  /** Tokens sent to the embedding provider for the current version (counted by the model's tokenizer where the provider reports none, estimated where neither is known). */
   @Column({ name: 'embedding_tokens', type: 'bigint', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
   embeddingTokens!: number;
 
   /** Tokens sent for every version of this document so far. */
   @Column({ name: 'embedding_tokens_total', type: 'bigint', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
   embeddingTokensTotal!: number;
+
+  /** Characters sent to the embedding provider for the current version, and for every version and re-embed. */
+  @Column({ name: 'embedding_characters', type: 'bigint', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
+  embeddingCharacters!: number;
+
+  @Column({ name: 'embedding_characters_total', type: 'bigint', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
+  embeddingCharactersTotal!: number;
 
   /** Chunk texts embedded by the provider, and served from the embedding cache, for the current version. */
   @Column({ name: 'embedded_texts', type: 'integer' })

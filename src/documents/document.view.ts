@@ -46,8 +46,20 @@ export interface DocumentView {
   /** Chunk size and overlap in `unit`: characters, or tokens of `tokenizer`. */
   chunking: { size: number; overlap: number; unit: ChunkUnit; tokenizer: string | null };
   model: string;
-  /** Embedding cost of the current version; `tokensTotal` counts every version and re-embeds into new generations. */
-  embedding: { tokens: number; tokensTotal: number; tokensEstimated: boolean; embeddedTexts: number; cachedTexts: number };
+  /**
+   * Embedding cost of the current version: tokens (the provider's count, else the model's
+   * tokenizer's, else an estimate: `tokensEstimated`) and characters sent; the totals
+   * count every version and re-embeds into new generations.
+   */
+  embedding: {
+    tokens: number;
+    tokensTotal: number;
+    tokensEstimated: boolean;
+    characters: number;
+    charactersTotal: number;
+    embeddedTexts: number;
+    cachedTexts: number;
+  };
   createdAt: string;
   updatedAt: string;
   startedAt: string | null;
@@ -81,6 +93,8 @@ export function toDocumentView(d: DocumentEntity): DocumentView {
       tokens: d.embeddingTokens,
       tokensTotal: d.embeddingTokensTotal,
       tokensEstimated: d.tokensEstimated,
+      characters: d.embeddingCharacters,
+      charactersTotal: d.embeddingCharactersTotal,
       embeddedTexts: d.embeddedTexts,
       cachedTexts: d.cachedTexts,
     },

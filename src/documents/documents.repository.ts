@@ -185,11 +185,12 @@ export class DocumentsRepository {
   }
 
   /** Adds what re-embedding the document into a new generation cost to its lifetime total. */
-  async addEmbeddingCost(em: EntityManager, id: string, tokens: number, estimated: boolean): Promise<void> {
+  async addEmbeddingCost(em: EntityManager, id: string, cost: { tokens: number; characters: number; estimated: boolean }): Promise<void> {
     await em.query(
-      `UPDATE documents SET embedding_tokens_total = embedding_tokens_total + $2, tokens_estimated = tokens_estimated OR $3
+      `UPDATE documents SET embedding_tokens_total = embedding_tokens_total + $2, tokens_estimated = tokens_estimated OR $3,
+              embedding_characters_total = embedding_characters_total + $4
         WHERE id = $1`,
-      [id, tokens, estimated],
+      [id, cost.tokens, cost.estimated, cost.characters],
     );
   }
 
@@ -198,21 +199,30 @@ export class DocumentsRepository {
       `UPDATE documents SET status = 'ready', chunk_count = $3, last_error = NULL, last_error_class = NULL,
               failed_stage = NULL, completed_at = now(), updated_at = now(),
               embedding_tokens = $4, embedding_tokens_total = embedding_tokens_total + $4,
-              embedded_texts = $5, cached_texts = $6, tokens_estimated = $7
+              embedded_texts = $5, cached_texts = $6, tokens_estimated = $7,
+              embedding_characters = $8, embedding_characters_total = embedding_characters_total + $8
         WHERE id = $1 AND version = $2`,
-      [id, version, chunkCount, usage.tokens, usage.embeddedTexts, usage.cachedTexts, usage.tokensEstimated],
+      [id, version, chunkCount, usage.tokens, usage.embeddedTexts, usage.cachedTexts, usage.tokensEstimated, usage.characters],
     );
   }
 
   /** Embedding cost of a namespace's documents (all versions), for cost reports. */
-  async usage(namespace: string): Promise<{ documents: number; chunks: number; tokens: number; estimated: boolean }> {
-    const rows: Array<{ documents: string; chunks: string | null; tokens: string | null; estimated: boolean | null }> = await this.db.query(
-      `SELECT count(*) AS documents, sum(chunk_count) AS chunks, sum(embedding_tokens_total) AS tokens, bool_or(tokens_estimated) AS estimated
-         FROM documents WHERE namespace = $1`,
-      [namespace],
-    );
+  async usage(namespace: string): Promise<NamespaceUsage> {
+    const rows: Array<{ documents: string; chunks: string | null; tokens: string | null; characters: string | null; estimated: boolean | null }> =
+      await this.db.query(
+        `SELECT count(*) AS documents, sum(chunk_count) AS chunks, sum(embedding_tokens_total) AS tokens,
+                sum(embedding_characters_total) AS characters, bool_or(tokens_estimated) AS estimated
+           FROM documents WHERE namespace = $1`,
+        [namespace],
+      );
     const r = rows[0];
-    return { documents: Number(r.documents), chunks: Number(r.chunks ?? 0), tokens: Number(r.tokens ?? 0), estimated: r.estimated ?? false };
+    return {
+      documents: Number(r.documents),
+      chunks: Number(r.chunks ?? 0),
+      tokens: Number(r.tokens ?? 0),
+      characters: Number(r.characters ?? 0),
+      estimated: r.estimated ?? false,
+    };
   }
 
   /**
@@ -335,8 +345,20 @@ export class DocumentsRepository {
 }
 
 /** What embedding one document version cost. */
+/** What a namespace's documents cost to embed, over all their versions and re-embeds. */
+export interface NamespaceUsage {
+  documents: number;
+  chunks: number;
+  tokens: number;
+  characters: number;
+  /** Some tokens are estimates (a provider that reports none and no known tokenizer). */
+  estimated: boolean;
+}
+
 export interface EmbeddingUsageRecord {
   tokens: number;
+  /** Characters of the texts sent to the provider. */
+  characters: number;
   embeddedTexts: number;
   cachedTexts: number;
   tokensEstimated: boolean;

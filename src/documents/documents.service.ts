@@ -15,7 +15,7 @@ import { IngestProducer } from '../ingest/ingest.producer';
 import { SPLITTER_VERSION } from '../ingest/text-splitter';
 import { DrainState } from '../lifecycle/drain.state';
 import { DocumentEntity } from './document.entity';
-import { AttemptRecord, DocumentsRepository, DocumentPage, NewDocument, decodeCursor } from './documents.repository';
+import { AttemptRecord, DocumentsRepository, DocumentPage, NamespaceUsage, NewDocument, decodeCursor } from './documents.repository';
 import { CreateDocumentDto } from './dto/create-document.dto';
 import { ListDocumentsQuery } from './dto/list-documents.query';
 import { PipelineConfig, chunkingFor, pipelineHash, sha256Hex } from './pipeline';
@@ -110,7 +110,7 @@ export class DocumentsService {
   }
 
   /** Embedding cost and size of a namespace. */
-  usage(namespace: string): Promise<{ documents: number; chunks: number; tokens: number; estimated: boolean }> {
+  usage(namespace: string): Promise<NamespaceUsage> {
     return this.documents.usage(namespace);
   }
 

@@ -7,11 +7,18 @@ import { DocumentsService } from './documents.service';
 export class NamespacesController {
   constructor(private readonly documents: DocumentsService) {}
 
-  /** `{ namespace, documents, chunks, embeddingTokens, tokensEstimated }` over the namespace's current documents. */
+  /** `{ namespace, documents, chunks, embeddingTokens, embeddingCharacters, tokensEstimated }` over the namespace's current documents. */
   @Get(':namespace/usage')
   async usage(@Param('namespace') namespace: string) {
     if (!NAMESPACE_PATTERN.test(namespace)) throw new NotFoundException(`namespace ${namespace} not found`);
     const u = await this.documents.usage(namespace);
-    return { namespace, documents: u.documents, chunks: u.chunks, embeddingTokens: u.tokens, tokensEstimated: u.estimated };
+    return {
+      namespace,
+      documents: u.documents,
+      chunks: u.chunks,
+      embeddingTokens: u.tokens,
+      embeddingCharacters: u.characters,
+      tokensEstimated: u.estimated,
+    };
   }
 }

@@ -22,8 +22,10 @@ export interface CachedEmbedding {
   cacheHits: number;
   /** Distinct texts sent to the provider. */
   providerTexts: number;
-  /** Tokens the provider billed, or the estimate where it reports none (0 when nothing was sent). */
+  /** Tokens the provider billed, else counted by the model's tokenizer, else estimated (0 when nothing was sent). */
   tokens: number;
+  /** Characters of the texts sent to the provider. */
+  characters: number;
   /** True when `tokens` is an estimate rather than the provider's own count. */
   tokensEstimated: boolean;
 }
@@ -34,6 +36,11 @@ export interface CachedEmbedderOptions {
   batchSize?: number;
   /** Consult and fill the cache (default true); false embeds everything. */
   enabled?: boolean;
+  /**
+   * The model's tokenizer, to count the tokens of a provider that reports none; it reads
+   * at most `maxTokens` of each text. Without it, such tokens are estimated.
+   */
+  tokenizer?: { count(text: string): number; maxTokens: number };
 }
 
 /**
@@ -46,6 +53,7 @@ export class CachedEmbedder {
   private readonly logger = new Logger(CachedEmbedder.name);
   private readonly batchSize: number;
   private readonly enabled: boolean;
+  private readonly tokenizer: CachedEmbedderOptions['tokenizer'];
 
   constructor(
     private readonly provider: EmbeddingProvider,
@@ -54,6 +62,7 @@ export class CachedEmbedder {
   ) {
     this.batchSize = options.batchSize ?? 32;
     this.enabled = options.enabled ?? true;
+    this.tokenizer = options.tokenizer;
   }
 
   /** The model whose vectors this returns (recorded with each chunk). */
@@ -82,6 +91,7 @@ export class CachedEmbedder {
     const vectors: Array<number[] | undefined> = [...cached];
     const toEmbed = [...missing.values()];
     let tokens = 0;
+    let characters = 0;
     let tokensEstimated = false;
     for (let i = 0; i < toEmbed.length; i += this.batchSize) {
       const slice = toEmbed.slice(i, i + this.batchSize).map((m) => m.text);
@@ -92,9 +102,15 @@ export class CachedEmbedder {
         tokens += answer.tokens;
       } else {
         got = await this.provider.embed(slice);
-        tokens += estimateTotalTokens(slice);
-        tokensEstimated = true;
+        const tokenizer = this.tokenizer;
+        if (tokenizer) {
+          tokens += slice.reduce((n, text) => n + Math.min(tokenizer.count(text), tokenizer.maxTokens), 0);
+        } else {
+          tokens += estimateTotalTokens(slice);
+          tokensEstimated = true;
+        }
       }
+      characters += slice.reduce((n, text) => n + text.length, 0);
       if (got.length !== slice.length || got.some((v) => v.length !== dimension)) {
         throw new EmbeddingError(`embedding provider ${model} returned vectors of the wrong count or dimension`, false);
       }
@@ -113,6 +129,7 @@ export class CachedEmbedder {
       cacheHits: texts.length - [...missing.values()].reduce((n, m) => n + m.positions.length, 0),
       providerTexts: toEmbed.length,
       tokens,
+      characters,
       tokensEstimated,
     };
   }

@@ -1,6 +1,6 @@
 import { MiniLmTokenizer } from './local/minilm.tokenizer';
 import { resolveModelFiles } from './local/model-files';
-import { CL100K_TOKENIZER, MINILM_TOKENIZER, loadTokenizer, tokenizerSpecFor } from './tokenizer';
+import { CL100K_TOKENIZER, MINILM_TOKENIZER, loadTokenizer, tokenizerSpecFor, tokenizerSpecForModelId } from './tokenizer';
 
 describe('tokenizerSpecFor', () => {
   it('knows the local model and OpenAI embedding models, and nothing else', () => {
@@ -41,5 +41,14 @@ describe('loadTokenizer', () => {
   it('loads each tokenizer once per process and refuses unknown ids', () => {
     expect(loadTokenizer(CL100K_TOKENIZER.id)).toBe(loadTokenizer(CL100K_TOKENIZER.id));
     expect(() => loadTokenizer('o200k_base')).toThrow(/unknown tokenizer "o200k_base"/);
+  });
+});
+
+describe('tokenizerSpecForModelId', () => {
+  it('knows the local model and OpenAI\'s own embedding models by the id recorded with each chunk', () => {
+    expect(tokenizerSpecForModelId('local:all-MiniLM-L6-v2')).toBe(MINILM_TOKENIZER);
+    expect(tokenizerSpecForModelId('openai:text-embedding-3-small')).toBe(CL100K_TOKENIZER);
+    expect(tokenizerSpecForModelId('openai:nomic-embed-text')).toBeNull();
+    expect(tokenizerSpecForModelId('hash:fnv1a-uni-bigram-384')).toBeNull();
   });
 });

@@ -51,6 +51,13 @@ export function tokenizerSpecFor(provider: EmbeddingProviderName, model: string 
   return null;
 }
 
+/** The tokenizer of the model behind a provider's `modelId` (`local:…`, `openai:<model>`), or null. */
+export function tokenizerSpecForModelId(modelId: string): TokenizerSpec | null {
+  if (modelId.startsWith('local:')) return MINILM_TOKENIZER;
+  if (modelId.startsWith('openai:')) return OPENAI_MODELS.get(modelId.slice('openai:'.length)) ?? null;
+  return null;
+}
+
 const loaded = new Map<string, Tokenizer>();
 
 /**

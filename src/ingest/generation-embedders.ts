@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { CachedEmbedder } from '../embedding/cached-embedder';
 import { EmbeddingCache } from '../embedding/embedding-cache';
 import { EmbeddingProvider } from '../embedding/embedding-provider';
+import { loadTokenizer, tokenizerSpecForModelId } from '../embedding/tokenizer';
 import { EmbeddingGenerations } from '../vector-store/embedding-generations';
 import { Generation } from '../vector-store/generations.repository';
 
@@ -23,7 +24,12 @@ export class GenerationEmbedders {
     let embedder = this.wrapped.get(provider);
     if (!embedder) {
       const e = this.config.embedding;
-      embedder = new CachedEmbedder(provider, this.cache, { batchSize: e.batchSize, enabled: e.cache });
+      const known = tokenizerSpecForModelId(provider.modelId);
+      embedder = new CachedEmbedder(provider, this.cache, {
+        batchSize: e.batchSize,
+        enabled: e.cache,
+        tokenizer: known ? { count: (text) => loadTokenizer(known.id).count(text), maxTokens: known.maxTokens } : undefined,
+      });
       this.wrapped.set(provider, embedder);
     }
     return embedder;

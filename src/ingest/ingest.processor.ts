@@ -157,7 +157,8 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
     // meanwhile, the write is refused and the chunks are embedded again.
     for (let round = 1; ; round++) {
       const { active, building } = await stage('embed', () => this.generations.current());
-      const embedded = await stage('embed', async () => (await this.embedders.forGeneration(active)).embed(texts));
+      const embedder = await stage('embed', () => this.embedders.forGeneration(active));
+      const embedded = await stage('embed', () => embedder.embed(texts));
       const next = building ? await this.embedForBuilding(doc, building, texts) : null;
       const rows = (vectors: number[][]): ChunkToWrite[] =>
         pieces.map((p, i) => ({
@@ -173,13 +174,15 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
           if (!(await this.generationRows.hold(em, active.id, 'active'))) return 'switched';
           if (building && next && !(await this.generationRows.hold(em, building.id, 'building'))) return 'switched';
           if (!(await this.documents.lockProcessing(em, doc.id, doc.version))) return 'stale';
-          await this.chunks.replaceChunks(em, ACTIVE_CHUNKS, doc.id, doc.namespace, active.modelId, rows(embedded.vectors));
+          // The embedder's own id: under ALLOW_MODEL_MISMATCH it is not the generation's model.
+          await this.chunks.replaceChunks(em, ACTIVE_CHUNKS, doc.id, doc.namespace, embedder.modelId, rows(embedded.vectors));
           if (building && next) {
-            await this.chunks.replaceChunks(em, BUILDING_CHUNKS, doc.id, doc.namespace, building.modelId, rows(next.vectors));
+            await this.chunks.replaceChunks(em, BUILDING_CHUNKS, doc.id, doc.namespace, next.modelId, rows(next.vectors));
             await this.generationRows.recordCovered(em, building.id, doc.id, doc.version);
           }
           await this.documents.markReady(em, doc.id, doc.version, pieces.length, {
             tokens: embedded.tokens + (next?.tokens ?? 0),
+            characters: embedded.characters + (next?.characters ?? 0),
             embeddedTexts: embedded.providerTexts + (next?.providerTexts ?? 0),
             cachedTexts: embedded.cacheHits + (next?.cacheHits ?? 0),
             tokensEstimated: embedded.tokensEstimated || (next?.tokensEstimated ?? false),
@@ -194,9 +197,14 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
   }
 
   /** Vectors of the building generation's model, or null (logged) if it fails: the re-embed retries the document itself. */
-  private async embedForBuilding(doc: ClaimedDocument, building: Generation, texts: string[]): Promise<CachedEmbedding | null> {
+  private async embedForBuilding(
+    doc: ClaimedDocument,
+    building: Generation,
+    texts: string[],
+  ): Promise<(CachedEmbedding & { modelId: string }) | null> {
     try {
-      return await (await this.embedders.forGeneration(building)).embed(texts);
+      const embedder = await this.embedders.forGeneration(building);
+      return { ...(await embedder.embed(texts)), modelId: embedder.modelId };
     } catch (err) {
       this.logger.warn(`document ${doc.id} v${doc.version}: left to the re-embed into generation ${building.id}: ${String(err)}`);
       return null;

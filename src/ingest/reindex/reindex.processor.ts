@@ -75,11 +75,15 @@ export class ReindexProcessor extends WorkerHost implements OnApplicationBootstr
           BUILDING_CHUNKS,
           documentId,
           stored[0].namespace,
-          generation.modelId,
+          embedder.modelId,
           stored.map((c, i) => ({ ...c, embedding: embedded.vectors[i] })),
         );
         await this.generations.recordCovered(em, generationId, documentId, version);
-        await this.documents.addEmbeddingCost(em, documentId, embedded.tokens, embedded.tokensEstimated);
+        await this.documents.addEmbeddingCost(em, documentId, {
+          tokens: embedded.tokens,
+          characters: embedded.characters,
+          estimated: embedded.tokensEstimated,
+        });
         return true;
       });
       return written ? 'reindexed' : 'stale';
