@@ -2,7 +2,8 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { DEAD_LETTER_QUEUE, INGEST_QUEUE } from '../src/ingest/ingest.jobs';
+import { CAPPED_BACKOFF } from '../src/ingest/backoff';
+import { DEAD_LETTER_QUEUE, INGEST_QUEUE, ingestJobId } from '../src/ingest/ingest.jobs';
 import { ScriptedEmbedder } from './support/scripted-embedder';
 import { TestApp, isSettled, postJson, startApp, waitForDocument } from './support/test-app';
 
@@ -56,6 +57,8 @@ describe('reliability: retries, dead letters, idempotency, drain', () => {
     const done = await waitForDocument(t.url, res.body.id, isSettled);
     expect(done).toMatchObject({ status: 'failed', attempts: 4 });
     expect(done.lastError).toContain('503');
+    // Its retries waited by the workers' capped, jittered strategy (QUEUE_BACKOFF_MS, QUEUE_BACKOFF_MAX_MS).
+    expect((await queue.getJob(ingestJobId({ documentId: res.body.id, version: 1 })))?.opts.backoff).toEqual({ type: CAPPED_BACKOFF });
     const list = (await (await fetch(`${t.url}/v1/dead-letters?namespace=rel-exhaust`)).json()) as DeadLetterList;
     expect(list.items).toHaveLength(1);
     expect(list.items[0]).toMatchObject({ id: res.body.id, errorClass: 'embedding_unavailable', stage: 'embed', attempts: 4 });

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
 import { withTimeout } from '../common/with-timeout';
 import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName, IngestJobPayloads, ingestJobId } from './ingest.jobs';
+import { CAPPED_BACKOFF } from './backoff';
 
 // An API request must not hang on an unreachable Redis.
 const ENQUEUE_TIMEOUT_MS = 2000;
@@ -44,7 +45,8 @@ export class IngestProducer {
     return {
       jobId: ingestJobId(payload),
       attempts: q.attempts,
-      backoff: { type: 'exponential', delay: q.backoffMs },
+      // Delays come from the workers' cappedJitteredBackoff (QUEUE_BACKOFF_MS, QUEUE_BACKOFF_MAX_MS).
+      backoff: { type: CAPPED_BACKOFF },
       removeOnComplete: { age: 3600, count: 10000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     };

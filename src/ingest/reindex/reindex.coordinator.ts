@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { EmbeddingGenerations } from '../../vector-store/embedding-generations';
 import { GenerationsRepository } from '../../vector-store/generations.repository';
+import { CAPPED_BACKOFF } from '../backoff';
 import { IngestJobName, REINDEX_QUEUE, ReindexDocumentPayload, reindexJobId } from '../ingest.jobs';
 
 /** Documents enqueued per pass; the next pass picks up where the covered ones left off. */
@@ -63,7 +64,7 @@ export class ReindexCoordinator implements OnApplicationBootstrap, OnModuleDestr
             opts: {
               jobId: reindexJobId(data),
               attempts: q.attempts,
-              backoff: { type: 'custom' },
+              backoff: { type: CAPPED_BACKOFF },
               // Postgres records the outcome; a finished job only has to free its id.
               removeOnComplete: true,
               removeOnFail: true,
