@@ -249,6 +249,16 @@ describe('re-embed into a new generation (model change) while search keeps answe
     expect(await query(`SELECT to_regclass('chunks_next') AS t`)).toEqual([{ t: null }]);
     expect((await search()).results.length).toBe(5);
     expect((await fetch(`${t!.url}/v1/reindex`, { method: 'DELETE' })).status).toBe(404);
+
+    // The cancel sticks: another process configured like this one does not start it again.
+    const other = await startApp(env, { api: true, worker: false });
+    try {
+      const status = (await (await fetch(`${other.url}/v1/reindex`)).json()) as ReindexBody;
+      expect(status.reindex).toMatchObject({ generation: 3, state: 'cancelled' });
+      expect(status.active.generation).toBe(2);
+    } finally {
+      await other.close();
+    }
   });
 
   it('holds the switch while a document fails for good, and finishes once it is retried', async () => {
@@ -280,5 +290,34 @@ describe('re-embed into a new generation (model change) while search keeps answe
     }
     expect(body.active).toMatchObject({ generation: 4, model: 'openai:fake-embed-2' });
     expect(await query(`SELECT count(DISTINCT document_id)::int AS n FROM chunks`)).toEqual([{ n: 26 }]);
+  }, 90000);
+
+  it('keeps the chunks of documents that are being processed again, or failed after an update, across the switch', async () => {
+    await t!.close();
+    fake.plan = () => ({ kind: 'ok' });
+    // Two documents whose new version is not ready: one waiting for a worker, one failed for good.
+    const [waiting, failed] = [ids[1], ids[2]];
+    const before = await query<{ document_id: string; n: number }>(
+      `SELECT document_id, count(*)::int AS n FROM chunks WHERE document_id IN ('${waiting}', '${failed}') GROUP BY 1 ORDER BY 1`,
+    );
+    expect(before).toHaveLength(2);
+    await query(`UPDATE documents SET version = version + 1, status = 'queued' WHERE id = '${waiting}'`);
+    await query(`UPDATE documents SET version = version + 1, status = 'failed', last_error = 'rejected' WHERE id = '${failed}'`);
+
+    t = await startApp({ ...hosted(), EMBEDDING_MODEL: 'fake-embed-3' });
+    const deadline = Date.now() + 60000;
+    let body = await reindexStatus();
+    expect(body.reindex).toMatchObject({ state: 'running', model: 'openai:fake-embed-3' });
+    while ((body = await reindexStatus()).reindex!.state !== 'complete') {
+      if (Date.now() > deadline) throw new Error(`re-embed did not finish: ${JSON.stringify(body)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body.active.model).toBe('openai:fake-embed-3');
+    const after = await query<{ document_id: string; n: number; model: string }>(
+      `SELECT document_id, count(*)::int AS n, min(model) AS model FROM chunks
+        WHERE document_id IN ('${waiting}', '${failed}') GROUP BY 1 ORDER BY 1`,
+    );
+    expect(after.map(({ document_id, n }) => ({ document_id, n }))).toEqual(before);
+    expect(after.every((r) => r.model === 'openai:fake-embed-3')).toBe(true);
   }, 90000);
 });

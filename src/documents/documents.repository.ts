@@ -175,11 +175,14 @@ export class DocumentsRepository {
     return rows.length > 0;
   }
 
-  /** Inside a transaction: true while the document is ready at `version`, which then holds until the transaction ends. */
-  async lockReady(em: EntityManager, id: string, version: number): Promise<boolean> {
+  /**
+   * Inside a transaction: true while the document is at `version` and ready (or, with
+   * `ready` false, not ready), which then holds until the transaction ends.
+   */
+  async lockUnchanged(em: EntityManager, id: string, version: number, ready: boolean): Promise<boolean> {
     const rows: unknown[] = await em.query(
-      `SELECT 1 FROM documents WHERE id = $1 AND version = $2 AND status = 'ready' FOR UPDATE`,
-      [id, version],
+      `SELECT 1 FROM documents WHERE id = $1 AND version = $2 AND (status = 'ready') = $3 FOR UPDATE`,
+      [id, version, ready],
     );
     return rows.length > 0;
   }

@@ -248,27 +248,32 @@ export class ChunkRepository {
   }
 
   /**
-   * The chunks of a document's `version` in the active generation, in one snapshot;
-   * null unless the document is ready at that version.
+   * The chunks a document has in the active generation while it is at `version`, read in
+   * one snapshot with its status: those of that version when it is ready, else those of
+   * the last version that was (none if it never was). Null if the document is gone or
+   * at another version.
    */
-  async documentChunks(documentId: string, version: number): Promise<StoredChunk[] | null> {
-    const rows: Array<{ chunk_index: number; namespace: string; content: string; content_sha256: string; context: string | null; metadata: Record<string, unknown> }> =
+  async documentChunks(documentId: string, version: number): Promise<{ ready: boolean; chunks: StoredChunk[] } | null> {
+    const rows: Array<{ ready: boolean; chunk_index: number | null; namespace: string; content: string; content_sha256: string; context: string | null; metadata: Record<string, unknown> }> =
       await this.db.query(
-        `SELECT c.chunk_index, c.namespace, c.content, c.content_sha256, c.context, c.metadata
-           FROM documents d JOIN chunks c ON c.document_id = d.id
-          WHERE d.id = $1 AND d.version = $2 AND d.status = 'ready'
+        `SELECT d.status = 'ready' AS ready, c.chunk_index, c.namespace, c.content, c.content_sha256, c.context, c.metadata
+           FROM documents d LEFT JOIN chunks c ON c.document_id = d.id
+          WHERE d.id = $1 AND d.version = $2
           ORDER BY c.chunk_index`,
         [documentId, version],
       );
     if (rows.length === 0) return null;
-    return rows.map((r) => ({
-      index: r.chunk_index,
-      namespace: r.namespace,
-      content: r.content,
-      contentSha256: r.content_sha256,
-      context: r.context,
-      metadata: r.metadata,
-    }));
+    const chunks = rows
+      .filter((r) => r.chunk_index !== null)
+      .map((r) => ({
+        index: r.chunk_index as number,
+        namespace: r.namespace,
+        content: r.content,
+        contentSha256: r.content_sha256,
+        context: r.context,
+        metadata: r.metadata,
+      }));
+    return { ready: rows[0].ready, chunks };
   }
 }
 

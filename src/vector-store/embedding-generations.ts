@@ -19,8 +19,9 @@ const SNAPSHOT_TTL_MS = 1000;
  * it reconciles the configured model with the stored vectors: the same model carries
  * on; a new one either starts a re-embed into a new generation (EMBEDDING_MODEL_CHANGE
  * =reindex, the default) or stops the process with how to migrate. A model that an
- * earlier re-embed replaced, or a change while a re-embed to another model runs, starts
- * nothing: the process serves the current generation and says so. The active
+ * earlier re-embed replaced (or whose re-embed was cancelled), or a change while a
+ * re-embed to another model runs, starts nothing: the process serves the current
+ * generation and says so. The active
  * generation's embedder is rebuilt from its stored spec when the configuration has
  * moved on, so queries keep matching the vectors they search until the switch.
  */
@@ -29,8 +30,8 @@ export class EmbeddingGenerations implements OnModuleInit, OnApplicationShutdown
   private readonly logger = new Logger(EmbeddingGenerations.name);
   private snapshot?: { at: number; value: Promise<CurrentGenerations> };
   private readonly built = new Map<number, Promise<EmbeddingProvider>>();
-  /** ALLOW_MODEL_MISMATCH took effect: the configured provider serves the active generation. */
-  private mixing = false;
+  /** The generation ALLOW_MODEL_MISMATCH lets the configured provider serve (only the one active at start). */
+  private mixingGenerationId?: number;
 
   constructor(
     private readonly repo: GenerationsRepository,
@@ -72,7 +73,7 @@ export class EmbeddingGenerations implements OnModuleInit, OnApplicationShutdown
         if (active.dimension !== wanted.dimension) {
           throw new Error(`${change}: ALLOW_MODEL_MISMATCH cannot mix dimensions; unset it to re-embed into a new generation`);
         }
-        this.mixing = true;
+        this.mixingGenerationId = active.id;
         this.logger.warn(`${change}; ALLOW_MODEL_MISMATCH=true: searching them with the configured model`);
         return;
       }
@@ -97,11 +98,12 @@ export class EmbeddingGenerations implements OnModuleInit, OnApplicationShutdown
         this.logger.warn(`${change}, and a re-embed into ${describe(building)} is running: leaving it be; serving ${describe(active)}`);
         return;
       }
-      const replaced = await this.repo.retired(em, wanted);
-      if (replaced) {
+      const setAside = await this.repo.setAside(em, wanted, active.id);
+      if (setAside) {
+        const what = setAside.status === 'cancelled' ? 'a re-embed into it was cancelled' : `generation ${setAside.id} was replaced`;
         this.logger.warn(
-          `${change}, which generation ${replaced.id} used until ${replaced.finishedAt?.toISOString() ?? '?'}: serving ${describe(active)}; ` +
-            `POST /v1/reindex to go back to the configured model`,
+          `${change}; ${what} (${setAside.finishedAt?.toISOString() ?? '?'}): serving ${describe(active)}; ` +
+            `POST /v1/reindex to change to the configured model`,
         );
         return;
       }
@@ -134,7 +136,7 @@ export class EmbeddingGenerations implements OnModuleInit, OnApplicationShutdown
 
   /** The embedder whose vectors belong in `generation`. */
   embedderFor(generation: Generation): Promise<EmbeddingProvider> {
-    if (sameModel(generation, this.configured) || (this.mixing && generation.status === 'active')) {
+    if (sameModel(generation, this.configured) || generation.id === this.mixingGenerationId) {
       return Promise.resolve(this.configured);
     }
     let provider = this.built.get(generation.id);
@@ -149,12 +151,8 @@ export class EmbeddingGenerations implements OnModuleInit, OnApplicationShutdown
   private async read(): Promise<CurrentGenerations> {
     const { active, building } = await this.repo.current();
     if (!active) throw new Error('no active embedding generation: the service did not start properly');
-    // Embedders of generations that ended are of no further use.
-    for (const [id, provider] of this.built) {
-      if (id === active.id || id === building?.id) continue;
-      this.built.delete(id);
-      void provider.then((p) => p.close?.()).catch(() => undefined);
-    }
+    // Embedders of generations that ended are kept until shutdown: a job or a query may
+    // still be using one (closing it mid-call would fail that document for good).
     return { active, building };
   }
 

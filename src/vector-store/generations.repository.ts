@@ -41,6 +41,29 @@ export interface ReindexProgress {
 
 export type SwitchOutcome = 'switched' | 'incomplete' | 'unindexed' | 'gone';
 
+/**
+ * Version recorded for a document copied while not ready (queued, processing or failed
+ * after an update): its chunks are those of an earlier version, kept searchable as the
+ * active generation keeps them, until a new version is ready.
+ */
+export const NOT_READY_COPY = -1;
+
+/**
+ * SQL condition on `documents d`: the building generation `$1` must hold this document.
+ * A ready document must be there at its current version; one that is not ready must be
+ * there as it is in `chunks` (if it has chunks at all). `held` is the condition on the
+ * coverage row `r` that counts as holding it.
+ */
+function mustHold(held: string): string {
+  return `((d.status = 'ready' AND NOT EXISTS (SELECT 1 FROM reindex_documents r
+                                              WHERE r.generation_id = $1 AND r.document_id = d.id AND r.version = d.version AND ${held}))
+        OR (d.status <> 'ready' AND EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.id)
+            AND NOT EXISTS (SELECT 1 FROM reindex_documents r WHERE r.generation_id = $1 AND r.document_id = d.id AND ${held})))`;
+}
+
+/** Longest a switch or a cancel waits for a table lock before giving up (and trying again later). */
+const DDL_LOCK_TIMEOUT = '5s';
+
 /** Any value that is the same in every process of the deployment: serialises generation changes. */
 const GENERATIONS_LOCK = 7_350_517_001;
 /** Taken shared by every reader and writer of a generation's chunks, exclusively by the switch and the cancel. */
@@ -111,11 +134,16 @@ export class GenerationsRepository {
     return rows.length > 0 ? toGeneration(rows[0]) : null;
   }
 
-  /** The newest retired generation of this model, if it was ever active and then replaced. */
-  async retired(em: EntityManager, model: { modelId: string; dimension: number }): Promise<Generation | null> {
+  /**
+   * The newest generation of this model that an operator or a later re-embed set aside:
+   * retired (it was active, then replaced), or cancelled since `sinceId` was made active.
+   */
+  async setAside(em: EntityManager, model: { modelId: string; dimension: number }, sinceId: number): Promise<Generation | null> {
     const rows: GenerationRow[] = await em.query(
-      `SELECT * FROM embedding_generations WHERE status = 'retired' AND model = $1 AND dimension = $2 ORDER BY id DESC LIMIT 1`,
-      [model.modelId, model.dimension],
+      `SELECT * FROM embedding_generations
+        WHERE model = $1 AND dimension = $2 AND (status = 'retired' OR (status = 'cancelled' AND id > $3))
+        ORDER BY id DESC LIMIT 1`,
+      [model.modelId, model.dimension, sinceId],
     );
     return rows.length > 0 ? toGeneration(rows[0]) : null;
   }
@@ -197,6 +225,11 @@ export class GenerationsRepository {
     return toGeneration(rows[0]);
   }
 
+  private async tableExists(em: EntityManager, name: string): Promise<boolean> {
+    const [row]: Array<{ t: string | null }> = await em.query(`SELECT to_regclass($1)::text AS t`, [name]);
+    return row.t !== null;
+  }
+
   /** True when `chunks_next` has a valid copy of every HNSW index of `chunks`. */
   async deferredIndexesReady(em: EntityManager | DataSource = this.db): Promise<boolean> {
     const [row]: Array<{ wanted: number; built: number }> = await em.query(
@@ -254,7 +287,15 @@ export class GenerationsRepository {
 
   /** Abandons the building generation and drops what it built. */
   async cancelBuilding(em: EntityManager, id: number): Promise<void> {
+    // A concurrent index build holds chunks_next until it ends, possibly hours later: stop it.
+    await em.query(
+      `SELECT pg_cancel_backend(l.pid) FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+          AND l.classid::bigint = ($1::bigint >> 32) AND l.objid::bigint = ($1::bigint & 4294967295)`,
+      [INDEX_BUILD_LOCK],
+    );
     await this.excludeHolders(em);
+    if (await this.tableExists(em, 'chunks_next')) await this.lockTables(em, 'documents, chunks_next');
     await em.query(`UPDATE embedding_generations SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status = 'building'`, [id]);
     await em.query(`DROP TABLE IF EXISTS chunks_next`);
     await em.query(`DELETE FROM reindex_documents WHERE generation_id = $1`, [id]);
@@ -272,13 +313,14 @@ export class GenerationsRepository {
     return rows.length > 0;
   }
 
-  /** Ready documents whose current version the generation does not hold yet (failures excluded). */
-  async uncovered(generationId: number, limit: number): Promise<Array<{ id: string; version: number }>> {
+  /**
+   * Documents the generation does not hold yet (see `mustHold`), failures excluded: ready
+   * ones at their current version, and those not ready that still have chunks searchable.
+   */
+  async uncovered(generationId: number, limit: number): Promise<Array<{ id: string; version: number; ready: boolean }>> {
     return this.db.query(
-      `SELECT d.id, d.version FROM documents d
-        WHERE d.status = 'ready'
-          AND NOT EXISTS (SELECT 1 FROM reindex_documents r
-                           WHERE r.generation_id = $1 AND r.document_id = d.id AND r.version = d.version)
+      `SELECT d.id, d.version, d.status = 'ready' AS ready FROM documents d
+        WHERE ${mustHold('true')}
         ORDER BY d.id LIMIT $2`,
       [generationId, limit],
     );
@@ -311,18 +353,20 @@ export class GenerationsRepository {
   }
 
   async progress(generationId: number): Promise<ReindexProgress> {
+    // The documents the switch waits for: ready ones, and others that still have chunks.
     const [row]: Array<{ total: string; done: string; failed: string }> = await this.db.query(
       `SELECT count(*) AS total,
-              count(*) FILTER (WHERE r.error IS NULL AND r.version = d.version AND d.status = 'ready') AS done,
-              count(*) FILTER (WHERE r.error IS NOT NULL AND r.version = d.version) AS failed
+              count(*) FILTER (WHERE r.error IS NULL AND (d.status <> 'ready' OR r.version = d.version)) AS done,
+              count(*) FILTER (WHERE r.error IS NOT NULL AND (d.status <> 'ready' OR r.version = d.version)) AS failed
          FROM documents d
          LEFT JOIN reindex_documents r ON r.generation_id = $1 AND r.document_id = d.id
-        WHERE d.status <> 'failed'`,
+        WHERE d.status = 'ready' OR EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.id)`,
       [generationId],
     );
     const errors: Array<{ document_id: string; error: string }> = await this.db.query(
-      `SELECT r.document_id, r.error FROM reindex_documents r JOIN documents d ON d.id = r.document_id AND d.version = r.version
-        WHERE r.generation_id = $1 AND r.error IS NOT NULL ORDER BY r.updated_at DESC LIMIT 10`,
+      `SELECT r.document_id, r.error FROM reindex_documents r JOIN documents d ON d.id = r.document_id
+        WHERE r.generation_id = $1 AND r.error IS NOT NULL AND (d.status <> 'ready' OR r.version = d.version)
+        ORDER BY r.updated_at DESC LIMIT 10`,
       [generationId],
     );
     return {
@@ -349,6 +393,7 @@ export class GenerationsRepository {
       if (!(await this.deferredIndexesReady(em))) return 'unindexed';
       await this.excludeHolders(em);
       if (await this.anyUncovered(em, building.id)) return 'incomplete';
+      await this.lockTables(em, 'documents, chunks, chunks_next');
       await em.query(`DROP TABLE chunks`);
       await em.query(`ALTER TABLE chunks_next RENAME TO chunks`);
       await em.query(`
@@ -373,17 +418,21 @@ export class GenerationsRepository {
     });
   }
 
-  /** True while some ready document's current version is not in the generation, or failed. */
+  /** True while the generation lacks a document it must hold (see `mustHold`), or failed on one. */
   private async anyUncovered(em: EntityManager, generationId: number): Promise<boolean> {
-    const missing: unknown[] = await em.query(
-      `SELECT 1 FROM documents d
-        WHERE d.status = 'ready'
-          AND NOT EXISTS (SELECT 1 FROM reindex_documents r WHERE r.generation_id = $1 AND r.document_id = d.id
-                            AND r.version = d.version AND r.error IS NULL)
-        LIMIT 1`,
-      [generationId],
-    );
+    const missing: unknown[] = await em.query(`SELECT 1 FROM documents d WHERE ${mustHold('r.error IS NULL')} LIMIT 1`, [generationId]);
     return missing.length > 0;
+  }
+
+  /**
+   * Takes the tables the switch or the cancel drops or renames, `documents` first (their
+   * foreign keys make DROP lock it too): the order a document delete cascading into the
+   * chunks takes them, so the two cannot deadlock. Gives up after DDL_LOCK_TIMEOUT rather
+   * than keep the holders of generations (searches) waiting behind it.
+   */
+  private async lockTables(em: EntityManager, tables: string): Promise<void> {
+    await em.query(`SET LOCAL lock_timeout = '${DDL_LOCK_TIMEOUT}'`);
+    await em.query(`LOCK TABLE ${tables} IN ACCESS EXCLUSIVE MODE`);
   }
 
   /**

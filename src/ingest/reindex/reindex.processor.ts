@@ -5,7 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { DocumentsRepository } from '../../documents/documents.repository';
 import { ChunkRepository } from '../../vector-store/chunk.repository';
-import { BUILDING_CHUNKS, GenerationsRepository } from '../../vector-store/generations.repository';
+import { BUILDING_CHUNKS, GenerationsRepository, NOT_READY_COPY } from '../../vector-store/generations.repository';
 import { textToEmbed } from '../chunk-context';
 import { GenerationEmbedders } from '../generation-embedders';
 import { classifyError } from '../ingest-errors';
@@ -15,10 +15,11 @@ import { configureWorker } from '../worker-options';
 export type ReindexOutcome = 'reindexed' | 'stale';
 
 /**
- * Consumes `reindex-document` jobs: embeds the chunks a ready document has in the active
+ * Consumes `reindex-document` jobs: embeds the chunks a document has in the active
  * generation with the building generation's model, and writes them to `chunks_next`,
- * checking in the same transaction that the document is still at that version and the
- * generation still building. The chunk texts are copied, not split again, so both
+ * checking in the same transaction that the document is still at that version (and as
+ * ready or not as it was) and the generation still building. A document being
+ * processed again, or failed after an update, keeps the chunks of its last ready version. The chunk texts are copied, not split again, so both
  * generations hold the same chunks. Transient errors retry with backoff; a permanent one
  * is recorded against the document and holds the switch until it is retried.
  */
@@ -63,22 +64,24 @@ export class ReindexProcessor extends WorkerHost implements OnApplicationBootstr
     const generation = await this.generations.findById(generationId);
     if (generation?.status !== 'building') return 'stale';
     const stored = await this.chunks.documentChunks(documentId, version);
-    if (!stored) return 'stale';
+    if (!stored || (stored.ready && stored.chunks.length === 0)) return 'stale';
+    const { ready, chunks } = stored;
     try {
       const embedder = await this.embedders.forGeneration(generation);
-      const embedded = await embedder.embed(stored.map((c) => textToEmbed(c.context, c.content)));
+      const embedded = await embedder.embed(chunks.map((c) => textToEmbed(c.context, c.content)));
       const written = await this.documents.transaction(async (em) => {
         if (!(await this.generations.hold(em, generationId, 'building'))) return false;
-        if (!(await this.documents.lockReady(em, documentId, version))) return false;
+        if (!(await this.documents.lockUnchanged(em, documentId, version, ready))) return false;
+        // Not ready: the chunks of its last ready version stay searchable, as in the active generation.
         await this.chunks.replaceChunks(
           em,
           BUILDING_CHUNKS,
           documentId,
-          stored[0].namespace,
+          chunks[0]?.namespace ?? '',
           embedder.modelId,
-          stored.map((c, i) => ({ ...c, embedding: embedded.vectors[i] })),
+          chunks.map((c, i) => ({ ...c, embedding: embedded.vectors[i] })),
         );
-        await this.generations.recordCovered(em, generationId, documentId, version);
+        await this.generations.recordCovered(em, generationId, documentId, ready ? version : NOT_READY_COPY);
         await this.documents.addEmbeddingCost(em, documentId, {
           tokens: embedded.tokens,
           characters: embedded.characters,
@@ -96,7 +99,7 @@ export class ReindexProcessor extends WorkerHost implements OnApplicationBootstr
       );
       if (final) {
         await this.generations
-          .recordFailure(generationId, documentId, version, `${failure.errorClass}: ${failure.message}`)
+          .recordFailure(generationId, documentId, ready ? version : NOT_READY_COPY, `${failure.errorClass}: ${failure.message}`)
           .catch((e: unknown) => this.logger.error(`could not record the re-embed failure of ${documentId}: ${String(e)}`));
       }
       throw failure.transient ? err : new UnrecoverableError(`${failure.errorClass}: ${failure.message}`);

@@ -4,8 +4,11 @@ import { EmbeddingGenerations } from '../../vector-store/embedding-generations';
 import { Generation, GenerationsRepository, ReindexProgress } from '../../vector-store/generations.repository';
 
 export type ReindexState = 'running' | 'complete' | 'cancelled';
-/** Where a running re-embed is: copying documents, building the index over them, or about to switch. */
-export type ReindexPhase = 'copying' | 'indexing' | 'switching';
+/**
+ * Where a running re-embed is: copying documents, held up by documents that failed for
+ * good (POST /v1/reindex retries them), building the index over them, or about to switch.
+ */
+export type ReindexPhase = 'copying' | 'blocked' | 'indexing' | 'switching';
 
 /** What `GET /v1/reindex` shows: the generation search answers from, and the latest re-embed. */
 export interface ReindexView {
@@ -86,7 +89,11 @@ export class ReindexService {
     const state: ReindexState = g.status === 'building' ? 'running' : g.status === 'cancelled' ? 'cancelled' : 'complete';
     const documents = state === 'running' ? await this.repo.progress(g.id) : null;
     let phase: ReindexPhase | null = null;
-    if (documents) phase = documents.done < documents.total ? 'copying' : (await this.repo.deferredIndexesReady()) ? 'switching' : 'indexing';
+    if (documents) {
+      if (documents.done + documents.failed < documents.total) phase = 'copying';
+      else if (documents.failed > 0) phase = 'blocked';
+      else phase = (await this.repo.deferredIndexesReady()) ? 'switching' : 'indexing';
+    }
     return {
       generation: g.id,
       state,
