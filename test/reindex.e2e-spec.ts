@@ -320,4 +320,11 @@ describe('re-embed into a new generation (model change) while search keeps answe
     expect(after.map(({ document_id, n }) => ({ document_id, n }))).toEqual(before);
     expect(after.every((r) => r.model === 'openai:fake-embed-3')).toBe(true);
   }, 90000);
+
+  it('refuses a model whose vectors pgvector cannot index, saying what to configure', async () => {
+    await expect(startApp({ ...hosted(), EMBEDDING_MODEL: 'fake-large', EMBEDDING_DIMENSION: '3072' }, { api: true, worker: false })).rejects.toThrow(
+      /HNSW index takes vectors of at most 2000 dimensions, not 3072: configure a smaller EMBEDDING_DIMENSION/,
+    );
+    expect((await reindexStatus()).reindex).toMatchObject({ state: 'complete', model: 'openai:fake-embed-3' });
+  });
 });

@@ -446,9 +446,12 @@ export class GenerationsRepository {
   }
 }
 
+/** The configured model's vectors cannot be indexed; raised before anything is created. */
+export class UnindexableDimensionError extends Error {}
+
 function assertIndexable(dimension: number): void {
   if (dimension > HNSW_MAX_DIMENSION) {
-    throw new Error(
+    throw new UnindexableDimensionError(
       `pgvector's HNSW index takes vectors of at most ${HNSW_MAX_DIMENSION} dimensions, not ${dimension}: ` +
         `configure a smaller EMBEDDING_DIMENSION (with OPENAI_SEND_DIMENSIONS=true for models that shorten their vectors)`,
     );

@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { sameModel } from '../../embedding/embedding-spec';
 import { EmbeddingGenerations } from '../../vector-store/embedding-generations';
-import { Generation, GenerationsRepository, ReindexProgress } from '../../vector-store/generations.repository';
+import { Generation, GenerationsRepository, ReindexProgress, UnindexableDimensionError } from '../../vector-store/generations.repository';
 
 export type ReindexState = 'running' | 'complete' | 'cancelled';
 /**
@@ -44,7 +44,7 @@ export class ReindexService {
   /**
    * Starts a re-embed with this process's configured model, or returns the one running
    * for it (and retries its failed documents). Throws `ConflictException` if a re-embed
-   * for another model is running.
+   * for another model is running, or the configured model's vectors cannot be indexed.
    */
   async start(): Promise<ReindexView> {
     const wanted = this.generations.configuredSpec();
@@ -57,7 +57,15 @@ export class ReindexService {
             `DELETE /v1/reindex to cancel it before starting one into ${wanted.modelId}`,
         );
       }
-      if (!building) await this.repo.createBuilding(em, wanted, active.id);
+      if (!building) {
+        try {
+          await this.repo.createBuilding(em, wanted, active.id);
+        } catch (err) {
+          // Nothing the request can change: the configured model is the problem.
+          if (err instanceof UnindexableDimensionError) throw new ConflictException(err.message);
+          throw err;
+        }
+      }
     });
     const { building } = await this.repo.current();
     if (building) await this.repo.clearFailures(building.id);
