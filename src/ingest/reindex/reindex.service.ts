@@ -73,13 +73,19 @@ export class ReindexService {
   }
 
   async status(): Promise<ReindexView> {
-    const { active } = await this.repo.current();
-    if (!active) throw new Error('no active embedding generation');
-    const latest = await this.repo.latestReindex();
-    return {
-      active: { generation: active.id, model: active.modelId, dimension: active.dimension, activatedAt: iso(active.activatedAt) },
-      reindex: latest ? await this.describe(latest) : null,
-    };
+    // Read again if a switch or a cancel lands between the reads (it clears the progress rows).
+    for (let attempt = 1; ; attempt++) {
+      const { active } = await this.repo.current();
+      if (!active) throw new Error('no active embedding generation');
+      const latest = await this.repo.latestReindex();
+      const view: ReindexView = {
+        active: { generation: active.id, model: active.modelId, dimension: active.dimension, activatedAt: iso(active.activatedAt) },
+        reindex: latest ? await this.describe(latest) : null,
+      };
+      const { active: now } = await this.repo.current();
+      const settled = latest ? (await this.repo.findById(latest.id))?.status === latest.status : true;
+      if ((now?.id === active.id && settled) || attempt >= 3) return view;
+    }
   }
 
   /** Cancels the running re-embed and drops what it built; search is unaffected. */
