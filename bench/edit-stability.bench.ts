@@ -3,13 +3,12 @@
  * chunks is split, one paragraph is edited (in several places and ways), the text is
  * split again, and every chunk whose embedded text (context + content) is not among the
  * old ones counts as re-embedded, since the embedding cache is keyed by that text. The
- * service's splitter (SPLITTER_VERSION 2) runs next to a candidate that cuts at local
- * maxima (bench/support/local-max-splitter.ts) and, in characters, the old greedy one
- * (SPLITTER_VERSION 1).
+ * service's splitter (SPLITTER_VERSION 2) runs next to, in characters, the old greedy
+ * one (SPLITTER_VERSION 1).
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/edit-stability.bench.js
  *       [--size 1000] [--overlap 150] [--chars 85000] [--docs 5] [--places 8] [--seed 1]
- *       [--unit tokens [--tokenizer minilm|cl100k]] [--worst 4 [--of service|candidate]] [--verbose]
+ *       [--unit tokens [--tokenizer minilm|cl100k]] [--worst 4] [--verbose]
  *
  * With --unit tokens the splitters size chunks in tokens (--size/--overlap then default
  * to the tokenizer's CHUNK_SIZE_TOKENS/CHUNK_OVERLAP_TOKENS defaults).
@@ -21,7 +20,7 @@
  * chunks, the share of edits re-embedding at most 3, and the largest excess over the floor: the chunks the changed text alone fills
  * (its size over `size - overlap`, at least 1), which no splitter with that room beats
  * by much; only an edit that changes more than a chunk's room of text has a floor above 1.
- * --worst N prints every edit of the service's splitter (or --of candidate) that
+ * --worst N prints every edit of the service's splitter that
  * re-embeds N or more chunks, with the chunks around it before and after (offsets; a
  * star marks a re-embedded chunk); --verbose prints every trial.
  */
@@ -31,7 +30,6 @@ import { tokenMeasure } from '../src/ingest/pipeline-splitter';
 import { SplitOptions, TextChunk, splitText } from '../src/ingest/text-splitter';
 import { mulberry32 } from './support/corpus';
 import { splitTextGreedy } from './support/greedy-splitter';
-import { splitText as splitTextLocalMax } from './support/local-max-splitter';
 import { DocumentShape, MarkdownBlock, joinBlocks, markdownDocument, paragraphOf, sentenceOf } from './support/markdown-document';
 
 type Splitter = (text: string) => TextChunk[];
@@ -39,7 +37,6 @@ type Rand = () => number;
 
 const TOKENIZERS: Record<string, TokenizerSpec> = { minilm: MINILM_TOKENIZER, cl100k: CL100K_TOKENIZER };
 const SERVICE = 'v2 (service)';
-const CANDIDATE = 'candidate (local max)';
 
 /** The splitters compared, by name, each with its sizes bound. */
 function splitters(o: Options, measure: ((text: string) => number) | undefined): Array<[string, Splitter]> {
@@ -47,7 +44,6 @@ function splitters(o: Options, measure: ((text: string) => number) | undefined):
   const list: Array<[string, Splitter]> = [];
   if (!measure) list.push(['v1 (greedy)', (t) => splitTextGreedy(t, split)]);
   list.push([SERVICE, (t) => splitText(t, split)]);
-  list.push([CANDIDATE, (t) => splitTextLocalMax(t, split)]);
   return list;
 }
 
@@ -111,7 +107,6 @@ function parseArgs(argv: string[]): Options {
     if (key === 'verbose') o.verbose = true;
     else if (key === 'unit' && (argv[i + 1] === 'chars' || argv[i + 1] === 'tokens')) o.unit = argv[++i] as Options['unit'];
     else if (key === 'tokenizer' && argv[i + 1] in TOKENIZERS) o.tokenizer = argv[++i];
-    else if (key === 'of' && (argv[i + 1] === 'service' || argv[i + 1] === 'candidate')) o.of = argv[++i] === 'service' ? SERVICE : CANDIDATE;
     else if (key in o && typeof (o as unknown as Record<string, unknown>)[key] === 'number') {
       (o as unknown as Record<string, number>)[key] = Number(argv[++i]);
     } else throw new Error(`unknown option ${argv[i]}`);
