@@ -22,7 +22,7 @@ import { loadConfig } from '../src/config/app-config';
 import { HashEmbeddingProvider } from '../src/embedding/hash-embedding.provider';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { writeCeiling } from './support/ceiling-writer';
-import { ChildRegistry, ServiceProcess, freePort, sleep, tail, waitReady } from './support/child-processes';
+import { ChildRegistry, ServiceProcess, freePort, sleep, waitReady } from './support/child-processes';
 import { BenchDocument, generateCorpus } from './support/corpus';
 import { intFlag, runProcessBench } from './support/bench-main';
 import { CpuSnapshot, DatabaseCpuSampler, cpuReport, cpuSnapshot, loadAverage } from './support/cpu-usage';
@@ -408,12 +408,8 @@ class Bench {
     await this.db?.end().catch(() => undefined);
   }
 
-  /** Log tails of the service processes, for a failed run. */
   logTails(): string {
-    return this.children
-      .running()
-      .map((c) => `--- ${c.name} (${c.logFile})\n${tail(c.logFile)}`)
-      .join('\n');
+    return this.children.logTails();
   }
 }
 

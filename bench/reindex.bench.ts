@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config/app-config';
 import { BenchDbTarget, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
-import { ChildRegistry, ServiceProcess, freePort, sleep, tail, waitReady } from './support/child-processes';
+import { ChildRegistry, ServiceProcess, freePort, sleep, waitReady } from './support/child-processes';
 import { generateCorpus } from './support/corpus';
 import { intFlag, runProcessBench } from './support/bench-main';
 import { loadAverage } from './support/cpu-usage';
@@ -377,10 +377,7 @@ class ReindexBench {
   }
 
   logTails(): string {
-    return this.children
-      .running()
-      .map((c) => `--- ${c.name} (${c.logFile})\n${tail(c.logFile)}`)
-      .join('\n');
+    return this.children.logTails();
   }
 }
 

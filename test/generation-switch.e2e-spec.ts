@@ -1,29 +1,15 @@
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config';
 import { createDataSource } from '../src/database/data-source';
 import { Generation, GenerationsRepository } from '../src/vector-store/generations.repository';
+import { ownDatabase } from './support/own-database';
 
 /** A database of its own: the test makes and switches generations. */
-const DATABASE = 'ingest_test_generation_switch';
-const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ingest_test';
-const url = new URL(base);
-url.pathname = `/${DATABASE}`;
-const DATABASE_URL = url.toString();
+const database = ownDatabase('ingest_test_generation_switch');
+const DATABASE_URL = database.url;
 
 const OLD = { provider: 'hash' as const, modelId: 'hash:fnv1a-uni-bigram-384', dimension: 384 };
 const NEW = { provider: 'hash' as const, modelId: 'hash:fnv1a-uni-bigram-256', dimension: 256 };
-
-async function freshDatabase(): Promise<void> {
-  const admin = new Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${DATABASE}`);
-  } finally {
-    await admin.end();
-  }
-}
 
 const sleep = (ms: number): Promise<null> => new Promise((r) => setTimeout(() => r(null), ms));
 
@@ -82,7 +68,7 @@ describe('changing generations while their holders keep overlapping', () => {
   let repo: GenerationsRepository;
 
   beforeEach(async () => {
-    await freshDatabase();
+    await database.fresh();
     ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: '384' }));
     await ds.initialize();
     await ds.runMigrations({ transaction: 'each' });

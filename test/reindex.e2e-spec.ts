@@ -4,14 +4,12 @@ import { createDataSource } from '../src/database/data-source';
 import { textToEmbed } from '../src/ingest/chunk-context';
 import { FakeOpenAiServer } from './support/fake-openai.server';
 import { TOPICS } from './support/corpus';
+import { ownDatabase } from './support/own-database';
 import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';
 
 /** A database of its own: a re-embed covers every document, so it must not see the other suites'. */
-const DATABASE = 'ingest_test_reindex';
-const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ingest_test';
-const url = new URL(base);
-url.pathname = `/${DATABASE}`;
-const DATABASE_URL = url.toString();
+const database = ownDatabase('ingest_test_reindex');
+const DATABASE_URL = database.url;
 
 const NS = 'reindex';
 const QUERY = 'how do I keep the bicycle chain from wearing out';
@@ -37,14 +35,7 @@ interface ReindexBody {
 }
 
 async function freshDatabase(): Promise<void> {
-  const admin = new Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${DATABASE}`);
-  } finally {
-    await admin.end();
-  }
+  await database.fresh();
   const ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL }));
   await ds.initialize();
   try {

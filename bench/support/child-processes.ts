@@ -40,6 +40,13 @@ export class ChildRegistry {
     return this.children.filter((c) => isRunning(c.child));
   }
 
+  /** The last log lines of every running child, for a failed run. */
+  logTails(): string {
+    return this.running()
+      .map((c) => `--- ${c.name} (${c.logFile})\n${tail(c.logFile)}`)
+      .join('\n');
+  }
+
   /** SIGTERM (the service closes its queue and pools), then SIGKILL after `graceMs`. */
   async stopAll(graceMs = 10000): Promise<void> {
     const alive = this.running();

@@ -160,12 +160,6 @@ export class GenerationsRepository {
     return (await em.query(`SELECT 1 FROM chunks LIMIT 1`)).length > 0;
   }
 
-  /** Models of the stored chunks (normally one). */
-  async storedModels(em: EntityManager): Promise<string[]> {
-    const rows: Array<{ model: string }> = await em.query(`SELECT DISTINCT model FROM chunks LIMIT 10`);
-    return rows.map((r) => r.model);
-  }
-
   /** Resizes the empty `chunks` table's vector column (a new deployment configured for another dimension). */
   async resizeEmptyActive(em: EntityManager, dimension: number): Promise<void> {
     assertIndexable(dimension);
