@@ -25,9 +25,9 @@
  * star marks a re-embedded chunk); --verbose prints every trial.
  */
 import { CL100K_TOKENIZER, MINILM_TOKENIZER, TokenizerSpec, loadTokenizer } from '../src/embedding/tokenizer';
-import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from '../src/ingest/chunk-context';
-import { tokenMeasure } from '../src/ingest/pipeline-splitter';
-import { SplitOptions, TextChunk, splitText } from '../src/ingest/text-splitter';
+import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from '../src/ingest/chunking/chunk-context';
+import { tokenMeasure } from '../src/ingest/chunking/pipeline-splitter';
+import { SplitOptions, TextChunk, splitText } from '../src/ingest/chunking/text-splitter';
 import { mulberry32 } from './support/corpus';
 import { splitTextGreedy } from './support/greedy-splitter';
 import { DocumentShape, MarkdownBlock, joinBlocks, markdownDocument, paragraphOf, sentenceOf } from './support/markdown-document';

@@ -19,7 +19,7 @@
  */
 import { Client } from 'pg';
 import { loadConfig } from '../src/config/app-config';
-import { pruneEmbeddingCache } from '../src/embedding/embedding-cache-pruner';
+import { pruneEmbeddingCache } from '../src/embedding/worker/embedding-cache-pruner';
 import { BenchDbTarget, databaseUrl, ensureBenchDatabase } from './support/bench-db';
 import { intFlag } from './support/bench-main';
 

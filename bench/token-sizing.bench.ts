@@ -12,9 +12,9 @@
  *   npx tsc -p tsconfig.build.json && node dist/bench/token-sizing.bench.js [--repeat 7]
  */
 import { CL100K_TOKENIZER, MINILM_TOKENIZER, Tokenizer, TokenizerSpec, loadTokenizer } from '../src/embedding/tokenizer';
-import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from '../src/ingest/chunk-context';
-import { tokenMeasure } from '../src/ingest/pipeline-splitter';
-import { SplitOptions, TextChunk, splitText } from '../src/ingest/text-splitter';
+import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from '../src/ingest/chunking/chunk-context';
+import { tokenMeasure } from '../src/ingest/chunking/pipeline-splitter';
+import { SplitOptions, TextChunk, splitText } from '../src/ingest/chunking/text-splitter';
 import { loadCorpus } from './retrieval/corpus-files';
 
 const MINILM_WINDOW = 256;

@@ -5,16 +5,16 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { redisOptions } from './common/redis-options';
 import { dataSourceOptions } from './database/data-source';
-import { DocumentsModule } from './documents/documents.module';
+import { DocumentsModule } from './documents/api/documents.module';
 import { EmbeddingProvider } from './embedding/embedding-provider';
 import { EmbeddingModule } from './embedding/embedding.module';
 import { ProvidedEmbeddingModule } from './embedding/provided-embedding.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
-import { DeadLettersModule } from './ingest/dead-letters.module';
-import { IngestWorkerModule } from './ingest/ingest-worker.module';
-import { ReindexApiModule } from './ingest/reindex/reindex-api.module';
-import { SearchModule } from './vector-store/search.module';
+import { DeadLettersModule } from './ingest/api/dead-letters.module';
+import { IngestWorkerModule } from './ingest/worker/ingest-worker.module';
+import { ReindexApiModule } from './reindex/api/reindex-api.module';
+import { SearchModule } from './vector-store/api/search.module';
 
 /** Which halves of the service a process runs. */
 export interface Roles {

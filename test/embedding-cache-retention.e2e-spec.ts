@@ -3,7 +3,7 @@ import { DataSource, QueryRunner } from 'typeorm';
 import { loadConfig } from '../src/config/app-config';
 import { createDataSource } from '../src/database/data-source';
 import { EmbeddingCache } from '../src/embedding/embedding-cache';
-import { EmbeddingCachePruner, PRUNE_LOCK_KEY, pruneEmbeddingCache } from '../src/embedding/embedding-cache-pruner';
+import { EmbeddingCachePruner, PRUNE_LOCK_KEY, pruneEmbeddingCache } from '../src/embedding/worker/embedding-cache-pruner';
 import { startApp } from './support/test-app';
 
 const DIM = 4;

@@ -1,7 +1,7 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MINILM_TOKENIZER, loadTokenizer } from '../src/embedding/tokenizer';
-import { textToEmbed } from '../src/ingest/chunk-context';
+import { textToEmbed } from '../src/ingest/chunking/chunk-context';
 import { TOPICS } from './support/corpus';
 import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';
 

@@ -1,7 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { INGEST_QUEUE } from '../src/ingest/ingest.jobs';
+import { INGEST_QUEUE } from '../src/ingest/queue/ingest.jobs';
 import { PrivateRedis } from '../bench/support/redis-server';
 import { ScriptedEmbedder } from './support/scripted-embedder';
 import { TestApp, isSettled, postJson, startApp, waitForDocument } from './support/test-app';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { joinBlocks, markdownDocument } from '../bench/support/markdown-document';
-import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from '../src/ingest/chunk-context';
-import { splitText } from '../src/ingest/text-splitter';
+import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from '../src/ingest/chunking/chunk-context';
+import { splitText } from '../src/ingest/chunking/text-splitter';
 import { ScriptedEmbedder } from './support/scripted-embedder';
 import { DocumentStatusBody, postJson, startApp, TestApp, waitForDocument } from './support/test-app';
 

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { loadConfig } from '../src/config/app-config';
 import { createDataSource } from '../src/database/data-source';
-import { textToEmbed } from '../src/ingest/chunk-context';
+import { textToEmbed } from '../src/ingest/chunking/chunk-context';
 import { FakeOpenAiServer } from './support/fake-openai.server';
 import { TOPICS } from './support/corpus';
 import { ownDatabase } from './support/own-database';

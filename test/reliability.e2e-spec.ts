@@ -2,8 +2,8 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { CAPPED_BACKOFF } from '../src/ingest/backoff';
-import { DEAD_LETTER_QUEUE, INGEST_QUEUE, ingestJobId } from '../src/ingest/ingest.jobs';
+import { CAPPED_BACKOFF } from '../src/ingest/queue/backoff';
+import { DEAD_LETTER_QUEUE, INGEST_QUEUE, ingestJobId } from '../src/ingest/queue/ingest.jobs';
 import { ScriptedEmbedder } from './support/scripted-embedder';
 import { TestApp, isSettled, postJson, startApp, waitForDocument } from './support/test-app';
 

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
-import { INGEST_QUEUE } from '../src/ingest/ingest.jobs';
+import { INGEST_QUEUE } from '../src/ingest/queue/ingest.jobs';
 import { ChunkRepository } from '../src/vector-store/chunk.repository';
 import { TOPICS } from './support/corpus';
 import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';

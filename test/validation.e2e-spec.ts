@@ -2,7 +2,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { INGEST_QUEUE } from '../src/ingest/ingest.jobs';
+import { INGEST_QUEUE } from '../src/ingest/queue/ingest.jobs';
 import { TestApp, postJson, startApp } from './support/test-app';
 
 describe('validation: bad input gets a clear 4xx and enqueues nothing', () => {

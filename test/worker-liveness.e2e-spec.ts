@@ -1,4 +1,4 @@
-import { IngestProcessor } from '../src/ingest/ingest.processor';
+import { IngestProcessor } from '../src/ingest/worker/ingest.processor';
 import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';
 
 describe('worker liveness: a worker that stopped consuming is reported not live', () => {

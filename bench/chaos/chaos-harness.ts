@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { splitText } from '../../src/ingest/text-splitter';
+import { splitText } from '../../src/ingest/chunking/text-splitter';
 import { ChildRegistry, ServiceProcess, freePort, sleep, waitReady } from '../support/child-processes';
 import { BenchDbTarget, databaseUrl, ensureBenchDatabase, resetTables } from '../support/bench-db';
 import { PrivateRedis } from '../support/redis-server';

@@ -29,7 +29,7 @@ import { createDataSource } from '../../src/database/data-source';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../../src/embedding/embedding-provider';
 import { EmbeddingGenerations } from '../../src/vector-store/embedding-generations';
 import { CorpusDoc, loadCorpus } from './corpus-files';
-import { INGEST_QUEUE } from '../../src/ingest/ingest.jobs';
+import { INGEST_QUEUE } from '../../src/ingest/queue/ingest.jobs';
 import { ChunkRepository, FusionParams, SearchMode } from '../../src/vector-store/chunk.repository';
 import { IDENTIFIERS, PARAPHRASED, Question } from './questions';
 

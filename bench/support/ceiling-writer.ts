@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { toSql } from 'pgvector';
 import { PipelineConfig, pipelineHash, sha256Hex } from '../../src/documents/pipeline';
 import { HashEmbeddingProvider } from '../../src/embedding/hash-embedding.provider';
-import { SPLITTER_VERSION, splitText } from '../../src/ingest/text-splitter';
+import { SPLITTER_VERSION, splitText } from '../../src/ingest/chunking/text-splitter';
 import { chunkId } from '../../src/vector-store/chunk-id';
 import { BenchDocument } from './corpus';
 

@@ -1,0 +1,24 @@
+import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
+import { NAMESPACE_PATTERN } from '../../common/namespace';
+import { DocumentsService } from './documents.service';
+
+/** Per-namespace figures: what its documents cost to embed. */
+@Controller('v1/namespaces')
+export class NamespacesController {
+  constructor(private readonly documents: DocumentsService) {}
+
+  /** `{ namespace, documents, chunks, embeddingTokens, embeddingCharacters, tokensEstimated }` over the namespace's current documents. */
+  @Get(':namespace/usage')
+  async usage(@Param('namespace') namespace: string) {
+    if (!NAMESPACE_PATTERN.test(namespace)) throw new NotFoundException(`namespace ${namespace} not found`);
+    const u = await this.documents.usage(namespace);
+    return {
+      namespace,
+      documents: u.documents,
+      chunks: u.chunks,
+      embeddingTokens: u.tokens,
+      embeddingCharacters: u.characters,
+      tokensEstimated: u.estimated,
+    };
+  }
+}

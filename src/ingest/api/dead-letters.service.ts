@@ -1,0 +1,93 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { DocumentEntity } from '../../documents/document.entity';
+import { AttemptRecord, DocumentsRepository, decodeCursor } from '../../documents/documents.repository';
+import { DeadLetterProducer } from '../queue/dead-letter.producer';
+import { ListDeadLettersQuery, RetryDeadLettersDto } from './dto/dead-letters.query';
+import { IngestProducer } from '../queue/ingest.producer';
+
+export interface DeadLetterView {
+  id: string;
+  documentId: string;
+  namespace: string;
+  externalId: string | null;
+  payload: { documentId: string; version: number };
+  errorClass: string | null;
+  error: string | null;
+  stage: string | null;
+  attempts: number;
+  failedAt: string;
+  history: Array<{ attempt: number; at: string; outcome: string; stage: string | null; errorClass: string | null; error: string | null }>;
+}
+
+/**
+ * Dead letters are the failed documents not discarded: listed from Postgres (so the list
+ * survives Redis), re-queued as a new version (fresh attempts, new job id), or discarded.
+ */
+@Injectable()
+export class DeadLettersService {
+  constructor(
+    private readonly documents: DocumentsRepository,
+    private readonly producer: IngestProducer,
+    private readonly deadLetters: DeadLetterProducer,
+  ) {}
+
+  async list(q: ListDeadLettersQuery): Promise<{ items: DeadLetterView[]; nextCursor: string | null }> {
+    let cursor: { createdAt: string; id: string } | undefined;
+    if (q.cursor !== undefined) {
+      cursor = decodeCursor(q.cursor) ?? undefined;
+      if (!cursor) throw new BadRequestException('cursor is not valid: pass the nextCursor of a previous page');
+    }
+    const page = await this.documents.listDeadLetters({ namespace: q.namespace, errorClass: q.errorClass, limit: q.limit ?? 20, cursor });
+    const items = await Promise.all(page.items.map(async (d) => toView(d, await this.documents.attemptHistory(d.id, 20))));
+    return { items, nextCursor: page.nextCursor };
+  }
+
+  async retry(id: string): Promise<{ id: string; status: 'queued'; version: number }> {
+    const [doc] = await this.documents.requeueDeadLetters({ ids: [id], limit: 1 });
+    if (!doc) throw new NotFoundException(`no dead letter for document ${id}`);
+    await this.afterRequeue(doc);
+    return { id: doc.id, status: 'queued', version: doc.version };
+  }
+
+  async retryMany(dto: RetryDeadLettersDto): Promise<{ requeued: number; ids: string[] }> {
+    const docs = await this.documents.requeueDeadLetters({ namespace: dto.namespace, errorClass: dto.errorClass, limit: dto.limit ?? 1000 });
+    for (const doc of docs) await this.afterRequeue(doc);
+    return { requeued: docs.length, ids: docs.map((d) => d.id) };
+  }
+
+  async discard(id: string): Promise<void> {
+    const doc = await this.documents.discardDeadLetter(id);
+    if (!doc) throw new NotFoundException(`no dead letter for document ${id}`);
+    await this.deadLetters.remove({ documentId: doc.id, version: doc.version });
+  }
+
+  private async afterRequeue(doc: { id: string; version: number }): Promise<void> {
+    await this.producer.enqueue({ documentId: doc.id, version: doc.version });
+    await this.deadLetters.remove({ documentId: doc.id, version: doc.version - 1 });
+  }
+}
+
+function toView(d: DocumentEntity, history: AttemptRecord[]): DeadLetterView {
+  return {
+    id: d.id,
+    documentId: d.id,
+    namespace: d.namespace,
+    externalId: d.externalId,
+    payload: { documentId: d.id, version: d.version },
+    errorClass: d.lastErrorClass,
+    error: d.lastError,
+    stage: d.failedStage,
+    attempts: d.attempts,
+    failedAt: (d.completedAt ?? d.updatedAt).toISOString(),
+    history: history
+      .filter((h) => h.version === d.version)
+      .map((h) => ({
+        attempt: h.attempt,
+        at: (h.finishedAt ?? h.startedAt).toISOString(),
+        outcome: h.outcome,
+        stage: h.stage,
+        errorClass: h.errorClass,
+        error: h.message,
+      })),
+  };
+}

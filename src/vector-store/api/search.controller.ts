@@ -1,0 +1,43 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ChunkHit } from '../chunk.repository';
+import { SearchDto } from './dto/search.dto';
+import { SearchService } from './search.service';
+
+@Controller('v1/search')
+export class SearchController {
+  constructor(private readonly searchService: SearchService) {}
+
+  /**
+   * The best chunks for a query: `{ mode, groupBy: "chunk", results: [{ documentId, chunkId,
+   * chunkIndex, content, context, score, ranks: { vector?, keyword? }, metadata, title,
+   * externalId }] }`; with `groupBy: "document"`, `results: [{ documentId, title,
+   * externalId, metadata, score, chunks: [...] }]`, each document once.
+   */
+  @Post()
+  @HttpCode(200)
+  async search(@Body() dto: SearchDto) {
+    const r = await this.searchService.search(dto);
+    if (r.groupBy === 'chunk') return { mode: r.mode, groupBy: r.groupBy, results: r.chunks.map(chunkView) };
+    return {
+      mode: r.mode,
+      groupBy: r.groupBy,
+      results: r.documents.map((d) => ({
+        documentId: d.documentId,
+        title: d.title,
+        externalId: d.externalId,
+        metadata: d.metadata,
+        score: d.score,
+        chunks: d.chunks.map(chunkFields),
+      })),
+    };
+  }
+}
+
+/** A chunk's own fields (inside a grouped document, the document's are given once). */
+function chunkFields(h: ChunkHit) {
+  return { chunkId: h.chunkId, chunkIndex: h.chunkIndex, content: h.content, context: h.context, score: h.score, ranks: h.ranks };
+}
+
+function chunkView(h: ChunkHit) {
+  return { documentId: h.documentId, ...chunkFields(h), metadata: h.metadata, title: h.title, externalId: h.externalId };
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { SearchController } from './search.controller';
+import { SearchService } from './search.service';
+import { VectorStoreModule } from '../vector-store.module';
+
+/** `POST /v1/search` over the chunk store. */
+@Module({
+  imports: [VectorStoreModule],
+  controllers: [SearchController],
+  providers: [SearchService],
+})
+export class SearchModule {}

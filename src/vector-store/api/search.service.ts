@@ -1,0 +1,102 @@
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../../config/config.module';
+import { AppConfig } from '../../config/app-config';
+import { DEFAULT_NAMESPACE } from '../../common/namespace';
+import { ChunkHit, ChunkRepository, GenerationChangedError, SearchMode } from '../chunk.repository';
+import { EmbeddingGenerations } from '../embedding-generations';
+import { SearchDto } from './dto/search.dto';
+import { quotesIdentifier } from './query-shape';
+
+/** A document with its best chunks, for `groupBy: "document"`. */
+export interface DocumentHit {
+  documentId: string;
+  title: string | null;
+  externalId: string | null;
+  metadata: Record<string, unknown>;
+  /** The score of the document's best chunk. */
+  score: number;
+  /** Its best chunks, best first. */
+  chunks: ChunkHit[];
+}
+
+export type SearchResult =
+  | { mode: SearchMode; groupBy: 'chunk'; chunks: ChunkHit[] }
+  | { mode: SearchMode; groupBy: 'document'; documents: DocumentHit[] };
+
+const DEFAULT_CHUNKS_PER_DOCUMENT = 3;
+/** Rows per list when grouping: enough chunks that topK distinct documents usually appear. */
+const GROUP_ROWS_PER_DOCUMENT = 5;
+
+/** Times a search is prepared again when a re-embed switches generations under it. */
+const GENERATION_RETRIES = 3;
+
+/**
+ * Answers `POST /v1/search`: embeds the query with the model of the active generation
+ * (unless the search is keyword-only) and asks the chunk store for the best chunks.
+ */
+@Injectable()
+export class SearchService {
+  constructor(
+    private readonly chunks: ChunkRepository,
+    private readonly generations: EmbeddingGenerations,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Throws `BadRequestException` when topK exceeds SEARCH_MAX_TOP_K. */
+  async search(dto: SearchDto): Promise<SearchResult> {
+    const cfg = this.config.search;
+    const topK = dto.topK ?? cfg.defaultTopK;
+    if (topK > cfg.maxTopK) throw new BadRequestException(`topK must not be greater than ${cfg.maxTopK}`);
+    const mode = dto.mode ?? 'hybrid';
+    const byDocument = dto.groupBy === 'document';
+
+    // Fusion needs more than topK rows per list; grouping needs enough rows for topK documents.
+    const limit = byDocument ? Math.min(1000, Math.max(cfg.candidates, topK * GROUP_ROWS_PER_DOCUMENT)) : topK;
+    const candidates = mode === 'hybrid' ? Math.max(cfg.candidates, limit) : limit;
+    let hits: ChunkHit[];
+    for (let attempt = 1; ; attempt++) {
+      const { active } = await this.generations.current();
+      const [embedding] = mode === 'keyword' ? [null] : await (await this.generations.embedderFor(active)).embed([dto.query]);
+      try {
+        hits = await this.chunks.search({
+          mode,
+          query: dto.query,
+          embedding,
+          namespace: dto.namespace ?? DEFAULT_NAMESPACE,
+          filter: dto.filter ?? {},
+          limit,
+          candidates,
+          fusion: {
+            k: cfg.rrfK,
+            vectorWeight: cfg.vectorWeight,
+            keywordWeight: quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
+          },
+          efSearch: cfg.efSearch,
+          generationId: active.id,
+        });
+        break;
+      } catch (err) {
+        if (!(err instanceof GenerationChangedError) || attempt >= GENERATION_RETRIES) throw err;
+        // A re-embed switched generations since the query was embedded: embed it again.
+        this.generations.invalidate();
+      }
+    }
+    if (!byDocument) return { mode, groupBy: 'chunk', chunks: hits };
+    return { mode, groupBy: 'document', documents: groupByDocument(hits, topK, dto.chunksPerDocument ?? DEFAULT_CHUNKS_PER_DOCUMENT) };
+  }
+}
+
+/** Each document once, in the order of its best chunk; hits must be sorted best first. */
+export function groupByDocument(hits: ChunkHit[], topK: number, chunksPerDocument: number): DocumentHit[] {
+  const byId = new Map<string, DocumentHit>();
+  for (const hit of hits) {
+    let doc = byId.get(hit.documentId);
+    if (!doc) {
+      if (byId.size >= topK) continue;
+      doc = { documentId: hit.documentId, title: hit.title, externalId: hit.externalId, metadata: hit.documentMetadata, score: hit.score, chunks: [] };
+      byId.set(hit.documentId, doc);
+    }
+    if (doc.chunks.length < chunksPerDocument) doc.chunks.push(hit);
+  }
+  return [...byId.values()];
+}
