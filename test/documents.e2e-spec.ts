@@ -2,7 +2,9 @@ import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue, QueueEvents } from 'bullmq';
+import { SPLITTER_VERSION } from '../src/ingest/chunking/text-splitter';
 import { INGEST_QUEUE } from '../src/ingest/queue/ingest.jobs';
+import { PipelineConfig, chunkingFor, sha256Hex } from '../src/documents/pipeline';
 import { redisOptions } from '../src/common/redis-options';
 import { TOPICS } from './support/corpus';
 import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';
@@ -113,6 +115,60 @@ describe('documents: ingest end to end (hash provider)', () => {
     const again = await postJson(t.url, '/v1/documents', body);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ id: first.body.id, version: 1, deduplicated: true });
+  });
+
+  it('reports the model stamped on the chunks, in the document and in the list', async () => {
+    const ns = `model-${Date.now()}`;
+    const res = await postJson(t.url, '/v1/documents', { content: 'a document about the model of its own vectors', namespace: ns });
+    await waitForDocument(t.url, res.body.id, (d) => d.status === 'ready');
+    const stamped: Array<{ model: string }> = await db.query(`SELECT DISTINCT model FROM chunks WHERE document_id = $1`, [res.body.id]);
+    expect(stamped).toHaveLength(1);
+    expect(stamped[0].model).toMatch(/^hash:/);
+    const getModel = async (): Promise<unknown> => {
+      const doc = (await (await fetch(`${t.url}/v1/documents/${res.body.id}`)).json()) as { model: unknown };
+      return doc.model;
+    };
+    const listModel = async (): Promise<unknown> => {
+      const page = (await (await fetch(`${t.url}/v1/documents?namespace=${ns}`)).json()) as { items: Array<{ model: unknown }> };
+      return page.items[0].model;
+    };
+    expect(await getModel()).toBe(stamped[0].model);
+    expect(await listModel()).toBe(stamped[0].model);
+
+    // Whatever this process is configured with, the answer follows what the chunks say.
+    await db.query(`UPDATE chunks SET model = 'hash:restamped-by-test' WHERE document_id = $1`, [res.body.id]);
+    expect(await getModel()).toBe('hash:restamped-by-test');
+    expect(await listModel()).toBe('hash:restamped-by-test');
+  });
+
+  it('deduplicates a document stored while the pipeline named the model, instead of processing it again', async () => {
+    // A row as releases that put the API's configured model into the pipeline (and its hash) stored it.
+    const content = 'stored by an older release';
+    const model = 'local:all-MiniLM-L6-v2';
+    const contextual = t.config.chunking.contextual;
+    const pipeline: PipelineConfig = { ...chunkingFor(t.config.chunking), model, contextual, splitter: SPLITTER_VERSION };
+    const { chunkSize, chunkOverlap } = pipeline;
+    const legacyHash = sha256Hex(JSON.stringify([chunkSize, chunkOverlap, model, contextual, SPLITTER_VERSION])).slice(0, 16);
+    const [{ id }]: Array<{ id: string }> = await db.query(
+      `INSERT INTO documents (namespace, external_id, metadata, content_sha256, content_length, pipeline, pipeline_hash, status, chunk_count)
+       VALUES ('legacy', 'legacy-1', '{}', $1, $2, $3, $4, 'ready', 0) RETURNING id`,
+      [sha256Hex(content), content.length, pipeline, legacyHash],
+    );
+    await db.query(`INSERT INTO document_contents (document_id, version, content) VALUES ($1, 1, $2)`, [id, content]);
+    const again = await postJson(t.url, '/v1/documents', { content, externalId: 'legacy-1', namespace: 'legacy' });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id, version: 1, deduplicated: true });
+  });
+
+  it('reprocesses a document under a new version from its stored text', async () => {
+    const res = await postJson(t.url, '/v1/documents', { content: 'text that is processed twice' });
+    await waitForDocument(t.url, res.body.id, (d) => d.status === 'ready');
+    const again = await postJson(t.url, `/v1/documents/${res.body.id}/reprocess`, {});
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ id: res.body.id, status: 'queued', version: 2 });
+    // The worker loads the text by version: it finds it only if the text was moved to version 2 as well.
+    const done = await waitForDocument(t.url, res.body.id, (d) => d.version === 2 && (d.status === 'ready' || d.status === 'failed'));
+    expect(done).toMatchObject({ status: 'ready', attempts: 1, lastError: null, chunkCount: 1 });
   });
 
   it('deletes a document and its chunks', async () => {

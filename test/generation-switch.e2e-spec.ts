@@ -1,7 +1,12 @@
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config';
 import { createDataSource } from '../src/database/data-source';
-import { Generation, GenerationsRepository } from '../src/vector-store/generations.repository';
+import { ChunkTables } from '../src/vector-store/generations/chunk-tables';
+import { Generation } from '../src/vector-store/generations/generation';
+import { GenerationLock } from '../src/vector-store/generations/generation-lock';
+import { GenerationRepository } from '../src/vector-store/generations/generation.repository';
+import { GenerationSwitch } from '../src/vector-store/generations/generation-switch';
+import { ReindexCoverage } from '../src/vector-store/generations/reindex-coverage.repository';
 import { ownDatabase } from './support/own-database';
 
 /** A database of its own: the test makes and switches generations. */
@@ -18,7 +23,7 @@ const sleep = (ms: number): Promise<null> => new Promise((r) => setTimeout(() =>
  * traffic: each transaction holds it until the next one does, so it is never free. A
  * holder the next one cannot join (a generation change waits first) lets go after 100 ms.
  */
-function relayHolders(ds: DataSource, repo: GenerationsRepository, generation: Generation, status: 'active' | 'building') {
+function relayHolders(ds: DataSource, lock: GenerationLock, generation: Generation) {
   let running = true;
   let held = 0;
   const transactions: Array<Promise<unknown>> = [];
@@ -29,7 +34,7 @@ function relayHolders(ds: DataSource, repo: GenerationsRepository, generation: G
     const result = new Promise<boolean>((r) => (acquired = r));
     transactions.push(
       ds.transaction(async (em) => {
-        const ok = await repo.hold(em, generation.id, status);
+        const ok = await lock.hold(em, generation).then(() => true, () => false);
         acquired(ok);
         if (ok) {
           held++;
@@ -65,14 +70,20 @@ function relayHolders(ds: DataSource, repo: GenerationsRepository, generation: G
 
 describe('changing generations while their holders keep overlapping', () => {
   let ds: DataSource;
-  let repo: GenerationsRepository;
+  let lock: GenerationLock;
+  let rows: GenerationRepository;
+  let tables: ChunkTables;
+  let switches: GenerationSwitch;
 
   beforeEach(async () => {
     await database.fresh();
     ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: '384' }));
     await ds.initialize();
     await ds.runMigrations({ transaction: 'each' });
-    repo = new GenerationsRepository(ds);
+    lock = new GenerationLock(ds);
+    rows = new GenerationRepository(ds);
+    tables = new ChunkTables(ds);
+    switches = new GenerationSwitch(lock, rows, tables, new ReindexCoverage(ds));
   });
 
   afterEach(async () => {
@@ -83,32 +94,32 @@ describe('changing generations while their holders keep overlapping', () => {
   // row's share lockers even while a FOR UPDATE waits), the change waits until its
   // statement times out.
   it('switches even though searches hold the active generation without a gap', async () => {
-    const active = await repo.locked((em) => repo.createActive(em, OLD));
-    const building = await repo.locked((em) => repo.createBuilding(em, NEW, active.id));
-    expect(await repo.buildDeferredIndexes('64MB')).toBe(true);
-    const searches = relayHolders(ds, repo, active, 'active');
+    const active = await lock.locked((em) => rows.createActive(em, OLD));
+    const building = await lock.locked((em) => switches.startBuilding(em, NEW, active));
+    expect(await tables.buildNextIndexes('64MB')).toBe(true);
+    const searches = relayHolders(ds, lock, active);
     await new Promise((r) => setTimeout(r, 200));
 
-    const outcome = await repo.trySwitch(building.id).finally(() => searches.stop());
+    const outcome = await switches.trySwitch(building.id).finally(() => searches.stop());
     const held = await searches.stop();
 
     expect(outcome).toBe('switched');
     expect(held).toBeGreaterThan(3);
-    const { active: now } = await repo.current();
+    const { active: now } = await rows.current();
     expect(now?.id).toBe(building.id);
   });
 
   it('cancels even though writers hold the building generation without a gap', async () => {
-    const active = await repo.locked((em) => repo.createActive(em, OLD));
-    const building = await repo.locked((em) => repo.createBuilding(em, NEW, active.id));
-    const writers = relayHolders(ds, repo, building, 'building');
+    const active = await lock.locked((em) => rows.createActive(em, OLD));
+    const building = await lock.locked((em) => switches.startBuilding(em, NEW, active));
+    const writers = relayHolders(ds, lock, building);
     await new Promise((r) => setTimeout(r, 200));
 
-    await repo.locked((em) => repo.cancelBuilding(em, building.id)).finally(() => writers.stop());
+    await lock.locked((em) => switches.cancel(em, building)).finally(() => writers.stop());
     const held = await writers.stop();
 
     expect(held).toBeGreaterThan(3);
-    expect((await repo.findById(building.id))?.status).toBe('cancelled');
+    expect((await rows.findById(building.id))?.status).toBe('cancelled');
     expect((await ds.query(`SELECT to_regclass('chunks_next') AS t`))[0].t).toBeNull();
   });
 });

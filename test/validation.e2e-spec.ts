@@ -79,4 +79,14 @@ describe('validation: bad input gets a clear 4xx and enqueues nothing', () => {
     expect(jobs[0].data).toEqual({ documentId: res.body.id, version: 1 });
     expect(jobs[0].id).toBe(`doc-${res.body.id}-v1`);
   });
+
+  it('reports no model for a document whose chunks are not written yet', async () => {
+    // No worker runs here, so the document stays queued with no chunks.
+    const res = await postJson(t.url, '/v1/documents', { namespace: `${ns}-unembedded`, content: 'not embedded yet' });
+    expect(res.status).toBe(202);
+    const doc = await (await fetch(`${t.url}/v1/documents/${res.body.id}`)).json();
+    expect(doc).toMatchObject({ status: 'queued', model: null });
+    const page = (await (await fetch(`${t.url}/v1/documents?namespace=${ns}-unembedded`)).json()) as { items: unknown[] };
+    expect(page.items).toEqual([expect.objectContaining({ id: res.body.id, model: null })]);
+  });
 });

@@ -27,7 +27,7 @@ import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { createDataSource } from '../../src/database/data-source';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '../../src/embedding/embedding-provider';
-import { EmbeddingGenerations } from '../../src/vector-store/embedding-generations';
+import { LiveGenerations } from '../../src/vector-store/generations/live-generations';
 import { CorpusDoc, loadCorpus } from './corpus-files';
 import { INGEST_QUEUE } from '../../src/ingest/queue/ingest.jobs';
 import { ChunkRepository, FusionParams, SearchMode } from '../../src/vector-store/chunk.repository';
@@ -282,7 +282,7 @@ function printTable(rows: Row[]): void {
 async function sweep(app: NestExpressApplication, config: AppConfig, docKey: Map<string, string>, all: Question[]): Promise<void> {
   const repo = app.get(ChunkRepository);
   const embedder = app.get<EmbeddingProvider>(EMBEDDING_PROVIDER);
-  const { active } = await app.get(EmbeddingGenerations).current();
+  const { active } = await app.get(LiveGenerations).current();
   const vectors = new Map<string, number[]>();
   for (const q of all) vectors.set(q.question, (await embedder.embed([q.question]))[0]);
   console.log('\nsweep (contextual chunks, hybrid): k wv wk candidates | paraphrased MRR@10 | identifiers MRR@10 | all MRR@10');
@@ -293,7 +293,7 @@ async function sweep(app: NestExpressApplication, config: AppConfig, docKey: Map
         const rank: Ranker = async (q) => {
           const hits = await repo.search({
             mode: 'hybrid', query: q.question, embedding: vectors.get(q.question)!, namespace: 'contextual', filter: {},
-            limit: 50, candidates, fusion, efSearch: config.search.efSearch, generationId: active.id,
+            limit: 50, candidates, fusion, efSearch: config.search.efSearch, generation: active,
           });
           return [...new Set(hits.map((h) => docKey.get(h.documentId) ?? h.documentId))];
         };

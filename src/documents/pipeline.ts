@@ -4,7 +4,11 @@ import type { AppConfig } from '../config/app-config';
 /** Unit of a document's chunk size and overlap. */
 export type ChunkUnit = 'chars' | 'tokens';
 
-/** Everything that decides which chunks and vectors a document's text turns into. */
+/**
+ * Everything that decides which chunks a document's text turns into. The embedding model is not part of it:
+ * workers embed with the active generation's model, whatever the API that took the document is configured
+ * with, and each chunk records the model that embedded it.
+ */
 export interface PipelineConfig {
   /** Largest chunk, in `chunkUnit`. */
   chunkSize: number;
@@ -14,7 +18,12 @@ export interface PipelineConfig {
   chunkUnit?: ChunkUnit;
   /** The tokenizer that measures chunks (`Tokenizer.id`) when `chunkUnit` is tokens. */
   tokenizer?: string;
-  model: string;
+  /**
+   * @deprecated Only on rows stored before the model left the pipeline: the model the accepting API process was
+   * configured with, which need not be the one that embedded the chunks. Never written now, never read, not
+   * hashed; the model of a document's vectors is on its chunks.
+   */
+  model?: string;
   /** Chunks embedded with their title and heading path in front (absent on older rows: false). */
   contextual?: boolean;
   /** Version of the chunking algorithm (`SPLITTER_VERSION`; absent on older rows: 1). */
@@ -39,12 +48,12 @@ export function chunkingFor(
 }
 
 /**
- * Short stable hash of a pipeline config: equal text + equal hash means equal output.
- * Sizes in characters hash as they did before units existed, so documents stored then
- * still match; sizes in tokens add the unit and the tokenizer.
+ * Short stable hash of a pipeline config: equal text + equal hash means equal chunks. It reads only the fields
+ * that shape chunks, so a stored config that still carries a `model` hashes like one without. Sizes in
+ * characters hash with the same fields as before units existed; sizes in tokens add the unit and the tokenizer.
  */
 export function pipelineHash(p: PipelineConfig): string {
-  const fields: unknown[] = [p.chunkSize, p.chunkOverlap, p.model, p.contextual ?? false, p.splitter ?? 1];
+  const fields: unknown[] = [p.chunkSize, p.chunkOverlap, p.contextual ?? false, p.splitter ?? 1];
   if (p.chunkUnit === 'tokens') fields.push('tokens', p.tokenizer ?? null);
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex').slice(0, 16);
 }

@@ -1,7 +1,10 @@
 /**
- * A model that turns texts into fixed-size vectors. Implementations are chosen by
- * `EMBEDDING_PROVIDER`; the worker embeds chunks and the API embeds queries with the
- * same instance, so both sides always agree on model and dimension.
+ * A model that turns texts into fixed-size vectors. `EMBEDDING_PROVIDER` chooses the one
+ * this process is configured with. Stored vectors belong to an embedding generation,
+ * which records the spec (`EmbeddingSpec`) of the model that made them; a generation's
+ * chunks and queries are embedded by that model, which a process configured otherwise
+ * rebuilds from the spec, so vectors are only compared with vectors of the same model
+ * and dimension.
  */
 export interface EmbeddingProvider {
   /** Length of every vector `embed` returns. */

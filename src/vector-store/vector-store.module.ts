@@ -1,14 +1,34 @@
 import { Module } from '@nestjs/common';
+import { EmbedderRegistryModule } from '../embedding/embedder-registry.module';
 import { ChunkRepository } from './chunk.repository';
-import { EmbeddingGenerations } from './embedding-generations';
-import { GenerationsRepository } from './generations.repository';
+import { ChunkTables } from './generations/chunk-tables';
+import { GenerationLock } from './generations/generation-lock';
+import { GenerationRepository } from './generations/generation.repository';
+import { GenerationSwitch } from './generations/generation-switch';
+import { GenerationWriter } from './generations/generation-writer';
+import { LiveGenerations } from './generations/live-generations';
+import { ModelChangeStartup } from './generations/model-change.startup';
+import { ReindexCoverage } from './generations/reindex-coverage.repository';
+
+const PROVIDERS = [
+  ChunkRepository,
+  ChunkTables,
+  GenerationLock,
+  GenerationRepository,
+  GenerationSwitch,
+  GenerationWriter,
+  LiveGenerations,
+  ModelChangeStartup,
+  ReindexCoverage,
+];
 
 /**
  * The pgvector chunk store and its embedding generations, reconciled at start with the
- * configured model (see EmbeddingGenerations).
+ * configured model (ModelChangeStartup), and the embedder of each generation.
  */
 @Module({
-  providers: [ChunkRepository, GenerationsRepository, EmbeddingGenerations],
-  exports: [ChunkRepository, GenerationsRepository, EmbeddingGenerations],
+  imports: [EmbedderRegistryModule],
+  providers: PROVIDERS,
+  exports: [EmbedderRegistryModule, ...PROVIDERS],
 })
 export class VectorStoreModule {}

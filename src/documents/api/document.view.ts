@@ -1,4 +1,4 @@
-import { DocumentEntity } from '../document.entity';
+import { DocumentWithModel } from '../document-reads.repository';
 import { AttemptRecord } from '../documents.repository';
 import { ChunkUnit } from '../pipeline';
 
@@ -45,7 +45,8 @@ export interface DocumentView {
   contentLength: number;
   /** Chunk size and overlap in `unit`: characters, or tokens of `tokenizer`. */
   chunking: { size: number; overlap: number; unit: ChunkUnit; tokenizer: string | null };
-  model: string;
+  /** The model that embedded the document's searchable chunks; null while it has none. */
+  model: string | null;
   /**
    * Embedding cost of the current version: tokens (the provider's count, else the model's
    * tokenizer's, else an estimate: `tokensEstimated`) and characters sent; the totals
@@ -66,7 +67,7 @@ export interface DocumentView {
   completedAt: string | null;
 }
 
-export function toDocumentView(d: DocumentEntity): DocumentView {
+export function toDocumentView({ document: d, model }: DocumentWithModel): DocumentView {
   return {
     id: d.id,
     namespace: d.namespace,
@@ -88,7 +89,7 @@ export function toDocumentView(d: DocumentEntity): DocumentView {
       unit: d.pipeline.chunkUnit ?? 'chars',
       tokenizer: d.pipeline.tokenizer ?? null,
     },
-    model: d.pipeline.model,
+    model,
     embedding: {
       tokens: d.embeddingTokens,
       tokensTotal: d.embeddingTokensTotal,

@@ -37,8 +37,8 @@ export class DocumentsController {
   /** Status, with the most recent attempts (`history`, oldest first). */
   @Get(':id')
   async get(@Param('id', uuidPipe) id: string): Promise<DocumentView & { history: AttemptView[] }> {
-    const { document, history } = await this.documents.getWithHistory(id);
-    return { ...toDocumentView(document), history: history.map(toAttemptView) };
+    const found = await this.documents.getWithHistory(id);
+    return { ...toDocumentView(found), history: found.history.map(toAttemptView) };
   }
 
   @Post(':id/reprocess')

@@ -1,28 +1,21 @@
 import type { EmbeddingProvider } from '../embedding-provider';
 import { EmbeddingError } from '../embedding.errors';
 import type { EmbeddingRateBudget } from '../rate-budget';
-import { estimateTokens } from '../token-estimate';
+import { OpenAiEmbeddingsClient, OpenAiEmbeddingsClientOptions } from './openai-embeddings.client';
+import { UpstreamError, describeError } from './openai-upstream.errors';
+import { batchTexts } from './text-batches';
 
-/** Header that carries the API key: `Authorization: Bearer <key>` (OpenAI and most servers) or `api-key: <key>` (Azure OpenAI). */
-export type ApiKeyHeader = 'authorization' | 'api-key';
+export type { ApiKeyHeader } from './openai-embeddings.client';
+export { retryAfterMs } from './openai-upstream.errors';
+export { batchTexts } from './text-batches';
+export type { TextBatch } from './text-batches';
 
-/** Options of {@link OpenAiEmbeddingProvider}. */
-export interface OpenAiEmbeddingOptions {
-  /**
-   * API root; `/embeddings` is appended to its path, its query string kept (Azure:
-   * `https://<resource>.openai.azure.com/openai/deployments/<deployment>?api-version=2024-02-01`).
-   */
-  baseUrl: string;
-  /** Omitted for servers that need none (Ollama, vLLM, TEI, LM Studio). */
-  apiKey?: string;
-  /** Default `authorization`. */
-  apiKeyHeader?: ApiKeyHeader;
-  /** Model name sent upstream. */
-  model: string;
-  /** Length every returned vector must have. */
-  dimension: number;
-  /** Send `dimensions` in the request (models that can shorten their vectors, e.g. text-embedding-3-*). Default false. */
-  sendDimensions?: boolean;
+/**
+ * Options of {@link OpenAiEmbeddingProvider}: the client's (`baseUrl` may carry a query
+ * string, as Azure's `?api-version=2024-02-01`; `apiKey` is omitted for servers that need
+ * none, such as Ollama, vLLM, TEI, LM Studio), and batching, timeout and retries.
+ */
+export interface OpenAiEmbeddingOptions extends Omit<OpenAiEmbeddingsClientOptions, 'timeoutMs'> {
   /** Most texts per request (default 64). */
   maxBatchSize?: number;
   /** Most estimated tokens per request (default 30000); a longer single text goes alone. */
@@ -48,18 +41,6 @@ export interface EmbeddingUsage {
   requests: number;
 }
 
-interface EmbeddingsResponse {
-  data?: Array<{ index?: number; embedding?: unknown }>;
-  usage?: { total_tokens?: number; prompt_tokens?: number };
-}
-
-/** An EmbeddingError that also says which HTTP status (if any) caused it. */
-class UpstreamError extends EmbeddingError {
-  constructor(message: string, transient: boolean, retryAfterMs: number | undefined, readonly status?: number) {
-    super(message, transient, retryAfterMs);
-  }
-}
-
 /**
  * Embeddings through the OpenAI `POST /embeddings` API, which OpenAI, Azure OpenAI,
  * Ollama, vLLM, Hugging Face TEI and LM Studio all speak. Texts are sent in batches
@@ -72,11 +53,9 @@ class UpstreamError extends EmbeddingError {
 export class OpenAiEmbeddingProvider implements EmbeddingProvider {
   readonly modelId: string;
   readonly dimension: number;
-  private readonly url: string;
-  private readonly headers: Record<string, string>;
+  private readonly client: OpenAiEmbeddingsClient;
   private readonly maxBatchSize: number;
   private readonly maxBatchTokens: number;
-  private readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly maxRetryWaitMs: number;
   private readonly backoffBaseMs: number;
@@ -84,15 +63,17 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
   constructor(private readonly options: OpenAiEmbeddingOptions) {
     this.modelId = `openai:${options.model}`;
     this.dimension = options.dimension;
-    this.url = embeddingsUrl(options.baseUrl);
-    this.headers = { 'content-type': 'application/json', accept: 'application/json' };
-    if (options.apiKey) {
-      if ((options.apiKeyHeader ?? 'authorization') === 'api-key') this.headers['api-key'] = options.apiKey;
-      else this.headers.authorization = `Bearer ${options.apiKey}`;
-    }
+    this.client = new OpenAiEmbeddingsClient({
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      apiKeyHeader: options.apiKeyHeader,
+      model: options.model,
+      dimension: options.dimension,
+      sendDimensions: options.sendDimensions,
+      timeoutMs: options.timeoutMs ?? 30000,
+    });
     this.maxBatchSize = options.maxBatchSize ?? 64;
     this.maxBatchTokens = options.maxBatchTokens ?? 30000;
-    this.timeoutMs = options.timeoutMs ?? 30000;
     this.maxRetries = options.maxRetries ?? 3;
     this.maxRetryWaitMs = options.maxRetryWaitMs ?? 60000;
     this.backoffBaseMs = options.backoffBaseMs ?? 500;
@@ -126,7 +107,7 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
       try {
         await this.acquire(estimate);
         requests++;
-        const { vectors, tokens, reported } = await this.request(texts, estimate);
+        const { vectors, tokens, reported } = await this.client.post(texts, estimate);
         if (reported) await this.settle(estimate, tokens);
         return { vectors, tokens, requests };
       } catch (err) {
@@ -153,7 +134,7 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     try {
       await this.options.budget.acquire(tokens);
     } catch (err) {
-      throw new EmbeddingError(`embedding rate budget unavailable: ${describe(err)}`, true);
+      throw new EmbeddingError(`embedding rate budget unavailable: ${describeError(err)}`, true);
     }
   }
 
@@ -171,185 +152,6 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
     const base = this.backoffBaseMs * 2 ** attempt;
     return Math.round(Math.min(base, 30000) * (0.75 + Math.random() * 0.5));
   }
-
-  /** One request; `tokens` is the upstream's count when `reported`, else the estimate. */
-  private async request(
-    texts: string[],
-    estimate: number,
-  ): Promise<{ vectors: number[][]; tokens: number; reported: boolean }> {
-    const body: Record<string, unknown> = { model: this.options.model, input: texts };
-    if (this.options.sendDimensions) body.dimensions = this.dimension;
-    const where = `embedding request to ${this.url} (model ${this.options.model})`;
-
-    let res: Response;
-    let raw: string;
-    try {
-      // One signal bounds the whole exchange, the body included.
-      const signal = AbortSignal.timeout(this.timeoutMs);
-      res = await fetch(this.url, { method: 'POST', headers: this.headers, body: JSON.stringify(body), signal });
-      raw = await res.text();
-    } catch (err) {
-      // Duck-typed: fetch rejects with a DOMException, which is not an Error in every realm.
-      const name = (err as { name?: unknown } | null)?.name;
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new UpstreamError(`${where} timed out after ${this.timeoutMs} ms`, true, undefined);
-      }
-      throw new UpstreamError(`${where} failed: ${describe(err)}`, true, undefined);
-    }
-
-    if (!res.ok) throw this.httpError(where, res, raw);
-
-    let parsed: EmbeddingsResponse;
-    try {
-      parsed = JSON.parse(raw) as EmbeddingsResponse;
-    } catch {
-      // Usually a proxy's HTML error page: worth another try.
-      throw new UpstreamError(`${where} answered ${res.status} with a body that is not JSON: ${snippet(raw)}`, true, undefined);
-    }
-    const vectors = this.vectorsOf(parsed, texts.length, where);
-    const counted = usageTokens(parsed);
-    return { vectors, tokens: counted ?? estimate, reported: counted !== undefined };
-  }
-
-  private vectorsOf(parsed: EmbeddingsResponse, expected: number, where: string): number[][] {
-    const data = parsed.data;
-    if (!Array.isArray(data) || data.length !== expected) {
-      throw new EmbeddingError(
-        `${where} returned ${Array.isArray(data) ? data.length : 'no'} embeddings for ${expected} inputs`,
-        false,
-      );
-    }
-    const out = new Array<number[] | undefined>(expected);
-    data.forEach((item, position) => {
-      // Servers that omit `index` answer in input order.
-      const index = typeof item.index === 'number' ? item.index : position;
-      const v = item.embedding;
-      if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-        throw new EmbeddingError(
-          `${where} returned an embedding that is not an array of numbers (base64 encoding is not supported)`,
-          false,
-        );
-      }
-      if (v.length !== this.dimension) {
-        throw new EmbeddingError(
-          `embedding dimension mismatch: model ${this.options.model} at ${this.url} returned ${v.length}-dimensional vectors ` +
-            `but EMBEDDING_DIMENSION is ${this.dimension}; set EMBEDDING_DIMENSION=${v.length} (the chunks table must then be ` +
-            `migrated or re-embedded), choose a model producing ${this.dimension} dimensions, or set OPENAI_SEND_DIMENSIONS=true ` +
-            `if the model can shorten its vectors`,
-          false,
-        );
-      }
-      if (!Number.isInteger(index) || index < 0 || index >= expected || out[index] !== undefined) {
-        throw new EmbeddingError(`${where} returned an invalid or repeated index ${index}`, false);
-      }
-      out[index] = v as number[];
-    });
-    return out as number[][];
-  }
-
-  private httpError(where: string, res: Response, raw: string): UpstreamError {
-    const detail = providerMessage(raw);
-    const status = res.status;
-    const text = `${where} failed with HTTP ${status}${res.statusText ? ` ${res.statusText}` : ''}: ${detail}`;
-    if (status === 429) {
-      // A spent quota is not a rate limit: waiting a few seconds will not bring it back.
-      if (/insufficient_quota/.test(raw)) return new UpstreamError(`${text} (quota exhausted)`, false, undefined, status);
-      return new UpstreamError(text, true, retryAfterMs(res.headers), status);
-    }
-    if (status >= 500 || status === 408 || status === 409 || status === 425) {
-      return new UpstreamError(text, true, retryAfterMs(res.headers), status);
-    }
-    const hint: Record<number, string> = {
-      400: 'bad request',
-      401: 'unauthorized: check OPENAI_API_KEY and OPENAI_API_KEY_HEADER',
-      403: 'forbidden: the key may not use this model or endpoint',
-      404: 'not found: check OPENAI_BASE_URL and EMBEDDING_MODEL',
-      413: 'request too large: lower EMBEDDING_MAX_BATCH_TOKENS or EMBEDDING_BATCH_SIZE',
-    };
-    return new UpstreamError(`${text}${hint[status] ? ` (${hint[status]})` : ''}`, false, undefined, status);
-  }
-}
-
-/** A group of texts sent in one request, with its estimated token count. */
-export interface TextBatch {
-  texts: string[];
-  tokens: number;
-}
-
-/**
- * Splits `texts` (order kept) into batches of at most `maxSize` texts and at most
- * `maxTokens` estimated tokens; a single text above `maxTokens` forms its own batch.
- */
-export function batchTexts(texts: readonly string[], maxSize: number, maxTokens: number): TextBatch[] {
-  const batches: TextBatch[] = [];
-  let current: TextBatch = { texts: [], tokens: 0 };
-  for (const text of texts) {
-    const t = estimateTokens(text);
-    if (current.texts.length > 0 && (current.texts.length >= maxSize || current.tokens + t > maxTokens)) {
-      batches.push(current);
-      current = { texts: [], tokens: 0 };
-    }
-    current.texts.push(text);
-    current.tokens += t;
-  }
-  if (current.texts.length > 0) batches.push(current);
-  return batches;
-}
-
-/**
- * Milliseconds to wait from `retry-after-ms` (sent by OpenAI) or `Retry-After`
- * (delta-seconds or an HTTP date); undefined when absent or unreadable.
- */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.ceil(Number(ms));
-  const value = headers.get('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
-
-/** `{base path}/embeddings`, query string (Azure's api-version) kept. */
-function embeddingsUrl(baseUrl: string): string {
-  const url = new URL(baseUrl);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/embeddings`;
-  return url.toString();
-}
-
-function usageTokens(parsed: EmbeddingsResponse): number | undefined {
-  const u = parsed.usage;
-  const n = u?.total_tokens ?? u?.prompt_tokens;
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
-}
-
-/** The provider's own error text: OpenAI `{error:{message}}`, TEI/Ollama `{error:"..."}`, or the raw body. */
-function providerMessage(raw: string): string {
-  try {
-    const body = JSON.parse(raw) as { error?: unknown; message?: unknown; detail?: unknown };
-    const e = body.error;
-    if (e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
-      return (e as { message: string }).message;
-    }
-    for (const candidate of [e, body.message, body.detail]) {
-      if (typeof candidate === 'string') return candidate;
-    }
-  } catch {
-    // not JSON: fall through to the raw text
-  }
-  return snippet(raw) || '(empty body)';
-}
-
-function snippet(raw: string): string {
-  const s = raw.replace(/\s+/g, ' ').trim();
-  return s.length > 300 ? `${s.slice(0, 300)}…` : s;
-}
-
-function describe(err: unknown): string {
-  const e = err as { message?: unknown; cause?: { message?: unknown } } | null;
-  if (typeof e?.message !== 'string') return String(err);
-  return typeof e.cause?.message === 'string' ? `${e.message} (${e.cause.message})` : e.message;
 }
 
 function sleep(ms: number): Promise<void> {

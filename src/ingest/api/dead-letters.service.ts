@@ -1,9 +1,12 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { DocumentEntity } from '../../documents/document.entity';
-import { AttemptRecord, DocumentsRepository, decodeCursor } from '../../documents/documents.repository';
-import { DeadLetterProducer } from '../queue/dead-letter.producer';
+import { DeadLetterRepository } from '../../documents/dead-letter.repository';
+import { decodeCursor } from '../../documents/document-page';
+import { DocumentReadsRepository } from '../../documents/document-reads.repository';
+import { AttemptRecord } from '../../documents/documents.repository';
+import { DeadLetterQueue } from '../queue/dead-letter.queue';
 import { ListDeadLettersQuery, RetryDeadLettersDto } from './dto/dead-letters.query';
-import { IngestProducer } from '../queue/ingest.producer';
+import { IngestQueue } from '../queue/ingest.queue';
 
 export interface DeadLetterView {
   id: string;
@@ -26,9 +29,10 @@ export interface DeadLetterView {
 @Injectable()
 export class DeadLettersService {
   constructor(
-    private readonly documents: DocumentsRepository,
-    private readonly producer: IngestProducer,
-    private readonly deadLetters: DeadLetterProducer,
+    private readonly documents: DeadLetterRepository,
+    private readonly reads: DocumentReadsRepository,
+    private readonly queue: IngestQueue,
+    private readonly deadLetters: DeadLetterQueue,
   ) {}
 
   async list(q: ListDeadLettersQuery): Promise<{ items: DeadLetterView[]; nextCursor: string | null }> {
@@ -37,33 +41,33 @@ export class DeadLettersService {
       cursor = decodeCursor(q.cursor) ?? undefined;
       if (!cursor) throw new BadRequestException('cursor is not valid: pass the nextCursor of a previous page');
     }
-    const page = await this.documents.listDeadLetters({ namespace: q.namespace, errorClass: q.errorClass, limit: q.limit ?? 20, cursor });
-    const items = await Promise.all(page.items.map(async (d) => toView(d, await this.documents.attemptHistory(d.id, 20))));
+    const page = await this.documents.list({ namespace: q.namespace, errorClass: q.errorClass, limit: q.limit ?? 20, cursor });
+    const items = await Promise.all(page.items.map(async (d) => toView(d, await this.reads.attemptHistory(d.id, 20))));
     return { items, nextCursor: page.nextCursor };
   }
 
   async retry(id: string): Promise<{ id: string; status: 'queued'; version: number }> {
-    const [doc] = await this.documents.requeueDeadLetters({ ids: [id], limit: 1 });
+    const [doc] = await this.documents.requeue({ ids: [id], limit: 1 });
     if (!doc) throw new NotFoundException(`no dead letter for document ${id}`);
     await this.afterRequeue(doc);
     return { id: doc.id, status: 'queued', version: doc.version };
   }
 
   async retryMany(dto: RetryDeadLettersDto): Promise<{ requeued: number; ids: string[] }> {
-    const docs = await this.documents.requeueDeadLetters({ namespace: dto.namespace, errorClass: dto.errorClass, limit: dto.limit ?? 1000 });
+    const docs = await this.documents.requeue({ namespace: dto.namespace, errorClass: dto.errorClass, limit: dto.limit ?? 1000 });
     for (const doc of docs) await this.afterRequeue(doc);
     return { requeued: docs.length, ids: docs.map((d) => d.id) };
   }
 
   async discard(id: string): Promise<void> {
-    const doc = await this.documents.discardDeadLetter(id);
+    const doc = await this.documents.discard(id);
     if (!doc) throw new NotFoundException(`no dead letter for document ${id}`);
-    await this.deadLetters.remove({ documentId: doc.id, version: doc.version });
+    await this.deadLetters.removeDeadLetter({ documentId: doc.id, version: doc.version });
   }
 
   private async afterRequeue(doc: { id: string; version: number }): Promise<void> {
-    await this.producer.enqueue({ documentId: doc.id, version: doc.version });
-    await this.deadLetters.remove({ documentId: doc.id, version: doc.version - 1 });
+    await this.queue.enqueue({ documentId: doc.id, version: doc.version });
+    await this.deadLetters.removeDeadLetter({ documentId: doc.id, version: doc.version - 1 });
   }
 }
 

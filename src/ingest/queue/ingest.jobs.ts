@@ -46,9 +46,14 @@ export interface ReindexDocumentPayload {
   version: number;
 }
 
-export interface IngestJobPayloads {
+/** Each queue's jobs: a job's name fixes its payload type (see QueueGateway). */
+export interface IngestQueueJobs {
   [IngestJobName.IngestDocument]: IngestDocumentPayload;
+}
+export interface DeadLetterQueueJobs {
   [IngestJobName.DeadLetter]: DeadLetterPayload;
+}
+export interface ReindexQueueJobs {
   [IngestJobName.ReindexDocument]: ReindexDocumentPayload;
 }
 

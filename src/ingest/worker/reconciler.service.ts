@@ -1,15 +1,13 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/app-config';
 import { redisOptions } from '../../common/redis-options';
 import { DocumentsRepository } from '../../documents/documents.repository';
-import { DeadLetterProducer } from '../queue/dead-letter.producer';
-import { INGEST_QUEUE, deadLetterJobId, ingestJobId } from '../queue/ingest.jobs';
-import { IngestProducer } from '../queue/ingest.producer';
+import { DeadLetterQueue } from '../queue/dead-letter.queue';
+import { deadLetterJobId, ingestJobId } from '../queue/ingest.jobs';
+import { IngestQueue } from '../queue/ingest.queue';
 
 const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 const BATCH = 500;
@@ -37,9 +35,8 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly documents: DocumentsRepository,
-    private readonly producer: IngestProducer,
-    private readonly deadLetters: DeadLetterProducer,
-    @InjectQueue(INGEST_QUEUE) private readonly queue: Queue,
+    private readonly queue: IngestQueue,
+    private readonly deadLetters: DeadLetterQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     // Its own connection for the lock: fails fast while Redis is away, and never blocks.
@@ -94,19 +91,19 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     for (const doc of stale) {
       const payload = { documentId: doc.id, version: doc.version };
       const jobId = ingestJobId(payload);
-      const state = await this.queue.getJobState(jobId);
+      const state = await this.queue.jobState(jobId);
       if (LIVE_STATES.has(state)) continue;
       // A finished job with the document still waiting (its end was never recorded):
       // remove it so the same id can be added again.
       if (state !== 'unknown') await this.queue.remove(jobId).catch(() => 0);
-      if (await this.producer.enqueue(payload)) requeued++;
+      if (await this.queue.enqueue(payload)) requeued++;
     }
     return requeued;
   }
 
   private async syncDeadLetters(): Promise<{ deadLettersAdded: number; deadLettersRemoved: number }> {
     const failed = await this.documents.deadLetterSnapshot(10000);
-    const held = await this.deadLetters.jobIds();
+    const held = await this.deadLetters.heldIds();
     const expected = new Set<string>();
     let added = 0;
     for (const d of failed) {
@@ -114,7 +111,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       const id = deadLetterJobId(original);
       expected.add(id);
       if (held.has(id)) continue;
-      const ok = await this.deadLetters.add({
+      const ok = await this.deadLetters.deadLetter({
         original,
         namespace: d.namespace,
         errorClass: d.last_error_class ?? 'internal',
@@ -132,7 +129,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         if (expected.has(id)) continue;
         const m = /^dead-(.+)-v(\d+)$/.exec(id);
         if (m) {
-          await this.deadLetters.remove({ documentId: m[1], version: Number(m[2]) });
+          await this.deadLetters.removeDeadLetter({ documentId: m[1], version: Number(m[2]) });
           removed++;
         }
       }

@@ -1,10 +1,8 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { Queue } from 'bullmq';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/app-config';
-import { INGEST_QUEUE } from '../queue/ingest.jobs';
+import { IngestQueue } from '../queue/ingest.queue';
 import { IngestProcessor } from './ingest.processor';
 
 /** Token under which worker processes expose their liveness check to the health module. */
@@ -19,7 +17,7 @@ export const WORKER_LIVENESS = Symbol('WORKER_LIVENESS');
 export class WorkerLivenessIndicator {
   constructor(
     private readonly processor: IngestProcessor,
-    @InjectQueue(INGEST_QUEUE) private readonly queue: Queue,
+    private readonly queue: IngestQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly health: HealthIndicatorService,
   ) {}
@@ -31,7 +29,7 @@ export class WorkerLivenessIndicator {
     const idleMs = Date.now() - state.lastStartedAt;
     if (state.inFlight === 0 && idleMs > this.config.queue.stuckAfterMs) {
       // Only a reachable Redis with work waiting proves the worker stuck; an outage is not its fault.
-      const waiting = await this.queue.getWaitingCount().catch(() => 0);
+      const waiting = await this.queue.waitingCount().catch(() => 0);
       if (waiting > 0) {
         return indicator.down({ message: `${waiting} job(s) waiting but none started for ${Math.round(idleMs / 1000)} s` });
       }

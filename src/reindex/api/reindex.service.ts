@@ -1,7 +1,14 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { EmbedderRegistry } from '../../embedding/embedder-registry';
 import { sameModel } from '../../embedding/embedding-spec';
-import { EmbeddingGenerations } from '../../vector-store/embedding-generations';
-import { Generation, GenerationsRepository, ReindexProgress, UnindexableDimensionError } from '../../vector-store/generations.repository';
+import { ChunkTables } from '../../vector-store/generations/chunk-tables';
+import { Generation, UnindexableDimensionError } from '../../vector-store/generations/generation';
+import { GenerationLock } from '../../vector-store/generations/generation-lock';
+import { GenerationRepository } from '../../vector-store/generations/generation.repository';
+import { GenerationSwitch } from '../../vector-store/generations/generation-switch';
+import { LiveGenerations } from '../../vector-store/generations/live-generations';
+import { ReindexCoverage, ReindexProgress } from '../../vector-store/generations/reindex-coverage.repository';
 
 export type ReindexState = 'running' | 'complete' | 'cancelled';
 /**
@@ -37,8 +44,13 @@ export interface ReindexView {
 @Injectable()
 export class ReindexService {
   constructor(
-    private readonly repo: GenerationsRepository,
-    private readonly generations: EmbeddingGenerations,
+    private readonly lock: GenerationLock,
+    private readonly rows: GenerationRepository,
+    private readonly coverage: ReindexCoverage,
+    private readonly tables: ChunkTables,
+    private readonly switches: GenerationSwitch,
+    private readonly live: LiveGenerations,
+    private readonly embedders: EmbedderRegistry,
   ) {}
 
   /**
@@ -47,9 +59,9 @@ export class ReindexService {
    * for another model is running, or the configured model's vectors cannot be indexed.
    */
   async start(): Promise<ReindexView> {
-    const wanted = this.generations.configuredSpec();
-    await this.repo.locked(async (em) => {
-      const { active, building } = await this.repo.current(em);
+    const wanted = this.embedders.configuredSpec();
+    await this.lock.locked(async (em) => {
+      const { active, building } = await this.rows.current(em);
       if (!active) throw new Error('no active embedding generation');
       if (building && !sameModel(building, wanted)) {
         throw new ConflictException(
@@ -59,7 +71,7 @@ export class ReindexService {
       }
       if (!building) {
         try {
-          await this.repo.createBuilding(em, wanted, active.id);
+          await this.switches.startBuilding(em, wanted, active);
         } catch (err) {
           // Nothing the request can change: the configured model is the problem.
           if (err instanceof UnindexableDimensionError) throw new ConflictException(err.message);
@@ -67,46 +79,43 @@ export class ReindexService {
         }
       }
     });
-    const { building } = await this.repo.current();
-    if (building) await this.repo.clearFailures(building.id);
+    const { building } = await this.rows.current();
+    if (building) await this.coverage.clearFailures(building.id);
     return this.status();
   }
 
-  async status(): Promise<ReindexView> {
-    // Read again if a switch or a cancel lands between the reads (it clears the progress rows).
-    for (let attempt = 1; ; attempt++) {
-      const { active } = await this.repo.current();
+  /** One consistent read: a switch or a cancel that lands meanwhile (it clears the progress rows) is not half seen. */
+  status(): Promise<ReindexView> {
+    return this.rows.snapshot(async (em) => {
+      const { active } = await this.rows.current(em);
       if (!active) throw new Error('no active embedding generation');
-      const latest = await this.repo.latestReindex();
-      const view: ReindexView = {
+      const latest = await this.rows.latestReindex(em);
+      return {
         active: { generation: active.id, model: active.modelId, dimension: active.dimension, activatedAt: iso(active.activatedAt) },
-        reindex: latest ? await this.describe(latest) : null,
+        reindex: latest ? await this.describe(em, latest) : null,
       };
-      const { active: now } = await this.repo.current();
-      const settled = latest ? (await this.repo.findById(latest.id))?.status === latest.status : true;
-      if ((now?.id === active.id && settled) || attempt >= 3) return view;
-    }
+    });
   }
 
   /** Cancels the running re-embed and drops what it built; search is unaffected. */
   async cancel(): Promise<ReindexView> {
-    await this.repo.locked(async (em) => {
-      const { building } = await this.repo.current(em);
+    await this.lock.locked(async (em) => {
+      const { building } = await this.rows.current(em);
       if (!building) throw new NotFoundException('no re-embed is running');
-      await this.repo.cancelBuilding(em, building.id);
+      await this.switches.cancel(em, building);
     });
-    this.generations.invalidate();
+    this.live.invalidate();
     return this.status();
   }
 
-  private async describe(g: Generation): Promise<NonNullable<ReindexView['reindex']>> {
+  private async describe(em: EntityManager, g: Generation): Promise<NonNullable<ReindexView['reindex']>> {
     const state: ReindexState = g.status === 'building' ? 'running' : g.status === 'cancelled' ? 'cancelled' : 'complete';
-    const documents = state === 'running' ? await this.repo.progress(g.id) : null;
+    const documents = state === 'running' ? await this.coverage.progress(em, g.id) : null;
     let phase: ReindexPhase | null = null;
     if (documents) {
       if (documents.done + documents.failed < documents.total) phase = 'copying';
       else if (documents.failed > 0) phase = 'blocked';
-      else phase = (await this.repo.deferredIndexesReady()) ? 'switching' : 'indexing';
+      else phase = (await this.tables.nextIndexesReady(em)) ? 'switching' : 'indexing';
     }
     return {
       generation: g.id,

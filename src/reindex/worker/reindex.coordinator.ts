@@ -1,12 +1,12 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { EmbeddingGenerations } from '../../vector-store/embedding-generations';
-import { GenerationsRepository } from '../../vector-store/generations.repository';
-import { CAPPED_BACKOFF } from '../../ingest/queue/backoff';
-import { IngestJobName, REINDEX_QUEUE, ReindexDocumentPayload, reindexJobId } from '../../ingest/queue/ingest.jobs';
+import { ReindexQueue } from '../../ingest/queue/reindex.queue';
+import { ChunkTables } from '../../vector-store/generations/chunk-tables';
+import { GenerationRepository } from '../../vector-store/generations/generation.repository';
+import { GenerationSwitch } from '../../vector-store/generations/generation-switch';
+import { LiveGenerations } from '../../vector-store/generations/live-generations';
+import { ReindexCoverage } from '../../vector-store/generations/reindex-coverage.repository';
 
 /** Documents enqueued per pass; the next pass picks up where the covered ones left off. */
 const BATCH = 1000;
@@ -15,11 +15,12 @@ export type CoordinatorStep = 'idle' | 'enqueued' | 'indexed' | 'waiting' | 'swi
 
 /**
  * Drives a re-embed from every worker process (each step is safe to run concurrently):
- * enqueues a job for each ready document whose current version the building generation
- * lacks (job ids dedupe across processes), including documents ingested or changed
- * since the re-embed began; when none is left, builds the new generation's HNSW index
- * over the loaded rows (one process; writes continue), then asks for the atomic switch. Postgres
- * is the source of truth, so a lost Redis costs at most one pass.
+ * enqueues a job for each document the building generation lacks (ReindexCoverage; job
+ * ids dedupe across processes): those stored before the re-embed began, and any the
+ * ingest pipeline could not write into it; when none is left, builds the new
+ * generation's HNSW index over the loaded rows (one process; writes continue), then
+ * asks for the atomic switch. Postgres is the source of truth, so a lost Redis costs at
+ * most one pass.
  */
 @Injectable()
 export class ReindexCoordinator implements OnApplicationBootstrap, OnModuleDestroy {
@@ -28,9 +29,12 @@ export class ReindexCoordinator implements OnApplicationBootstrap, OnModuleDestr
   private running?: Promise<unknown>;
 
   constructor(
-    private readonly repo: GenerationsRepository,
-    private readonly generations: EmbeddingGenerations,
-    @InjectQueue(REINDEX_QUEUE) private readonly queue: Queue<ReindexDocumentPayload, unknown, IngestJobName>,
+    private readonly rows: GenerationRepository,
+    private readonly coverage: ReindexCoverage,
+    private readonly tables: ChunkTables,
+    private readonly switches: GenerationSwitch,
+    private readonly generations: LiveGenerations,
+    private readonly queue: ReindexQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -50,40 +54,23 @@ export class ReindexCoordinator implements OnApplicationBootstrap, OnModuleDestr
 
   /** One pass. */
   async step(): Promise<CoordinatorStep> {
-    const { building } = await this.repo.current();
+    const { building } = await this.rows.current();
     if (!building) return 'idle';
-    const missing = await this.repo.uncovered(building.id, BATCH);
+    const missing = await this.coverage.uncovered(building.id, BATCH);
     if (missing.length > 0) {
-      const q = this.config.queue;
-      await this.queue.addBulk(
-        missing.map((d) => {
-          const data = { generationId: building.id, documentId: d.id, version: d.version };
-          return {
-            name: IngestJobName.ReindexDocument,
-            data,
-            opts: {
-              jobId: reindexJobId(data),
-              attempts: q.attempts,
-              backoff: { type: CAPPED_BACKOFF },
-              // Postgres records the outcome; a finished job only has to free its id.
-              removeOnComplete: true,
-              removeOnFail: true,
-            },
-          };
-        }),
-      );
+      await this.queue.enqueueMany(missing.map((d) => ({ generationId: building.id, documentId: d.id, version: d.version })));
       return 'enqueued';
     }
-    if (!(await this.repo.deferredIndexesReady())) {
+    if (!(await this.tables.nextIndexesReady())) {
       // Every document is in: build the HNSW index over the loaded rows (writes continue meanwhile).
       const started = Date.now();
-      if (await this.repo.buildDeferredIndexes(this.config.reindex.maintenanceWorkMem)) {
+      if (await this.tables.buildNextIndexes(this.config.reindex.maintenanceWorkMem)) {
         this.logger.log(`generation ${building.id}: index built in ${Date.now() - started} ms`);
         return 'indexed';
       }
       return 'waiting';
     }
-    const outcome = await this.repo.trySwitch(building.id);
+    const outcome = await this.switches.trySwitch(building.id);
     if (outcome !== 'switched') return 'waiting';
     this.generations.invalidate();
     this.logger.log(`generation ${building.id} (${building.modelId}) is now active; the previous generation was dropped`);

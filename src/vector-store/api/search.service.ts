@@ -2,8 +2,10 @@ import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/app-config';
 import { DEFAULT_NAMESPACE } from '../../common/namespace';
-import { ChunkHit, ChunkRepository, GenerationChangedError, SearchMode } from '../chunk.repository';
-import { EmbeddingGenerations } from '../embedding-generations';
+import { EmbedderRegistry } from '../../embedding/embedder-registry';
+import { ChunkHit, ChunkRepository, SearchMode } from '../chunk.repository';
+import { LiveGenerations } from '../generations/live-generations';
+import { retryOnGenerationChange } from '../generations/retry-on-generation-change';
 import { SearchDto } from './dto/search.dto';
 import { quotesIdentifier } from './query-shape';
 
@@ -27,9 +29,6 @@ const DEFAULT_CHUNKS_PER_DOCUMENT = 3;
 /** Rows per list when grouping: enough chunks that topK distinct documents usually appear. */
 const GROUP_ROWS_PER_DOCUMENT = 5;
 
-/** Times a search is prepared again when a re-embed switches generations under it. */
-const GENERATION_RETRIES = 3;
-
 /**
  * Answers `POST /v1/search`: embeds the query with the model of the active generation
  * (unless the search is keyword-only) and asks the chunk store for the best chunks.
@@ -38,7 +37,8 @@ const GENERATION_RETRIES = 3;
 export class SearchService {
   constructor(
     private readonly chunks: ChunkRepository,
-    private readonly generations: EmbeddingGenerations,
+    private readonly generations: LiveGenerations,
+    private readonly embedders: EmbedderRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -53,34 +53,27 @@ export class SearchService {
     // Fusion needs more than topK rows per list; grouping needs enough rows for topK documents.
     const limit = byDocument ? Math.min(1000, Math.max(cfg.candidates, topK * GROUP_ROWS_PER_DOCUMENT)) : topK;
     const candidates = mode === 'hybrid' ? Math.max(cfg.candidates, limit) : limit;
-    let hits: ChunkHit[];
-    for (let attempt = 1; ; attempt++) {
+    // A re-embed may switch generations after the query was embedded: embed it again with the new model.
+    const hits = await retryOnGenerationChange(async () => {
       const { active } = await this.generations.current();
-      const [embedding] = mode === 'keyword' ? [null] : await (await this.generations.embedderFor(active)).embed([dto.query]);
-      try {
-        hits = await this.chunks.search({
-          mode,
-          query: dto.query,
-          embedding,
-          namespace: dto.namespace ?? DEFAULT_NAMESPACE,
-          filter: dto.filter ?? {},
-          limit,
-          candidates,
-          fusion: {
-            k: cfg.rrfK,
-            vectorWeight: cfg.vectorWeight,
-            keywordWeight: quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
-          },
-          efSearch: cfg.efSearch,
-          generationId: active.id,
-        });
-        break;
-      } catch (err) {
-        if (!(err instanceof GenerationChangedError) || attempt >= GENERATION_RETRIES) throw err;
-        // A re-embed switched generations since the query was embedded: embed it again.
-        this.generations.invalidate();
-      }
-    }
+      const [embedding] = mode === 'keyword' ? [null] : await (await this.embedders.providerFor(active)).embed([dto.query]);
+      return this.chunks.search({
+        mode,
+        query: dto.query,
+        embedding,
+        namespace: dto.namespace ?? DEFAULT_NAMESPACE,
+        filter: dto.filter ?? {},
+        limit,
+        candidates,
+        fusion: {
+          k: cfg.rrfK,
+          vectorWeight: cfg.vectorWeight,
+          keywordWeight: quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
+        },
+        efSearch: cfg.efSearch,
+        generation: active,
+      });
+    }, () => this.generations.invalidate());
     if (!byDocument) return { mode, groupBy: 'chunk', chunks: hits };
     return { mode, groupBy: 'document', documents: groupByDocument(hits, topK, dto.chunksPerDocument ?? DEFAULT_CHUNKS_PER_DOCUMENT) };
   }

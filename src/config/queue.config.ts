@@ -1,0 +1,48 @@
+import type { EnvReader } from './env-reader';
+
+/** The job queue and the workers that take from it. */
+export interface QueueConfig {
+  /** Redis key prefix for every queue, so several deployments can share one Redis. */
+  prefix: string;
+  concurrency: number;
+  attempts: number;
+  backoffMs: number;
+  backoffMaxMs: number;
+  /** How often the reconciler looks for documents whose job was lost. */
+  reconcileIntervalMs: number;
+  /** A queued/processing document unchanged for this long with no live job is re-enqueued. */
+  reconcileAgeMs: number;
+  /** How long a stopping worker waits for its jobs in flight before abandoning them to a retry. */
+  shutdownGraceMs: number;
+  /** A worker with waiting jobs that has started none for this long is reported not live. */
+  stuckAfterMs: number;
+  /** Job lock: a worker that stops renewing it (killed) loses the job after this long. */
+  lockMs: number;
+  /** How often workers look for jobs whose lock lapsed (stalled) and hand them out again. */
+  stalledIntervalMs: number;
+  /** Stalls a job may have before it is failed; re-delivery is safe, so this is generous. */
+  maxStalledCount: number;
+}
+
+/** Reads QUEUE_BACKOFF_MS, the floor of QUEUE_BACKOFF_MAX_MS (read apart: see loadConfig). */
+export function readQueueBackoff(r: EnvReader): number {
+  return r.int('QUEUE_BACKOFF_MS', 1000, 1, 3600000);
+}
+
+/** The queue settings; `backoffMs` from {@link readQueueBackoff}. */
+export function readQueue(r: EnvReader, backoffMs: number): QueueConfig {
+  return {
+    prefix: r.str('QUEUE_PREFIX', 'ingest'),
+    concurrency: r.int('WORKER_CONCURRENCY', 4, 1, 256),
+    attempts: r.int('QUEUE_ATTEMPTS', 5, 1, 100),
+    backoffMs,
+    backoffMaxMs: r.int('QUEUE_BACKOFF_MAX_MS', 60000, backoffMs, 86400000),
+    reconcileIntervalMs: r.int('RECONCILE_INTERVAL_MS', 30000, 100, 86400000),
+    reconcileAgeMs: r.int('RECONCILE_AGE_MS', 120000, 0, 86400000),
+    shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 30000, 0, 3600000),
+    stuckAfterMs: r.int('WORKER_STUCK_AFTER_MS', 120000, 1000, 86400000),
+    lockMs: r.int('QUEUE_LOCK_MS', 60000, 1000, 3600000),
+    stalledIntervalMs: r.int('QUEUE_STALLED_INTERVAL_MS', 30000, 500, 3600000),
+    maxStalledCount: r.int('QUEUE_MAX_STALLED', 5, 0, 1000),
+  };
+}

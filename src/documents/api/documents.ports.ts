@@ -1,0 +1,14 @@
+import { IngestQueue } from '../../ingest/queue/ingest.queue';
+import { DocumentReadsRepository } from '../document-reads.repository';
+import { DocumentVersionsRepository } from '../document-versions.repository';
+import { IdempotencyRepository } from '../idempotency.repository';
+
+// A class type with private members accepts only its own instances; its public part is a plain interface
+// that a fake can implement.
+type PublicPart<T> = { [K in keyof T]: T[K] };
+
+/** What `DocumentsService` needs of each collaborator, so unit tests can hand it fakes. */
+export type DocumentVersionStore = PublicPart<DocumentVersionsRepository>;
+export type DocumentReadStore = PublicPart<DocumentReadsRepository>;
+export type IdempotencyStore = PublicPart<IdempotencyRepository>;
+export type IngestJobs = Pick<IngestQueue, 'enqueue'>;

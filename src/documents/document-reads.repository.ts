@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DocumentEntity } from './document.entity';
+import { DocumentPage, PageCursor, pageOfDocuments } from './document-page';
+import { DocumentStatus } from './document-status';
+import { AttemptRecord } from './documents.repository';
+
+/** A document with the model that embedded its searchable chunks. */
+export interface DocumentWithModel {
+  document: DocumentEntity;
+  /** Model stamped on the document's chunks (its last ready version's, in the active generation); null if none. */
+  model: string | null;
+}
+
+export interface ListFilter {
+  namespace?: string;
+  status?: DocumentStatus;
+  limit: number;
+  cursor?: PageCursor;
+}
+
+/** What a namespace's documents cost to embed, over all their versions and re-embeds. */
+export interface NamespaceUsage {
+  documents: number;
+  chunks: number;
+  tokens: number;
+  characters: number;
+  /** Some tokens are estimates (a provider that reports none and no known tokenizer). */
+  estimated: boolean;
+}
+
+// A document's chunks are all written at once with one model, so any one of them names it; the unique index
+// on (document_id, chunk_index) makes this a single probe.
+const EMBEDDED_MODEL = '(SELECT c.model FROM chunks c WHERE c.document_id = d.id LIMIT 1)';
+
+/** What the documents API reads: one document or a page of them, attempt history, namespace usage. */
+@Injectable()
+export class DocumentReadsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** The document and the model of its vectors; null if there is no such document. */
+  async findWithModel(id: string): Promise<DocumentWithModel | null> {
+    const { entities, raw } = await this.db
+      .getRepository(DocumentEntity)
+      .createQueryBuilder('d')
+      .addSelect(EMBEDDED_MODEL, 'embedded_model')
+      .where('d.id = :id', { id })
+      .getRawAndEntities<{ embedded_model: string | null }>();
+    return entities.length === 0 ? null : { document: entities[0], model: raw[0].embedded_model };
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id), each with the model of its vectors. */
+  list(filter: ListFilter): Promise<DocumentPage<DocumentWithModel>> {
+    return pageOfDocuments<DocumentWithModel, { embedded_model: string | null }>(this.db, {
+      column: 'created_at',
+      limit: filter.limit,
+      cursor: filter.cursor,
+      where: (qb) => {
+        qb.addSelect(EMBEDDED_MODEL, 'embedded_model');
+        if (filter.namespace !== undefined) qb.andWhere('d.namespace = :namespace', { namespace: filter.namespace });
+        if (filter.status !== undefined) qb.andWhere('d.status = :status', { status: filter.status });
+      },
+      item: (document, raw) => ({ document, model: raw.embedded_model }),
+    });
+  }
+
+  /** The most recent attempts of a document, oldest first. */
+  async attemptHistory(id: string, limit = 50): Promise<AttemptRecord[]> {
+    const rows: AttemptRow[] = await this.db.query(
+      `SELECT * FROM (SELECT * FROM document_attempts WHERE document_id = $1 ORDER BY id DESC LIMIT $2) a ORDER BY id`,
+      [id, limit],
+    );
+    return rows.map((r) => ({
+      documentId: r.document_id,
+      version: r.version,
+      attempt: r.attempt,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      outcome: r.outcome,
+      stage: r.stage,
+      errorClass: r.error_class,
+      message: r.error_message,
+    }));
+  }
+
+  /** Embedding cost of a namespace's documents (all versions), for cost reports. */
+  async usage(namespace: string): Promise<NamespaceUsage> {
+    const rows: UsageRow[] = await this.db.query(
+      `SELECT count(*) AS documents, sum(chunk_count) AS chunks, sum(embedding_tokens_total) AS tokens,
+              sum(embedding_characters_total) AS characters, bool_or(tokens_estimated) AS estimated
+         FROM documents WHERE namespace = $1`,
+      [namespace],
+    );
+    const r = rows[0];
+    return {
+      documents: Number(r.documents),
+      chunks: Number(r.chunks ?? 0),
+      tokens: Number(r.tokens ?? 0),
+      characters: Number(r.characters ?? 0),
+      estimated: r.estimated ?? false,
+    };
+  }
+}
+
+interface AttemptRow {
+  document_id: string;
+  version: number;
+  attempt: number;
+  started_at: Date;
+  finished_at: Date;
+  outcome: AttemptRecord['outcome'];
+  stage: string | null;
+  error_class: string | null;
+  error_message: string | null;
+}
+
+interface UsageRow {
+  documents: string;
+  chunks: string | null;
+  tokens: string | null;
+  characters: string | null;
+  estimated: boolean | null;
+}

@@ -1,0 +1,44 @@
+import { PipelineConfig, sha256Hex } from '../../documents/pipeline';
+import { chunkContext, chunkMetadata, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
+import { splitForPipeline } from './pipeline-splitter';
+
+/** A chunk of a document before it has a vector: what is stored, and the text the model embeds. */
+export interface ChunkDraft {
+  index: number;
+  content: string;
+  contentSha256: string;
+  /** Title and heading path (null when contextual chunks are off). */
+  context: string | null;
+  /** The document's metadata plus the chunk's heading path. */
+  metadata: Record<string, unknown>;
+  /** What the model embeds: the context in front of the content. */
+  textToEmbed: string;
+}
+
+/** What of a document decides its chunks. */
+export interface DraftSource {
+  title: string | null;
+  metadata: Record<string, unknown>;
+  pipeline: PipelineConfig;
+}
+
+/**
+ * Splits a document's text as its pipeline says and gives each chunk its heading path,
+ * context and metadata. Empty when the text has nothing to index.
+ */
+export function draftChunks(doc: DraftSource, text: string): ChunkDraft[] {
+  const pieces = splitForPipeline(text, doc.pipeline);
+  const headings = markdownHeadings(text);
+  return pieces.map((p) => {
+    const path = headingPathAt(headings, p.start);
+    const context = doc.pipeline.contextual ? chunkContext(doc.title, path) : null;
+    return {
+      index: p.index,
+      content: p.content,
+      contentSha256: sha256Hex(p.content),
+      context,
+      metadata: chunkMetadata(doc.metadata, path),
+      textToEmbed: textToEmbed(context, p.content),
+    };
+  });
+}

@@ -1,0 +1,46 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { CAPPED_BACKOFF } from './backoff';
+import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName, IngestQueueJobs, ingestJobId } from './ingest.jobs';
+import { QueueGateway } from './queue-gateway';
+
+/** The `ingest` queue: processing of document versions. */
+@Injectable()
+export class IngestQueue extends QueueGateway<IngestQueueJobs> {
+  private readonly logger = new Logger(IngestQueue.name);
+
+  constructor(@InjectQueue(INGEST_QUEUE) queue: Queue, @Inject(APP_CONFIG) private readonly config: AppConfig) {
+    super(queue);
+  }
+
+  /**
+   * Enqueues processing of one document version. Returns false (and logs) when Redis does
+   * not take the job in time: the document is already committed in Postgres, so it is not
+   * lost; the reconciler enqueues it once Redis is back (and a late add of this one is
+   * harmless: the job id dedupes it).
+   */
+  async enqueue(payload: IngestDocumentPayload): Promise<boolean> {
+    const q = this.config.queue;
+    try {
+      await this.add({
+        name: IngestJobName.IngestDocument,
+        data: payload,
+        opts: {
+          jobId: ingestJobId(payload),
+          attempts: q.attempts,
+          // Delays come from the workers' cappedJitteredBackoff (QUEUE_BACKOFF_MS, QUEUE_BACKOFF_MAX_MS).
+          backoff: { type: CAPPED_BACKOFF },
+          removeOnComplete: { age: 3600, count: 10000 },
+          removeOnFail: { age: 7 * 24 * 3600 },
+        },
+      });
+      return true;
+    } catch (err) {
+      this.logger.error(`could not enqueue document ${payload.documentId} v${payload.version}: ${String(err)}`);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ClaimedDocument, DocumentsRepository, EmbeddingUsageRecord } from '../../documents/documents.repository';
+import { CachedEmbedding } from '../../embedding/cached-embedder';
+import { EmbedderRegistry } from '../../embedding/embedder-registry';
+import { CurrentGenerations, Generation, GenerationChangedError } from '../../vector-store/generations/generation';
+import { GenerationChunks, GenerationWriter } from '../../vector-store/generations/generation-writer';
+import { LiveGenerations } from '../../vector-store/generations/live-generations';
+import { retryOnGenerationChange } from '../../vector-store/generations/retry-on-generation-change';
+import { ChunkDraft, draftChunks } from '../chunking/chunk-drafts';
+import { IngestStage, PermanentIngestError, StageError } from '../ingest-errors';
+import { IngestDocumentPayload } from '../queue/ingest.jobs';
+import { FailureRecorder } from './failure-recorder';
+import { jobFailure } from './job-failure';
+import { JobTries } from './queue-worker.host';
+
+export type IngestOutcome = 'ready' | 'stale';
+
+/** What the pipeline needs of the documents table. */
+export type PipelineDocuments = Pick<
+  DocumentsRepository,
+  'transaction' | 'claim' | 'loadContent' | 'lockProcessing' | 'markReady' | 'recordAttempt'
+>;
+/** What it needs of the embedders, the live generations and the chunk writer. */
+export type PipelineEmbedders = Pick<EmbedderRegistry, 'embedderFor'>;
+export type PipelineGenerations = Pick<LiveGenerations, 'current' | 'invalidate'>;
+export type PipelineWriter = Pick<GenerationWriter, 'hold' | 'replace'>;
+export type PipelineFailures = Pick<FailureRecorder, 'record'>;
+
+/** Runs one pipeline stage, tagging any error with the stage's name for the attempt history. */
+async function stage<T>(name: IngestStage, work: () => Promise<T> | T): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    // A generation change is a signal to prepare again, not a failure of this stage.
+    if (err instanceof StageError || err instanceof GenerationChangedError) throw err;
+    throw new StageError(name, err);
+  }
+}
+
+/**
+ * One document version from queued to ready: claim it, load its text, split it, embed
+ * the chunks with each live generation's model, and replace its chunks in the same
+ * transaction that marks it ready. Every write goes through `GenerationWriter`, which
+ * holds the generations it writes: when a re-embed switches or is cancelled meanwhile,
+ * the chunks are embedded again for the generations then live. A failure is recorded
+ * against the claimed document and returned as the error the queue must see.
+ */
+@Injectable()
+export class IngestPipeline {
+  private readonly logger = new Logger(IngestPipeline.name);
+
+  constructor(
+    @Inject(DocumentsRepository) private readonly documents: PipelineDocuments,
+    @Inject(EmbedderRegistry) private readonly embedders: PipelineEmbedders,
+    @Inject(LiveGenerations) private readonly generations: PipelineGenerations,
+    @Inject(GenerationWriter) private readonly writer: PipelineWriter,
+    @Inject(FailureRecorder) private readonly failures: PipelineFailures,
+  ) {}
+
+  /**
+   * Processes `payload`'s version. Resolves 'stale' when the version is no longer current
+   * (or the document is gone) and nothing was written. Throws what the queue must see
+   * after recording the failure: the error itself to retry, `UnrecoverableError` to stop.
+   */
+  async run(payload: IngestDocumentPayload, tries: JobTries): Promise<IngestOutcome> {
+    const startedAt = new Date();
+    let doc: ClaimedDocument | null = null;
+    try {
+      doc = await stage('claim', () => this.documents.claim(payload.documentId, payload.version));
+      if (!doc) return 'stale';
+      const outcome = await this.ingest(doc);
+      await this.documents.recordAttempt({
+        documentId: doc.id, version: doc.version, attempt: doc.attempts, startedAt, outcome, stage: null, errorClass: null, message: null,
+      });
+      return outcome;
+    } catch (err) {
+      const failure = jobFailure(err, tries);
+      const attempt = doc?.attempts ?? tries.made + 1;
+      await this.failures.record({ payload, namespace: doc?.namespace ?? null, attempt, startedAt }, failure);
+      throw failure.rethrow;
+    }
+  }
+
+  private async ingest(doc: ClaimedDocument): Promise<IngestOutcome> {
+    const text = await stage('load', () => this.documents.loadContent(doc.id, doc.version));
+    if (text === null) return 'stale';
+    const drafts = await stage('split', () => {
+      const chunks = draftChunks(doc, text);
+      if (chunks.length === 0) throw new PermanentIngestError('no_text', 'document has no text to index');
+      return chunks;
+    });
+    const written = retryOnGenerationChange(async () => {
+      const live = await stage('embed', () => this.generations.current());
+      const writes = await stage('embed', () => this.embed(doc, live, drafts));
+      return stage('write', () => this.write(doc, writes, drafts.length));
+    }, () => this.generations.invalidate());
+    return written.catch((err: unknown) => {
+      throw err instanceof GenerationChangedError ? new StageError('write', new Error('the embedding generation kept changing during the write')) : err;
+    });
+  }
+
+  /**
+   * The chunks embedded for the active generation, and during a re-embed for the building
+   * one too, best effort: if that fails the re-embed copies the document later. So new
+   * documents never hold up the switch.
+   */
+  private async embed(doc: ClaimedDocument, live: CurrentGenerations, drafts: ChunkDraft[]): Promise<Array<GenerationChunks & { usage: CachedEmbedding }>> {
+    const texts = drafts.map((d) => d.textToEmbed);
+    const forGeneration = async (generation: Generation): Promise<GenerationChunks & { usage: CachedEmbedding }> => {
+      const embedder = await this.embedders.embedderFor(generation);
+      const usage = await embedder.embed(texts);
+      const chunks = drafts.map((d, i) => ({ ...d, embedding: usage.vectors[i] }));
+      return { generation, modelId: embedder.modelId, chunks, usage };
+    };
+    const writes = [await forGeneration(live.active)];
+    if (live.building) {
+      const building = live.building;
+      const next = await forGeneration(building).catch((err: unknown) => {
+        this.logger.warn(`document ${doc.id} v${doc.version}: left to the re-embed into generation ${building.id}: ${String(err)}`);
+        return null;
+      });
+      if (next) writes.push(next);
+    }
+    return writes;
+  }
+
+  private write(doc: ClaimedDocument, writes: Array<GenerationChunks & { usage: CachedEmbedding }>, chunkCount: number): Promise<IngestOutcome> {
+    return this.documents.transaction(async (em) => {
+      await this.writer.hold(em, writes.map((w) => w.generation));
+      if (!(await this.documents.lockProcessing(em, doc.id, doc.version))) return 'stale';
+      await this.writer.replace(em, doc, doc.version, writes);
+      await this.documents.markReady(em, doc.id, doc.version, chunkCount, totalUsage(writes.map((w) => w.usage)));
+      return 'ready';
+    });
+  }
+}
+
+/** What embedding the document cost, over every generation it was written to. */
+function totalUsage(usages: CachedEmbedding[]): EmbeddingUsageRecord {
+  return {
+    tokens: usages.reduce((n, u) => n + u.tokens, 0),
+    characters: usages.reduce((n, u) => n + u.characters, 0),
+    embeddedTexts: usages.reduce((n, u) => n + u.providerTexts, 0),
+    cachedTexts: usages.reduce((n, u) => n + u.cacheHits, 0),
+    tokensEstimated: usages.some((u) => u.tokensEstimated),
+  };
+}
