@@ -44,7 +44,7 @@ interface PreparedBatch {
 export async function writeCeiling(docs: BenchDocument[], o: CeilingOptions): Promise<CeilingResult> {
   const db = new Client({ connectionString: o.connectionString });
   await db.connect();
-  const pipeline: PipelineConfig = { chunkSize: o.chunkSize, chunkOverlap: o.chunkOverlap, model: o.embedder.modelId, splitter: SPLITTER_VERSION };
+  const pipeline: PipelineConfig = { chunkSize: o.chunkSize, chunkOverlap: o.chunkOverlap, splitter: SPLITTER_VERSION };
   const result: CeilingResult = { documents: 0, chunks: 0, prepareSeconds: 0, writeSeconds: 0 };
   try {
     for (let i = 0; i < docs.length; i += o.docsPerTransaction) {

@@ -55,7 +55,8 @@ export interface ChunkHit {
   externalId: string | null;
   /**
    * vector mode: cosine similarity (1 = same direction); keyword mode: the BM25 score
-   * (unbounded), raised by the best BM25 score when the chunk matches the whole query; hybrid: the fused reciprocal-rank score. Higher is better in every mode.
+   * (unbounded), raised by the best BM25 score when the chunk matches the whole query;
+   * hybrid: the fused reciprocal-rank score. Higher is better in every mode.
    */
   score: number;
   ranks: ChunkRanks;

@@ -4,7 +4,7 @@ import { MAX_CHARS_PER_TOKEN, splitForPipeline, tokenMeasure } from './pipeline-
 import { splitText } from './text-splitter';
 
 const text = Array.from({ length: 60 }, (_, i) => `Paragraph ${i} explains the retry queue. It has two sentences, the second longer than the first.`).join('\n\n');
-const base: PipelineConfig = { chunkSize: 300, chunkOverlap: 40, model: 'm' };
+const base: PipelineConfig = { chunkSize: 300, chunkOverlap: 40 };
 
 describe('splitForPipeline', () => {
   it('splits in characters when the pipeline predates units or says chars', () => {
