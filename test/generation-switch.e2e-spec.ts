@@ -21,36 +21,57 @@ const sleep = (ms: number): Promise<null> => new Promise((r) => setTimeout(() =>
 /**
  * Readers (searches) or writers of `generation` that always overlap, as under steady
  * traffic: each transaction holds it until the next one does, so it is never free. A
- * holder the next one cannot join (a generation change waits first) lets go after 100 ms.
+ * holder lets go before the next one holds only once that one is seen waiting for a
+ * lock (a generation change waits first).
  */
 function relayHolders(ds: DataSource, lock: GenerationLock, generation: Generation) {
   let running = true;
   let held = 0;
+  const heldWaiters: Array<() => void> = [];
   const transactions: Array<Promise<unknown>> = [];
-  const take = (): { acquired: Promise<boolean>; release: () => void } => {
+  const take = (): { acquired: Promise<boolean>; pid: Promise<number>; release: () => void } => {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
     let acquired!: (ok: boolean) => void;
     const result = new Promise<boolean>((r) => (acquired = r));
+    let started!: (pid: number) => void;
+    const pid = new Promise<number>((r) => (started = r));
     transactions.push(
       ds.transaction(async (em) => {
+        started(((await em.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>)[0].pid);
         const ok = await lock.hold(em, generation).then(() => true, () => false);
         acquired(ok);
         if (ok) {
           held++;
+          for (const wake of heldWaiters.splice(0)) wake();
           await released;
         }
       }),
     );
-    return { acquired: result, release };
+    return { acquired: result, pid, release };
+  };
+  /** Resolves (with null) once session `pid` waits for a lock; stops looking once `acquired` settles. */
+  const waitsForLock = async (pid: Promise<number>, acquired: Promise<boolean>): Promise<null> => {
+    let settled = false;
+    void acquired.then(() => (settled = true));
+    const id = await pid;
+    while (!settled) {
+      const rows = (await ds.query(`SELECT wait_event_type = 'Lock' AS waiting FROM pg_stat_activity WHERE pid = $1`, [id])) as Array<{
+        waiting: boolean | null;
+      }>;
+      if (rows[0]?.waiting) return null;
+      await sleep(5);
+    }
+    return null;
   };
   const relay = (async () => {
     let current = take();
     if (!(await current.acquired)) return;
     while (running) {
+      // The holder's own work (a search, a write).
       await sleep(20);
       const next = take();
-      const joined = await Promise.race([next.acquired, sleep(100)]);
+      const joined = await Promise.race([next.acquired, waitsForLock(next.pid, next.acquired)]);
       current.release();
       if (!(joined ?? (await next.acquired))) running = false;
       current = next;
@@ -58,6 +79,17 @@ function relayHolders(ds: DataSource, lock: GenerationLock, generation: Generati
     current.release();
   })();
   return {
+    /** Resolves once `n` transactions have held the generation, each overlapping the next. */
+    holding: (n: number): Promise<void> =>
+      Promise.race([
+        new Promise<void>((resolve) => {
+          const check = (): void => void (held >= n ? resolve() : heldWaiters.push(check));
+          check();
+        }),
+        relay.then(() => {
+          throw new Error(`the holders stopped after ${held} of ${n}`);
+        }),
+      ]),
     /** Stops relaying; resolves with how many transactions held the generation. */
     stop: async (): Promise<number> => {
       running = false;
@@ -98,7 +130,7 @@ describe('changing generations while their holders keep overlapping', () => {
     const building = await lock.locked((em) => switches.startBuilding(em, NEW, active));
     expect(await tables.buildNextIndexes('64MB')).toBe(true);
     const searches = relayHolders(ds, lock, active);
-    await new Promise((r) => setTimeout(r, 200));
+    await searches.holding(4);
 
     const outcome = await switches.trySwitch(building.id).finally(() => searches.stop());
     const held = await searches.stop();
@@ -113,7 +145,7 @@ describe('changing generations while their holders keep overlapping', () => {
     const active = await lock.locked((em) => rows.createActive(em, OLD));
     const building = await lock.locked((em) => switches.startBuilding(em, NEW, active));
     const writers = relayHolders(ds, lock, building);
-    await new Promise((r) => setTimeout(r, 200));
+    await writers.holding(4);
 
     await lock.locked((em) => switches.cancel(em, building)).finally(() => writers.stop());
     const held = await writers.stop();

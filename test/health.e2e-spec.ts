@@ -1,5 +1,6 @@
 import { TcpProxy, closedPort } from './support/tcp-proxy';
 import { TestApp, startApp } from './support/test-app';
+import { waitUntil } from './support/wait';
 
 interface HealthBody {
   status: string;
@@ -12,19 +13,30 @@ async function ready(url: string): Promise<{ status: number; body: HealthBody }>
   return { status: res.status, body: (await res.json()) as HealthBody };
 }
 
+/** `url` (the suite's database or Redis) reached through a local port instead. */
+function through(url: URL, port: number): string {
+  const proxied = new URL(url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(port);
+  return proxied.toString();
+}
+
 describe('health', () => {
-  const pg = new TcpProxy(5432);
-  const redis = new TcpProxy(6379);
+  const database = new URL(process.env.DATABASE_URL!);
+  const redisUrl = new URL(process.env.REDIS_URL!);
+  const pg = new TcpProxy(Number(database.port || 5432), database.hostname);
+  const redis = new TcpProxy(Number(redisUrl.port || 6379), redisUrl.hostname);
   let t: TestApp;
 
   beforeAll(async () => {
     const pgPort = await pg.start();
     const redisPort = await redis.start();
     // The API's probes; a worker's consumer check is tested with the worker.
-    t = await startApp(
-      { DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/ingest_test`, REDIS_URL: `redis://127.0.0.1:${redisPort}` },
-      { api: true, worker: false },
-    );
+    t = await startApp({ DATABASE_URL: through(database, pgPort), REDIS_URL: through(redisUrl, redisPort) }, { api: true, worker: false });
+  });
+  // A test that cut a dependency off leaves it back and answering, whatever runs next.
+  afterEach(async () => {
+    await waitUntil('readiness to recover', () => ready(t.url), (r) => r.status === 200, { timeoutMs: 15000, intervalMs: 200 });
   });
   afterAll(async () => {
     await t.close();
@@ -47,13 +59,7 @@ describe('health', () => {
     expect(down.body.error).toMatchObject({ postgres: { status: 'down' } });
     expect((await fetch(`${t.url}/health/live`)).status).toBe(200);
     await pg.start(port);
-    const deadline = Date.now() + 15000;
-    let r = await ready(t.url);
-    while (r.status !== 200 && Date.now() < deadline) {
-      await new Promise((res) => setTimeout(res, 200));
-      r = await ready(t.url);
-    }
-    expect(r.status).toBe(200);
+    await waitUntil('readiness to report Postgres up again', () => ready(t.url), (r) => r.status === 200, { timeoutMs: 15000, intervalMs: 200 });
   });
 
   it('ready reports down (503) while Redis is unreachable', async () => {

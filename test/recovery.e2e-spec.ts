@@ -1,10 +1,11 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { INGEST_QUEUE } from '../src/ingest/queue/ingest.jobs';
+import { INGEST_QUEUE, ingestJobId } from '../src/ingest/queue/ingest.jobs';
 import { PrivateRedis } from '../bench/support/redis-server';
 import { ScriptedEmbedder } from './support/scripted-embedder';
 import { TestApp, isSettled, postJson, startApp, waitForDocument } from './support/test-app';
+import { waitUntil } from './support/wait';
 
 describe('recovery: Redis restarted empty, and SIGTERM drain', () => {
   const redis = new PrivateRedis();
@@ -87,18 +88,27 @@ describe('recovery: Redis restarted empty, and SIGTERM drain', () => {
     const a = await postJson(api.url, '/v1/documents', { content: 'in flight during shutdown', namespace: 'drain' });
     await waitForDocument(api.url, a.body.id, (d) => d.status === 'processing');
     const closing = worker.close();
-    await new Promise((r) => setTimeout(r, 200));
-    const ready = await fetch(`${worker.url}/health/ready`);
-    expect(ready.status).toBe(503);
-    expect(JSON.stringify(await ready.json())).toContain('shutting down');
+    const ready = await waitUntil(
+      'readiness to report the drain',
+      async () => {
+        const res = await fetch(`${worker.url}/health/ready`);
+        return { status: res.status, body: JSON.stringify(await res.json()) };
+      },
+      (r) => r.status === 503,
+      { timeoutMs: 10000, intervalMs: 20 },
+    );
+    expect(ready.body).toContain('shutting down');
     const refused = await postJson(worker.url, '/v1/documents', { content: 'refused while draining', namespace: 'drain' });
     expect(refused.status).toBe(503);
 
     const b = await postJson(api.url, '/v1/documents', { content: 'posted after the signal', namespace: 'drain' });
+    // Closed: the worker finished what it had and consumes no more, so what it left is final.
     await closing;
     expect(await waitForDocument(api.url, a.body.id, () => true)).toMatchObject({ status: 'ready' });
-    await new Promise((r) => setTimeout(r, 300));
     expect(await waitForDocument(api.url, b.body.id, () => true)).toMatchObject({ status: 'queued', attempts: 0 });
+    // Its job waits for another worker (handed back, if it was fetched in the instant of the signal).
+    const queue = api.app.get<Queue>(getQueueToken(INGEST_QUEUE));
+    expect(['waiting', 'delayed']).toContain(await queue.getJobState(ingestJobId({ documentId: b.body.id, version: 1 })));
     expect(slow.calls).toBe(1);
   });
 });

@@ -1,7 +1,10 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { joinBlocks, markdownDocument } from '../bench/support/markdown-document';
 import { chunkContext, headingPathAt, markdownHeadings, textToEmbed } from '../src/ingest/chunking/chunk-context';
 import { splitText } from '../src/ingest/chunking/text-splitter';
+import { INGEST_QUEUE, ingestJobId } from '../src/ingest/queue/ingest.jobs';
 import { ScriptedEmbedder } from './support/scripted-embedder';
 import { DocumentStatusBody, postJson, startApp, TestApp, waitForDocument } from './support/test-app';
 
@@ -75,7 +78,12 @@ describe('re-embedding only what changed', () => {
     const third = await post(edited);
     expect(third.status).toBe(200);
     expect(third.body).toMatchObject({ id: first.body.id, version: 2, deduplicated: true });
-    await new Promise((r) => setTimeout(r, 500));
+    // The queue holds no work at all, only the two versions' jobs, finished: nothing can call the provider later.
+    const queue = t.app.get<Queue>(getQueueToken(INGEST_QUEUE));
+    const pending = await queue.getJobCounts('waiting', 'paused', 'active', 'delayed', 'prioritized', 'waiting-children');
+    expect(pending).toEqual({ waiting: 0, paused: 0, active: 0, delayed: 0, prioritized: 0, 'waiting-children': 0 });
+    const jobs = await queue.getJobs(['completed', 'failed']);
+    expect(jobs.map((j) => j.id).sort()).toEqual([1, 2].map((version) => ingestJobId({ documentId: first.body.id, version })).sort());
     expect(embedder.calls - calls).toBe(1);
     expect((await status(first.body.id)).version).toBe(2);
   });

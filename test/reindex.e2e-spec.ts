@@ -4,11 +4,18 @@ import { createDataSource } from '../src/database/data-source';
 import { textToEmbed } from '../src/ingest/chunking/chunk-context';
 import { FakeOpenAiServer } from './support/fake-openai.server';
 import { TOPICS } from './support/corpus';
-import { ownDatabase } from './support/own-database';
+import { OwnDatabase, ownDatabase } from './support/own-database';
+import { statementsOn } from './support/table-statements';
 import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';
+import { waitUntil } from './support/wait';
 
-/** A database of its own: a re-embed covers every document, so it must not see the other suites'. */
+/**
+ * A database of its own: a re-embed covers every document, so it must not see the other
+ * suites'. Each test gets a fresh copy of `seeded`, which holds the documents ingested
+ * with the first model.
+ */
 const database = ownDatabase('ingest_test_reindex');
+const seeded = ownDatabase('ingest_test_reindex_seed');
 const DATABASE_URL = database.url;
 
 const NS = 'reindex';
@@ -34,9 +41,9 @@ interface ReindexBody {
   } | null;
 }
 
-async function freshDatabase(): Promise<void> {
-  await database.fresh();
-  const ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL }));
+async function migrated(db: OwnDatabase): Promise<void> {
+  await db.fresh();
+  const ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL: db.url }));
   await ds.initialize();
   try {
     await ds.runMigrations({ transaction: 'each' });
@@ -83,41 +90,74 @@ describe('re-embed into a new generation (model change) while search keeps answe
     OPENAI_BASE_URL: fake.url,
     OPENAI_API_KEY: 'test-key',
   });
+  /** The process under test; `start` replaces it, each test ends by closing it. */
   let t: TestApp | undefined;
+  /** The seeded documents, the same in every test's copy of the database. */
   const ids: string[] = [];
 
+  const start = async (...args: Parameters<typeof startApp>): Promise<TestApp> => {
+    await t?.close();
+    t = undefined;
+    t = await startApp(...args);
+    return t;
+  };
   const search = async (mode = 'vector'): Promise<{ status: number; results: SearchHit[] }> => {
     const res = await postJson(t!.url, '/v1/search', { query: QUERY, namespace: NS, topK: 5, mode });
     return { status: res.status, results: res.body?.results ?? [] };
   };
   const reindexStatus = async (): Promise<ReindexBody> => (await (await fetch(`${t!.url}/v1/reindex`)).json()) as ReindexBody;
+  const waitForReindex = (what: string, accept: (body: ReindexBody) => boolean): Promise<ReindexBody> =>
+    waitUntil(what, reindexStatus, accept, { timeoutMs: 60000, intervalMs: 100 });
+  /** Re-embeds the seeded documents with the hosted model (answering at once); returns the generation it made active. */
+  const switchToHosted = async (): Promise<number> => {
+    await start(hosted());
+    const done = await waitForReindex('the re-embed into openai:fake-embed to complete', (b) => b.reindex?.state === 'complete');
+    expect(done.active.model).toBe('openai:fake-embed');
+    return done.active.generation;
+  };
 
   beforeAll(async () => {
-    await freshDatabase();
     await fake.start();
-    t = await startApp(env);
-    // Twenty-five documents: five topics, five variants each.
-    for (let i = 0; i < 25; i++) {
-      const [topic, text] = Object.entries(TOPICS)[i % 5];
-      const res = await postJson(t.url, '/v1/documents', { content: `${text} Variant ${i}.`, title: `${topic} ${i}`, namespace: NS });
-      expect(res.status).toBe(202);
-      ids.push(res.body.id);
+    await migrated(seeded);
+    const seeder = await startApp({ ...env, DATABASE_URL: seeded.url });
+    try {
+      // Twenty-five documents: five topics, five variants each.
+      for (let i = 0; i < 25; i++) {
+        const [topic, text] = Object.entries(TOPICS)[i % 5];
+        const res = await postJson(seeder.url, '/v1/documents', { content: `${text} Variant ${i}.`, title: `${topic} ${i}`, namespace: NS });
+        expect(res.status).toBe(202);
+        ids.push(res.body.id);
+      }
+      for (const id of ids) await waitForDocument(seeder.url, id, (d) => d.status === 'ready');
+    } finally {
+      await seeder.close();
     }
-    for (const id of ids) await waitForDocument(t.url, id, (d) => d.status === 'ready');
   }, 60000);
 
-  afterAll(async () => {
+  beforeEach(async () => {
+    fake.reset();
+    await database.fresh(seeded);
+  });
+
+  afterEach(async () => {
     await t?.close();
+    t = undefined;
+  });
+
+  afterAll(async () => {
     await fake.stop();
   });
 
   it('records the first model as the active generation', async () => {
+    await start(env);
     const body = await reindexStatus();
     expect(body.active).toMatchObject({ generation: 1, model: 'hash:fnv1a-uni-bigram-384', dimension: 384 });
     expect(body.reindex).toBeNull();
   });
 
   it('answers every search from the old model until the switch, then from the new one', async () => {
+    await start(env);
+    const first = (await reindexStatus()).active.generation;
     const tokensOf = async (id: string): Promise<number> =>
       ((await (await fetch(`${t!.url}/v1/documents/${id}`)).json()) as { embedding: { tokensTotal: number } }).embedding.tokensTotal;
     const tokensBefore = await tokensOf(ids[0]);
@@ -131,15 +171,16 @@ describe('re-embed into a new generation (model change) while search keeps answe
     const before = await search();
     expect(before.status).toBe(200);
     expect(before.results.length).toBe(5);
-    await t!.close();
 
     // The new model answers slowly, so the re-embed takes long enough to search through it.
     fake.plan = () => ({ kind: 'ok', delayMs: 150 });
-    t = await startApp(hosted());
-    const started = await postJson(t.url, '/v1/reindex', {});
+    await start(hosted());
+    const started = await postJson(t!.url, '/v1/reindex', {});
     expect(started.status).toBe(202);
-    expect(started.body.active).toMatchObject({ generation: 1, model: 'hash:fnv1a-uni-bigram-384' });
-    expect(started.body.reindex).toMatchObject({ generation: 2, state: 'running', model: 'openai:fake-embed', dimension: 256, previousGeneration: 1 });
+    expect(started.body.active).toMatchObject({ generation: first, model: 'hash:fnv1a-uni-bigram-384' });
+    expect(started.body.reindex).toMatchObject({ state: 'running', model: 'openai:fake-embed', dimension: 256, previousGeneration: first });
+    const next = started.body.reindex.generation as number;
+    expect(next).toBeGreaterThan(first);
     expect(started.body.reindex.documents.total).toBe(25);
 
     let added: string | undefined;
@@ -147,6 +188,7 @@ describe('re-embed into a new generation (model change) while search keeps answe
     const phases = new Set<string>();
     let lastDone = 0;
     const deadline = Date.now() + 90000;
+    // Samples search and progress until the re-embed completes.
     for (;;) {
       const s1 = await reindexStatus();
       const res = await search();
@@ -167,11 +209,11 @@ describe('re-embed into a new generation (model change) while search keeps answe
       lastDone = progress.done;
       if (!added && progress.done > 0) {
         // A document that arrives during the re-embed is searchable at once and ends up in the new generation.
-        const res2 = await postJson(t.url, '/v1/documents', { content: 'A sourdough starter needs flour and water every day.', namespace: NS });
+        const res2 = await postJson(t!.url, '/v1/documents', { content: 'A sourdough starter needs flour and water every day.', namespace: NS });
         expect(res2.status).toBe(202);
         added = res2.body.id as string;
-        await waitForDocument(t.url, added, (d) => d.status === 'ready');
-        const found = await postJson(t.url, '/v1/search', { query: 'sourdough starter', namespace: NS, topK: 1, mode: 'vector' });
+        await waitForDocument(t!.url, added, (d) => d.status === 'ready');
+        const found = await postJson(t!.url, '/v1/search', { query: 'sourdough starter', namespace: NS, topK: 1, mode: 'vector' });
         expect(found.body.results[0].documentId).toBe(added);
       }
       if (Date.now() > deadline) throw new Error(`re-embed did not finish: ${JSON.stringify(s2)}`);
@@ -184,8 +226,8 @@ describe('re-embed into a new generation (model change) while search keeps answe
     // What re-embedding cost is on each document's bill.
     expect(await tokensOf(ids[0])).toBeGreaterThan(tokensBefore);
     const done = await reindexStatus();
-    expect(done.active).toMatchObject({ generation: 2, model: 'openai:fake-embed', dimension: 256 });
-    expect(done.reindex).toMatchObject({ generation: 2, state: 'complete', documents: null });
+    expect(done.active).toMatchObject({ generation: next, model: 'openai:fake-embed', dimension: 256 });
+    expect(done.reindex).toMatchObject({ generation: next, state: 'complete', documents: null });
 
     // The old vectors are gone; every chunk of every document is the new model's, 256-dimensional.
     expect(await query(`SELECT to_regclass('chunks_next') AS t`)).toEqual([{ t: null }]);
@@ -208,35 +250,39 @@ describe('re-embed into a new generation (model change) while search keeps answe
     for (const hit of after.results) {
       expect(hit.score).toBeCloseTo(cosine(q, await fake.vectorOf(textToEmbed(hit.context, hit.content))), 5);
     }
-    const found = await postJson(t.url, '/v1/search', { query: 'sourdough starter', namespace: NS, topK: 1, mode: 'vector' });
+    const found = await postJson(t!.url, '/v1/search', { query: 'sourdough starter', namespace: NS, topK: 1, mode: 'vector' });
     expect(found.body.results[0].documentId).toBe(added);
   }, 120000);
 
   it('never undoes a model change on its own: a process still configured with the old model serves the new one', async () => {
-    await t!.close();
-    t = await startApp(env, { api: true, worker: false });
+    const generation = await switchToHosted();
+    await start(env, { api: true, worker: false });
     const body = await reindexStatus();
-    expect(body.active).toMatchObject({ generation: 2, model: 'openai:fake-embed' });
-    expect(body.reindex).toMatchObject({ generation: 2, state: 'complete' });
+    expect(body.active).toMatchObject({ generation, model: 'openai:fake-embed' });
+    expect(body.reindex).toMatchObject({ generation, state: 'complete' });
     // Its queries are embedded with the active model, rebuilt from the stored settings.
     const sent = fake.requests.length;
     expect((await search()).results.length).toBe(5);
     expect(fake.requests.slice(sent).some((r) => r.inputs.includes(QUERY))).toBe(true);
-  });
+  }, 90000);
 
   it('cancels a re-embed without touching search', async () => {
-    // API only, configured with the model generation 2 replaced: going back takes an explicit POST.
+    const active = await switchToHosted();
+    // API only, configured with the model the active generation replaced: going back takes an explicit POST.
+    await start(env, { api: true, worker: false });
     const started = await postJson(t!.url, '/v1/reindex', {});
     expect(started.status).toBe(202);
-    expect(started.body.reindex).toMatchObject({ generation: 3, state: 'running', model: 'hash:fnv1a-uni-bigram-384', previousGeneration: 2 });
+    expect(started.body.reindex).toMatchObject({ state: 'running', model: 'hash:fnv1a-uni-bigram-384', previousGeneration: active });
+    const generation = started.body.reindex.generation as number;
+    expect(generation).toBeGreaterThan(active);
     const again = await postJson(t!.url, '/v1/reindex', {});
-    expect(again.body.reindex.generation).toBe(3);
+    expect(again.body.reindex.generation).toBe(generation);
 
     const res = await fetch(`${t!.url}/v1/reindex`, { method: 'DELETE' });
     expect(res.status).toBe(200);
     const body = (await res.json()) as ReindexBody;
-    expect(body.reindex).toMatchObject({ generation: 3, state: 'cancelled' });
-    expect(body.active.generation).toBe(2);
+    expect(body.reindex).toMatchObject({ generation, state: 'cancelled' });
+    expect(body.active.generation).toBe(active);
     expect(await query(`SELECT to_regclass('chunks_next') AS t`)).toEqual([{ t: null }]);
     expect((await search()).results.length).toBe(5);
     expect((await fetch(`${t!.url}/v1/reindex`, { method: 'DELETE' })).status).toBe(404);
@@ -245,47 +291,48 @@ describe('re-embed into a new generation (model change) while search keeps answe
     const other = await startApp(env, { api: true, worker: false });
     try {
       const status = (await (await fetch(`${other.url}/v1/reindex`)).json()) as ReindexBody;
-      expect(status.reindex).toMatchObject({ generation: 3, state: 'cancelled' });
-      expect(status.active.generation).toBe(2);
+      expect(status.reindex).toMatchObject({ generation, state: 'cancelled' });
+      expect(status.active.generation).toBe(active);
     } finally {
       await other.close();
     }
-  });
+  }, 90000);
 
   it('holds the switch while a document fails for good, and finishes once it is retried', async () => {
-    await t!.close();
     const failing = 'A sourdough starter';
+    await start(env);
+    const active = (await reindexStatus()).active.generation;
+    const posted = await postJson(t!.url, '/v1/documents', { content: `${failing} needs flour and water every day.`, namespace: NS });
+    expect(posted.status).toBe(202);
+    await waitForDocument(t!.url, posted.body.id, (d) => d.status === 'ready');
+
     fake.plan = (_n, req) => (req.inputs.some((x) => x.includes(failing)) ? { kind: 'status', status: 400, message: 'input rejected' } : { kind: 'ok' });
-    t = await startApp({ ...hosted(), EMBEDDING_MODEL: 'fake-embed-2' });
-    const deadline = Date.now() + 60000;
-    let body = await reindexStatus();
-    while (!(body.reindex!.documents && body.reindex!.documents.done + body.reindex!.documents.failed === body.reindex!.documents.total)) {
-      if (Date.now() > deadline) throw new Error(`re-embed did not settle: ${JSON.stringify(body)}`);
-      await new Promise((r) => setTimeout(r, 100));
-      body = await reindexStatus();
-    }
-    expect(body.reindex).toMatchObject({ generation: 4, state: 'running', model: 'openai:fake-embed-2', documents: { total: 26, done: 25, failed: 1 } });
+    await start({ ...hosted(), EMBEDDING_MODEL: 'fake-embed-2' });
+    let body = await waitForReindex('every document to be re-embedded or failed', (b) => {
+      const d = b.reindex?.state === 'running' ? b.reindex.documents : null;
+      return d !== null && d.done + d.failed === d.total;
+    });
+    expect(body.reindex).toMatchObject({ state: 'running', model: 'openai:fake-embed-2', previousGeneration: active, documents: { total: 26, done: 25, failed: 1 } });
+    const building = body.reindex!.generation;
     expect((body.reindex as unknown as { documents: { errors: Array<{ error: string }> } }).documents.errors[0].error).toMatch(/embedding_rejected: .*400/);
-    // Several coordinator passes later it still waits, and search still answers from generation 2.
-    await new Promise((r) => setTimeout(r, 1000));
-    expect((await reindexStatus()).active.generation).toBe(2);
+    // Several coordinator passes later (each goes over the coverage, and asks for the switch
+    // once nothing is left to copy) it still waits, and search still answers from the old generation.
+    // (A pass that switched would end them: then say so rather than that they stopped.)
+    const passes = await statementsOn(DATABASE_URL, 'reindex_documents', 5, 15000).catch((err: unknown) => err);
+    expect((await reindexStatus()).active.generation).toBe(active);
+    if (passes instanceof Error) throw passes;
     expect((await search()).results.length).toBe(5);
 
     fake.plan = () => ({ kind: 'ok' });
     const retried = await postJson(t!.url, '/v1/reindex', {});
     expect(retried.status).toBe(202);
-    expect(retried.body.reindex).toMatchObject({ generation: 4, documents: { failed: 0 } });
-    while ((body = await reindexStatus()).reindex!.state !== 'complete') {
-      if (Date.now() > deadline) throw new Error(`re-embed did not finish after the retry: ${JSON.stringify(body)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(body.active).toMatchObject({ generation: 4, model: 'openai:fake-embed-2' });
+    expect(retried.body.reindex).toMatchObject({ generation: building, documents: { failed: 0 } });
+    body = await waitForReindex('the re-embed to complete after the retry', (b) => b.reindex?.state === 'complete');
+    expect(body.active).toMatchObject({ generation: building, model: 'openai:fake-embed-2' });
     expect(await query(`SELECT count(DISTINCT document_id)::int AS n FROM chunks`)).toEqual([{ n: 26 }]);
   }, 90000);
 
   it('keeps the chunks of documents that are being processed again, or failed after an update, across the switch', async () => {
-    await t!.close();
-    fake.plan = () => ({ kind: 'ok' });
     // Two documents whose new version is not ready: one waiting for a worker, one failed for good.
     const [waiting, failed] = [ids[1], ids[2]];
     const before = await query<{ document_id: string; n: number }>(
@@ -295,14 +342,10 @@ describe('re-embed into a new generation (model change) while search keeps answe
     await query(`UPDATE documents SET version = version + 1, status = 'queued' WHERE id = '${waiting}'`);
     await query(`UPDATE documents SET version = version + 1, status = 'failed', last_error = 'rejected' WHERE id = '${failed}'`);
 
-    t = await startApp({ ...hosted(), EMBEDDING_MODEL: 'fake-embed-3' });
-    const deadline = Date.now() + 60000;
+    await start({ ...hosted(), EMBEDDING_MODEL: 'fake-embed-3' });
     let body = await reindexStatus();
     expect(body.reindex).toMatchObject({ state: 'running', model: 'openai:fake-embed-3' });
-    while ((body = await reindexStatus()).reindex!.state !== 'complete') {
-      if (Date.now() > deadline) throw new Error(`re-embed did not finish: ${JSON.stringify(body)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    body = await waitForReindex('the re-embed to complete', (b) => b.reindex?.state === 'complete');
     expect(body.active.model).toBe('openai:fake-embed-3');
     const after = await query<{ document_id: string; n: number; model: string }>(
       `SELECT document_id, count(*)::int AS n, min(model) AS model FROM chunks
@@ -313,9 +356,12 @@ describe('re-embed into a new generation (model change) while search keeps answe
   }, 90000);
 
   it('refuses a model whose vectors pgvector cannot index, saying what to configure', async () => {
+    await start(env, { api: true, worker: false });
+    const before = await reindexStatus();
     await expect(startApp({ ...hosted(), EMBEDDING_MODEL: 'fake-large', EMBEDDING_DIMENSION: '3072' }, { api: true, worker: false })).rejects.toThrow(
       /HNSW index takes vectors of at most 2000 dimensions, not 3072: configure a smaller EMBEDDING_DIMENSION/,
     );
-    expect((await reindexStatus()).reindex).toMatchObject({ state: 'complete', model: 'openai:fake-embed-3' });
+    // Nothing was started or changed.
+    expect(await reindexStatus()).toEqual(before);
   });
 });

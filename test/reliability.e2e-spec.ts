@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { CAPPED_BACKOFF } from '../src/ingest/queue/backoff';
 import { DEAD_LETTER_QUEUE, INGEST_QUEUE, ingestJobId } from '../src/ingest/queue/ingest.jobs';
+import { jobOutcome } from './support/job-outcome';
 import { ScriptedEmbedder } from './support/scripted-embedder';
 import { TestApp, isSettled, postJson, startApp, waitForDocument } from './support/test-app';
 
@@ -178,7 +179,8 @@ describe('reliability: retries, dead letters, idempotency, drain', () => {
     const res = await postJson(t.url, '/v1/documents', { content: 'deleted mid-flight', namespace: 'rel-deleted' });
     await waitForDocument(t.url, res.body.id, (d) => d.status === 'processing');
     expect((await fetch(`${t.url}/v1/documents/${res.body.id}`, { method: 'DELETE' })).status).toBe(204);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The job in flight ends, and says it found its document gone.
+    expect(await jobOutcome(queue, ingestJobId({ documentId: res.body.id, version: 1 }))).toEqual({ state: 'completed', returnvalue: 'stale' });
     const chunks: unknown[] = await db.query(`SELECT 1 FROM chunks WHERE document_id = $1`, [res.body.id]);
     expect(chunks).toHaveLength(0);
     expect((await fetch(`${t.url}/v1/documents/${res.body.id}`)).status).toBe(404);

@@ -2,23 +2,40 @@ import { Client } from 'pg';
 
 const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ingest_test';
 
+/** A database of a suite's own; see {@link ownDatabase}. */
+export interface OwnDatabase {
+  name: string;
+  url: string;
+  /**
+   * Drops and re-creates it: empty (the caller runs the migrations), or as a copy of
+   * `template`, another database of the suite (connections still open to it are ended).
+   */
+  fresh(template?: OwnDatabase): Promise<void>;
+}
+
 /**
  * A database of a suite's own, on the test server: for suites that change what every
- * other suite shares (embedding generations cover every document). `fresh()` drops and
- * re-creates it, empty; the caller runs the migrations.
+ * other suite shares (embedding generations cover every document).
  */
-export function ownDatabase(name: string): { url: string; fresh(): Promise<void> } {
+export function ownDatabase(name: string): OwnDatabase {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name ${name}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
-    fresh: async () => {
+    fresh: async (template?: OwnDatabase) => {
       const admin = new Client({ connectionString: base });
       await admin.connect();
       try {
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await admin.query(`CREATE DATABASE ${name}`);
+        if (template) {
+          // A copy needs the template to itself; a closed pool may still be letting go of it.
+          await admin.query(`SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1`, [template.name]);
+          await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template.name}`);
+        } else {
+          await admin.query(`CREATE DATABASE ${name}`);
+        }
       } finally {
         await admin.end();
       }
