@@ -293,7 +293,8 @@ async function sweep(app: NestExpressApplication, config: AppConfig, docKey: Map
         const rank: Ranker = async (q) => {
           const hits = await repo.search({
             mode: 'hybrid', query: q.question, embedding: vectors.get(q.question)!, namespace: 'contextual', filter: {},
-            limit: 50, candidates, fusion, efSearch: config.search.efSearch, generation: active,
+            limit: 50, candidates, fusion, efSearch: config.search.efSearch, keywordBudget: config.search.keywordBudget,
+            exactVectorMaxChunks: config.search.exactVectorMaxChunks, generation: active,
           });
           return [...new Set(hits.map((h) => docKey.get(h.documentId) ?? h.documentId))];
         };

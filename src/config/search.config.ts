@@ -14,6 +14,10 @@ export interface SearchConfig {
   identifierKeywordWeight: number;
   /** Rows each list (vector, keyword) contributes to hybrid fusion and document grouping. */
   candidates: number;
+  /** Most chunks the keyword list scores once a query's words are common in its namespace. */
+  keywordBudget: number;
+  /** Namespaces of at most this many chunks are searched exactly, not through the HNSW index. */
+  exactVectorMaxChunks: number;
 }
 
 /** SEARCH_* settings. */
@@ -27,6 +31,8 @@ export function readSearch(r: EnvReader): SearchConfig {
     keywordWeight: readWeight(r, 'SEARCH_KEYWORD_WEIGHT', 0.5),
     identifierKeywordWeight: readWeight(r, 'SEARCH_IDENTIFIER_KEYWORD_WEIGHT', 2),
     candidates: r.int('SEARCH_CANDIDATES', 50, 1, 1000),
+    keywordBudget: r.int('SEARCH_KEYWORD_BUDGET', 1000, 10, 100000000),
+    exactVectorMaxChunks: r.int('SEARCH_EXACT_MAX_CHUNKS', 20000, 0, 100000000),
   };
 }
 

@@ -10,6 +10,7 @@ import { EmbeddingUsage1764300000400 } from './migrations/1764300000400-embeddin
 import { EmbeddingGenerations1764300000500 } from './migrations/1764300000500-embedding-generations';
 import { EmbeddingCacheRetention1764300000600 } from './migrations/1764300000600-embedding-cache-retention';
 import { EmbeddingCharacters1764300000700 } from './migrations/1764300000700-embedding-characters';
+import { ChunkVectorStorage1764300000800 } from './migrations/1764300000800-chunk-vector-storage';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   EmbeddingGenerations1764300000500,
   EmbeddingCacheRetention1764300000600,
   EmbeddingCharacters1764300000700,
+  ChunkVectorStorage1764300000800,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */

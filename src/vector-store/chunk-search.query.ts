@@ -1,5 +1,6 @@
 import { toSql } from 'pgvector';
 import type { Generation } from './generations/generation';
+import type { KeywordPlan } from './keyword-plan';
 
 /** Scalar equality, or membership with `{ $in: [...] }`, on a metadata key. */
 export type MetadataCondition = string | number | boolean | { $in: Array<string | number | boolean> };
@@ -30,6 +31,12 @@ export interface ChunkSearch {
   fusion: FusionParams;
   /** HNSW candidate list size: higher finds more true neighbours, slower. */
   efSearch: number;
+  /** Most chunks the keyword list scores once its words are common in the namespace (see `planKeywords`). */
+  keywordBudget: number;
+  /** Namespaces of at most this many chunks rank the vector list exactly rather than through the HNSW index. */
+  exactVectorMaxChunks: number;
+  /** Set by the repository from the namespace's size: rank the vector list exactly. */
+  exactVector?: boolean;
   /** The active generation whose model made `embedding`; the search throws `GenerationChangedError` if it is no longer active. */
   generation: Generation;
 }
@@ -72,7 +79,11 @@ const TS_CONFIG = 'english';
  * list is filtered during the HNSW scan with iterative scanning, so a selective filter
  * still yields its rows when they exist.
  */
-export function searchQuery(s: ChunkSearch): { sql: string; params: unknown[] } {
+/**
+ * The SQL of a search and its parameters; `keyword` (required unless `mode` is `vector`)
+ * says which chunks the keyword list scores.
+ */
+export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql: string; params: unknown[] } {
   const useVector = s.mode !== 'keyword';
   const useKeyword = s.mode !== 'vector';
   if (useVector && !s.embedding) throw new Error(`${s.mode} search needs a query embedding`);
@@ -83,32 +94,55 @@ export function searchQuery(s: ChunkSearch): { sql: string; params: unknown[] } 
     params.push(toSql(s.embedding!));
     const v = `$${params.length}::vector`;
     // relaxed_order may return index rows slightly out of order: rank after the scan.
+    // A small namespace is ranked exactly: its rows come from the namespace index and every
+    // distance is computed (the "+ 0" keeps the HNSW index out), where the shared graph would
+    // make the scan step over the other namespaces' rows and still miss some neighbours.
+    const order = s.exactVector ? `(c.embedding <=> ${v}) + 0, c.id` : `c.embedding <=> ${v}`;
     ctes.push(`vec AS MATERIALIZED (
         SELECT c.id, c.embedding <=> ${v} AS distance FROM chunks c
-         WHERE ${conditions} ORDER BY c.embedding <=> ${v} LIMIT $2),
+         WHERE ${conditions} ORDER BY ${order} LIMIT $2),
       vec_ranked AS (SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS rank FROM vec)`);
   }
   if (useKeyword) {
+    if (!keyword) throw new Error(`${s.mode} search needs a keyword plan`);
     const words = keywordQuery(s.query);
-    params.push(words.any, words.all);
-    const anyQ = `websearch_to_tsquery('${TS_CONFIG}', $${params.length - 1})`;
-    const allText = `$${params.length}::text`;
-    // Okapi BM25 (k1 = 1.2, b = 0.75) over the chunks holding any query word: idf from
-    // the namespace's chunk count and the matches' document frequency, term frequency from
-    // the tsvector positions, length normalised by the matches' mean length. Chunks that
-    // match the whole query (every word, compound identifiers such as ERR_SOME_CODE as
-    // phrases) rank first: bag-of-words scoring alone loses the order of their parts.
+    params.push(words.any, words.all, keyword.total);
+    const anyQ = `websearch_to_tsquery('${TS_CONFIG}', $${params.length - 2})`;
+    const allText = `$${params.length - 1}::text`;
+    const total = `$${params.length}::float8`;
+    // Which chunks are scored: every one holding a query word; or (common words, a large
+    // namespace) those holding every query word, which rank first, and those holding the
+    // query's rarest words, up to the budget each.
+    const scan = (where: string, limit = ''): string =>
+      `SELECT c.id, c.content_tsv AS tsv, c.char_count, (c.content_tsv @@ q.all_q) AS has_all
+         FROM chunks c CROSS JOIN q WHERE ${conditions} AND ${where} ${limit}`;
+    let matched = scan('c.content_tsv @@ q.any_q');
+    if (keyword.candidates) {
+      params.push(keyword.candidates, keyword.limit);
+      const rare = `c.content_tsv @@ (SELECT string_agg(quote_literal(l), ' | ') FROM unnest($${params.length - 1}::text[]) l)::tsquery`;
+      const limit = `LIMIT $${params.length}`;
+      matched = `(${scan('c.content_tsv @@ q.all_q', limit)}) UNION (${scan(rare, limit)})`;
+    }
+    params.push(keyword.estimatedDf.map((e) => e.lexeme), keyword.estimatedDf.map((e) => e.df));
+    const [estLexemes, estDf] = [params.length - 1, params.length].map((i) => `$${i}`);
+    // Okapi BM25 (k1 = 1.2, b = 0.75) over the candidates: idf from the namespace's chunk
+    // count and each word's document frequency (counted among the candidates, or estimated
+    // for common words left out of them), term frequency from the tsvector positions, length
+    // normalised by the candidates' mean length. Chunks that match the whole query (every
+    // word, compound identifiers such as ERR_SOME_CODE as phrases) rank first: bag-of-words
+    // scoring alone loses the order of their parts.
     ctes.push(`q AS (SELECT ${anyQ} AS any_q, websearch_to_tsquery('${TS_CONFIG}', ${allText}) AS all_q),
-      matched AS MATERIALIZED (
-        SELECT c.id, c.content_tsv AS tsv, c.char_count, (c.content_tsv @@ q.all_q) AS has_all
-          FROM chunks c CROSS JOIN q WHERE ${conditions} AND c.content_tsv @@ q.any_q),
+      matched AS MATERIALIZED (${matched}),
       qterms AS (SELECT DISTINCT t.lexeme FROM unnest(to_tsvector('${TS_CONFIG}', ${allText})) t),
       tf AS (SELECT m.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS f
                FROM matched m CROSS JOIN LATERAL unnest(m.tsv) t WHERE t.lexeme IN (SELECT lexeme FROM qterms)),
-      df AS (SELECT lexeme, count(*)::float8 AS df FROM tf GROUP BY lexeme),
+      df AS (SELECT lexeme, max(df) AS df
+               FROM (SELECT lexeme, count(*)::float8 AS df FROM tf GROUP BY lexeme
+                     UNION ALL SELECT * FROM unnest(${estLexemes}::text[], ${estDf}::float8[])) counted
+              GROUP BY lexeme),
       -- One row each, computed once: inlined, the planner may rescan them per term
       -- occurrence (a phrase in the query, such as a hyphenated word, makes it expect few).
-      total AS MATERIALIZED (SELECT count(*)::float8 AS n FROM chunks c WHERE c.namespace = $1),
+      total AS MATERIALIZED (SELECT ${total} AS n),
       avglen AS MATERIALIZED (SELECT greatest(avg(char_count), 1)::float8 AS a FROM matched),
       bm25 AS (
         SELECT tf.id, m.has_all, sum(ln(1 + (greatest(total.n, df.df) - df.df + 0.5) / (df.df + 0.5)) * tf.f * 2.2

@@ -3,9 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { toSql } from 'pgvector';
 import { DataSource, EntityManager } from 'typeorm';
 import { chunkId } from './chunk-id';
-import { ChunkHit, ChunkSearch, SearchRow, searchQuery, toChunkHit } from './chunk-search.query';
+import { ChunkHit, ChunkSearch, SearchRow, keywordQuery, searchQuery, toChunkHit } from './chunk-search.query';
 import { ChunkTable } from './generations/generation';
 import { GenerationLock } from './generations/generation-lock';
+import { KeywordPlan, planKeywords } from './keyword-plan';
+import { KeywordStatistics } from './keyword-statistics';
 
 export type { ChunkHit, ChunkRanks, ChunkSearch, FusionParams, MetadataCondition, MetadataFilter, SearchMode } from './chunk-search.query';
 export { keywordQuery } from './chunk-search.query';
@@ -40,6 +42,7 @@ export class ChunkRepository {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly lock: GenerationLock,
+    private readonly statistics: KeywordStatistics,
   ) {}
 
   /**
@@ -84,10 +87,12 @@ export class ChunkRepository {
    * when that generation is no longer active.
    */
   async search(s: ChunkSearch): Promise<ChunkHit[]> {
-    const { sql, params } = searchQuery(s);
     return this.db.transaction(async (em) => {
       await this.lock.hold(em, s.generation);
-      if (s.mode !== 'keyword') {
+      const keyword = s.mode === 'vector' ? null : await this.keywordPlan(em, s);
+      const exactVector = s.mode !== 'keyword' && (await this.statistics.namespaceChunks(s.namespace)) <= s.exactVectorMaxChunks;
+      const { sql, params } = searchQuery({ ...s, exactVector }, keyword);
+      if (s.mode !== 'keyword' && !exactVector) {
         // SET LOCAL takes no bind parameters; the value is an integer computed from validated config.
         await em.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(Math.trunc(s.efSearch), s.candidates))}`);
         await em.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
@@ -95,6 +100,18 @@ export class ChunkRepository {
       const rows: SearchRow[] = await em.query(sql, params);
       return rows.map(toChunkHit);
     });
+  }
+
+  /** Which chunks the keyword list scores, from the query's lexemes and the namespace's statistics. */
+  private async keywordPlan(em: EntityManager, s: ChunkSearch): Promise<KeywordPlan> {
+    const [rows, frequencies, total] = await Promise.all([
+      em.query(`SELECT coalesce(array_agg(DISTINCT lexeme), '{}') AS lexemes FROM unnest(to_tsvector('english', $1))`, [
+        keywordQuery(s.query).all,
+      ]) as Promise<Array<{ lexemes: string[] }>>,
+      this.statistics.lexemeFrequencies(),
+      this.statistics.namespaceChunks(s.namespace),
+    ]);
+    return planKeywords(rows[0].lexemes, frequencies, total, s.keywordBudget);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EmbedderRegistryModule } from '../embedding/embedder-registry.module';
 import { ChunkRepository } from './chunk.repository';
+import { KeywordStatistics } from './keyword-statistics';
 import { ChunkTables } from './generations/chunk-tables';
 import { GenerationLock } from './generations/generation-lock';
 import { GenerationRepository } from './generations/generation.repository';
@@ -12,6 +13,7 @@ import { ReindexCoverage } from './generations/reindex-coverage.repository';
 
 const PROVIDERS = [
   ChunkRepository,
+  KeywordStatistics,
   ChunkTables,
   GenerationLock,
   GenerationRepository,

@@ -71,6 +71,8 @@ export class SearchService {
           keywordWeight: quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
         },
         efSearch: cfg.efSearch,
+        keywordBudget: cfg.keywordBudget,
+        exactVectorMaxChunks: cfg.exactVectorMaxChunks,
         generation: active,
       });
     }, () => this.generations.invalidate());

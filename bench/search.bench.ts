@@ -1,0 +1,280 @@
+/**
+ * Search latency by namespace size: builds a small namespace and a large one in the bench's
+ * own database (documents of the bench corpus, split in 1000-character chunks, embedded
+ * with the `hash` provider so the model's time is not counted, the HNSW index built once
+ * over the loaded rows as a re-embed does), starts an API-only process and sends POST
+ * /v1/search from `--clients` concurrent clients for `--seconds` per mode and namespace.
+ * Queries are 4–8 of the corpus's common words. It then checks quality: recall@10 of the
+ * vector list against exact search, and the keyword list's agreement with exhaustive
+ * BM25 (an API process with an unbounded SEARCH_KEYWORD_BUDGET).
+ *
+ *   npm run build && npm run bench:search -- [--chunks 100000] [--small 3500] [--clients 8]
+ *     [--seconds 10] [--db ingest_bench_search] [--timeout 7200] [--reuse]
+ *
+ * --reuse keeps the namespaces an earlier run built (the database is otherwise emptied first).
+ *
+ * Figures are ratios against the small namespace measured in the same run.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { toSql } from 'pgvector';
+import { loadConfig } from '../src/config/app-config';
+import { HashEmbeddingProvider } from '../src/embedding/hash-embedding.provider';
+import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
+import { intFlag, runProcessBench } from './support/bench-main';
+import { writeCeiling } from './support/ceiling-writer';
+import { ChildRegistry, freePort, waitReady } from './support/child-processes';
+import { generateCorpus } from './support/corpus';
+import { loadAverage } from './support/cpu-usage';
+import { SearchLoad, SearchRequest, SearchStats } from './support/search-load';
+
+const DIMENSION = 384;
+const DOC_BYTES = 5000;
+const MODES = ['vector', 'keyword', 'hybrid'] as const;
+
+interface Options {
+  chunks: number;
+  small: number;
+  clients: number;
+  seconds: number;
+  db: string;
+  timeout: number;
+  /** Keep the namespaces an earlier run built. */
+  reuse: boolean;
+}
+
+function options(argv: string[]): Options {
+  const o: Options = { chunks: 100_000, small: 3500, clients: 8, seconds: 10, db: 'ingest_bench_search', timeout: 7200, reuse: false };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, v] = [argv[i], argv[i + 1]];
+    if (flag === '--reuse') {
+      o.reuse = true;
+      i--;
+    } else if (flag === '--chunks') o.chunks = intFlag(flag, v, 1000);
+    else if (flag === '--small') o.small = intFlag(flag, v, 100);
+    else if (flag === '--clients') o.clients = intFlag(flag, v, 1);
+    else if (flag === '--seconds') o.seconds = intFlag(flag, v, 1);
+    else if (flag === '--timeout') o.timeout = intFlag(flag, v, 60);
+    else if (flag === '--db') o.db = String(v);
+    else throw new Error(`unknown option ${flag}`);
+  }
+  return o;
+}
+
+/** 4–8 words drawn from the corpus's 200 most common words of four letters or more. */
+function queries(count: number, seed: number): string[] {
+  const counts = new Map<string, number>();
+  for (const d of generateCorpus(seed, 200, DOC_BYTES)) {
+    for (const w of d.content.toLowerCase().match(/[a-z]{4,}/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  const common = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 200).map(([w]) => w);
+  let state = seed;
+  const next = (): number => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return Array.from({ length: count }, () => {
+    const n = 4 + Math.floor(next() * 5);
+    return Array.from({ length: n }, () => common[Math.floor(next() * common.length)]).join(' ');
+  });
+}
+
+class SearchBench {
+  private readonly children = new ChildRegistry();
+  private readonly logDir = mkdtempSync(path.join(tmpdir(), 'search-bench-'));
+  private readonly target: BenchDbTarget;
+  private readonly embedder = new HashEmbeddingProvider(DIMENSION);
+  private db?: Client;
+  /** Chunks written per namespace. */
+  private readonly sizes = new Map<string, number>();
+
+  constructor(private readonly o: Options) {
+    const base = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'hash' }).postgres;
+    this.target = { host: base.host, port: base.port, user: base.user, database: o.db };
+  }
+
+  logTails(): string {
+    return this.children.logTails();
+  }
+
+  async cleanup(): Promise<void> {
+    await this.children.stopAll();
+    await this.db?.end().catch(() => undefined);
+  }
+
+  async run(): Promise<void> {
+    const o = this.o;
+    console.log(`database ${o.db}; namespaces: small ${o.small} chunks, large ${o.chunks} chunks; ${o.clients} clients, ${o.seconds} s per mode`);
+    await ensureBenchDatabase(this.target, { ...process.env, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: String(DIMENSION) });
+    this.db = new Client({ connectionString: databaseUrl(this.target) });
+    await this.db.connect();
+    await checkDimension(this.db, DIMENSION);
+    if (this.o.reuse) {
+      const counts = await this.db.query<{ namespace: string; n: string }>(`SELECT namespace, count(*) AS n FROM chunks GROUP BY namespace`);
+      for (const r of counts.rows) this.sizes.set(r.namespace, Number(r.n));
+    } else {
+      await this.build();
+    }
+
+    const api = await this.startApi('api', {});
+    const asked = queries(64, 11);
+    const results: Array<{ namespace: string; mode: string; stats: SearchStats }> = [];
+    for (const namespace of ['small', 'large']) {
+      for (const mode of MODES) {
+        const requests: SearchRequest[] = asked.map((query) => ({ label: mode, body: { query, namespace, mode, topK: 10 } }));
+        await SearchLoad.for(api, requests.slice(0, 8), 2, 1000); // warm the caches and the process's statistics
+        const stats = await SearchLoad.for(api, requests, o.clients, o.seconds * 1000);
+        results.push({ namespace, mode, stats });
+        console.log(
+          `  ${namespace.padEnd(5)} ${mode.padEnd(7)} p50 ${stats.p50.toFixed(1)} ms, p99 ${stats.p99.toFixed(1)} ms, ` +
+            `${(stats.count / stats.seconds).toFixed(1)} q/s, non-200 ${stats.non200}${stats.firstError ? ` (${stats.firstError})` : ''}`,
+        );
+      }
+    }
+    this.report(results);
+    await this.quality(api, asked);
+  }
+
+  /** Both namespaces, loaded with the HNSW index dropped and then built once over the rows. */
+  private async build(): Promise<void> {
+    const db = this.db as Client;
+    await resetTables(db);
+    const spec = { provider: 'hash', modelId: this.embedder.modelId, dimension: DIMENSION };
+    await db.query(
+      `INSERT INTO embedding_generations (status, model, dimension, spec, activated_at) VALUES ('active', $1, $2, $3, now())`,
+      [spec.modelId, DIMENSION, JSON.stringify(spec)],
+    );
+    const [index] = (await db.query<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw_idx'`)).rows;
+    await db.query(`DROP INDEX IF EXISTS chunks_embedding_hnsw_idx`);
+    let seed = 1;
+    for (const [namespace, chunks] of [['small', this.o.small], ['large', this.o.chunks]] as const) {
+      const started = performance.now();
+      let written = 0;
+      // In slices, so a million chunks never sit in memory at once.
+      while (written < chunks) {
+        // A document of DOC_BYTES makes about nine chunks.
+        const docs = generateCorpus(seed++, Math.min(2000, Math.max(1, Math.ceil((chunks - written) / 9))), DOC_BYTES);
+        const r = await writeCeiling(docs, {
+          connectionString: databaseUrl(this.target),
+          namespace,
+          chunkSize: 1000,
+          chunkOverlap: 150,
+          embedder: this.embedder,
+          docsPerTransaction: 50,
+        });
+        written += r.chunks;
+      }
+      this.sizes.set(namespace, written);
+      console.log(`  ${namespace}: ${written} chunks written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+    const started = performance.now();
+    await db.query(`SET maintenance_work_mem = '1GB'`);
+    await db.query(index.def);
+    await db.query(`RESET maintenance_work_mem`);
+    await db.query(`VACUUM ANALYZE chunks`);
+    await db.query(`VACUUM ANALYZE documents`);
+    console.log(`  HNSW index built and tables analysed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  private async startApi(name: string, extraEnv: Record<string, string>): Promise<string> {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl(this.target),
+      EMBEDDING_PROVIDER: 'hash',
+      EMBEDDING_DIMENSION: String(DIMENSION),
+      ROLE: 'api',
+      PORT: String(port),
+      QUEUE_PREFIX: `bench-search-${process.pid}`,
+      ...extraEnv,
+    };
+    const proc = this.children.start(name, path.join(__dirname, '../src/main.js'), env, port, path.join(this.logDir, `${name}.log`));
+    await waitReady(proc, '/health/ready', 60000);
+    return proc.url;
+  }
+
+  private report(results: Array<{ namespace: string; mode: string; stats: SearchStats }>): void {
+    console.log(`\n| mode | namespace | chunks | p50 ms | p99 ms | queries/s | p99 vs small |`);
+    console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
+    for (const mode of MODES) {
+      const small = results.find((r) => r.namespace === 'small' && r.mode === mode)?.stats;
+      for (const r of results.filter((x) => x.mode === mode)) {
+        const s = r.stats;
+        const chunks = this.sizes.get(r.namespace) ?? 0;
+        const ratio = small ? (s.p99 / small.p99).toFixed(2) : '-';
+        console.log(`| ${mode} | ${r.namespace} | ${chunks} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${(s.count / s.seconds).toFixed(1)} | ${ratio}x |`);
+      }
+    }
+  }
+
+  /**
+   * Recall@10 of the vector list against exact search (a sequential scan) in the large
+   * namespace, and the keyword list's agreement with exhaustive BM25 there.
+   */
+  private async quality(api: string, asked: string[]): Promise<void> {
+    const db = this.db as Client;
+    const sample = asked.slice(0, 32);
+    const ask = async (url: string, query: string, mode: string): Promise<string[]> => {
+      const res = await fetch(`${url}/v1/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, namespace: 'large', mode, topK: 10 }),
+      });
+      const body = (await res.json()) as { results: Array<{ chunkId: string }> };
+      return body.results.map((r) => r.chunkId);
+    };
+    let found = 0;
+    let wanted = 0;
+    for (const query of sample) {
+      const [vector] = await this.embedder.embed([query]);
+      await db.query('BEGIN');
+      await db.query('SET LOCAL enable_indexscan = off');
+      const exact = await db.query<{ d: number }>(
+        `SELECT embedding <=> $1::vector AS d FROM chunks WHERE namespace = 'large' ORDER BY embedding <=> $1::vector LIMIT 10`,
+        [toSql(vector)],
+      );
+      await db.query('COMMIT');
+      // By distance, not id: the bench corpus repeats sentences, so many chunks tie.
+      const got = await ask(api, query, 'vector');
+      const distances = await db.query<{ d: number }>(`SELECT embedding <=> $1::vector AS d FROM chunks WHERE id = ANY($2::uuid[])`, [
+        toSql(vector),
+        got,
+      ]);
+      const kth = Number(exact.rows[exact.rows.length - 1]?.d ?? 0);
+      wanted += exact.rows.length;
+      found += Math.min(exact.rows.length, distances.rows.filter((r) => Number(r.d) <= kth + 1e-9).length);
+    }
+    console.log(`\nvector recall@10 against exact search, by distance (large namespace, ${sample.length} queries): ${(found / wanted).toFixed(3)}`);
+
+    const exhaustive = await this.startApi('api-exhaustive', { SEARCH_KEYWORD_BUDGET: '100000000', SEARCH_EXACT_MAX_CHUNKS: '0' });
+    // The baseline: the same queries scored exhaustively, as before keyword budgets.
+    for (const mode of ['keyword', 'hybrid']) {
+      const requests: SearchRequest[] = asked.map((query) => ({ label: mode, body: { query, namespace: 'large', mode, topK: 10 } }));
+      const s = await SearchLoad.for(exhaustive, requests, this.o.clients, Math.max(20, this.o.seconds) * 1000);
+      console.log(
+        `baseline (exhaustive BM25) large ${mode}: p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ` +
+          `${(s.count / s.seconds).toFixed(2)} q/s over ${s.count} queries`,
+      );
+    }
+    let sameFirst = 0;
+    let overlap = 0;
+    for (const query of sample) {
+      const [bounded, exact] = await Promise.all([ask(api, query, 'keyword'), ask(exhaustive, query, 'keyword')]);
+      if (bounded[0] === exact[0]) sameFirst++;
+      const set = new Set(exact);
+      overlap += bounded.filter((id) => set.has(id)).length / Math.max(1, exact.length);
+    }
+    console.log(
+      `keyword list against exhaustive BM25 (large namespace, ${sample.length} queries): same first result ` +
+        `${sameFirst}/${sample.length}, overlap@10 ${(overlap / sample.length).toFixed(3)}`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  const bench = new SearchBench(o);
+  await runProcessBench(bench, o.timeout, () => bench.run());
+  console.log(`load average at the end: ${loadAverage()}`);
+}
+
+void main();

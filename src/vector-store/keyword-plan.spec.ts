@@ -1,0 +1,36 @@
+import { LexemeFrequencies, planKeywords } from './keyword-plan';
+
+const freqs = (common: Record<string, number>, ceiling = 0.01): LexemeFrequencies => ({ common: new Map(Object.entries(common)), ceiling });
+
+describe('planKeywords', () => {
+  it('scores every match (exact BM25) while the words fit in the budget', () => {
+    const plan = planKeywords(['backup', 'restor'], freqs({ backup: 0.02 }), 10_000, 1000);
+    expect(plan).toEqual({ total: 10_000, candidates: null, limit: 1000, estimatedDf: [] });
+  });
+
+  it('is exact whatever the words when none is common', () => {
+    expect(planKeywords(['kubernet', 'ingress', 'timeout'], freqs({}), 1_000_000, 1000).candidates).toBeNull();
+  });
+
+  it('takes the rare words and the least common words that fit, and estimates the others', () => {
+    const plan = planKeywords(['ingress', 'file', 'valu', 'set'], freqs({ file: 0.3, valu: 0.2, set: 0.0005 }), 1_000_000, 1000);
+    expect(plan.candidates).toEqual(['ingress', 'set']);
+    expect(plan.estimatedDf).toEqual([
+      { lexeme: 'valu', df: 200_000 },
+      { lexeme: 'file', df: 300_000 },
+    ]);
+    expect(plan.limit).toBe(1000);
+  });
+
+  it('takes the least common word when every word is common', () => {
+    const plan = planKeywords(['file', 'valu', 'new'], freqs({ file: 0.3, valu: 0.2, new: 0.4 }), 100_000, 1000);
+    expect(plan.candidates).toEqual(['valu']);
+    expect(plan.estimatedDf.map((e) => e.lexeme)).toEqual(['file', 'new']);
+  });
+
+  it('counts a repeated word once', () => {
+    const plan = planKeywords(['file', 'file', 'valu'], freqs({ file: 0.3, valu: 0.2 }), 100_000, 1000);
+    expect(plan.candidates).toEqual(['valu']);
+    expect(plan.estimatedDf).toEqual([{ lexeme: 'file', df: 30_000 }]);
+  });
+});

@@ -1,0 +1,54 @@
+/** How often each lexeme occurs: the share of chunks holding it, as Postgres's statistics estimate it. */
+export interface LexemeFrequencies {
+  /** Share of chunks (0-1) holding each of the most common lexemes. */
+  common: ReadonlyMap<string, number>;
+  /** Every lexeme not in `common` is held by fewer than this share of chunks (0 when nothing is known). */
+  ceiling: number;
+}
+
+/** How the keyword list finds and scores its candidates. */
+export interface KeywordPlan {
+  /** Chunks in the namespace (BM25's N). */
+  total: number;
+  /**
+   * Null: every chunk holding a query word is scored (exact BM25). Otherwise only chunks
+   * holding every query word and chunks holding one of these lexemes (the query's rarest)
+   * are, at most `limit` of each.
+   */
+  candidates: string[] | null;
+  limit: number;
+  /** Estimated document frequency of lexemes left out of `candidates` (their count among the candidates would be far too low). */
+  estimatedDf: Array<{ lexeme: string; df: number }>;
+}
+
+/**
+ * Decides which chunks the keyword list scores. Exact BM25 scores every chunk holding a
+ * query word, which costs time in proportion to how common the words are: a query of
+ * common words in a namespace of 100k chunks reads most of it. So the candidates are
+ * the chunks holding the query's rare words (those Postgres's statistics do not list as
+ * common), and then its common words from the least common on, as long as their
+ * estimated matches stay within `budget`; at least the least common word when all are
+ * common; at most `budget` of them, beside at most `budget` chunks holding every query
+ * word (they rank first: see `searchQuery`). Words left out still count in each candidate's
+ * score, with their estimated frequency. When every word is in, the result is exact BM25:
+ * always so in a namespace small enough that no word is estimated past the budget.
+ */
+export function planKeywords(lexemes: readonly string[], freqs: LexemeFrequencies, total: number, budget: number): KeywordPlan {
+  const unique = [...new Set(lexemes)];
+  const rare = unique.filter((l) => !freqs.common.has(l));
+  const common = unique
+    .filter((l) => freqs.common.has(l))
+    .map((lexeme) => ({ lexeme, matches: (freqs.common.get(lexeme) as number) * total }))
+    .sort((a, b) => a.matches - b.matches || a.lexeme.localeCompare(b.lexeme));
+  const chosen = [...rare];
+  // The rare words' matches are not known, only that each is below the ceiling; the cap bounds them.
+  let matches = 0;
+  for (const t of common) {
+    if (chosen.length > 0 && matches + t.matches > budget) break;
+    chosen.push(t.lexeme);
+    matches += t.matches;
+  }
+  if (chosen.length === unique.length) return { total, candidates: null, limit: budget, estimatedDf: [] };
+  const left = common.filter((t) => !chosen.includes(t.lexeme));
+  return { total, candidates: chosen, limit: budget, estimatedDf: left.map((t) => ({ lexeme: t.lexeme, df: Math.max(1, Math.round(t.matches)) })) };
+}
