@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SearchController } from './search.controller';
+import { QueryEmbeddings } from './query-embeddings';
 import { SearchService } from './search.service';
 import { VectorStoreModule } from '../vector-store.module';
 
@@ -7,6 +8,6 @@ import { VectorStoreModule } from '../vector-store.module';
 @Module({
   imports: [VectorStoreModule],
   controllers: [SearchController],
-  providers: [SearchService],
+  providers: [SearchService, QueryEmbeddings],
 })
 export class SearchModule {}

@@ -2,12 +2,12 @@ import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/app-config';
 import { DEFAULT_NAMESPACE } from '../../common/namespace';
-import { EmbedderRegistry } from '../../embedding/embedder-registry';
 import { ChunkHit, ChunkRepository, SearchMode } from '../chunk.repository';
 import { LiveGenerations } from '../generations/live-generations';
 import { retryOnGenerationChange } from '../generations/retry-on-generation-change';
 import { SearchDto } from './dto/search.dto';
 import { quotesIdentifier } from './query-shape';
+import { QueryEmbeddings } from './query-embeddings';
 
 /** A document with its best chunks, for `groupBy: "document"`. */
 export interface DocumentHit {
@@ -38,7 +38,7 @@ export class SearchService {
   constructor(
     private readonly chunks: ChunkRepository,
     private readonly generations: LiveGenerations,
-    private readonly embedders: EmbedderRegistry,
+    private readonly queryEmbeddings: QueryEmbeddings,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -56,7 +56,7 @@ export class SearchService {
     // A re-embed may switch generations after the query was embedded: embed it again with the new model.
     const hits = await retryOnGenerationChange(async () => {
       const { active } = await this.generations.current();
-      const [embedding] = mode === 'keyword' ? [null] : await (await this.embedders.providerFor(active)).embed([dto.query]);
+      const embedding = mode === 'keyword' ? null : await this.queryEmbeddings.embed(active, dto.query);
       return this.chunks.search({
         mode,
         query: dto.query,
