@@ -5,6 +5,8 @@ import { LexemeFrequencies } from './keyword-plan';
 
 /** How long a process trusts what it read before reading it again. */
 const TTL_MS = 60_000;
+/** Namespaces whose chunk count a process keeps. */
+const MAX_NAMESPACES = 10_000;
 
 /** A value read again in the background once it is older than TTL_MS; the last one serves meanwhile. */
 class Refreshed<T> {
@@ -56,6 +58,8 @@ export class KeywordStatistics {
   namespaceChunks(namespace: string): Promise<number> {
     let total = this.totals.get(namespace);
     if (!total) {
+      // Namespaces come from requests: keep the counts of the most recently added ones only.
+      if (this.totals.size >= MAX_NAMESPACES) this.totals.delete(this.totals.keys().next().value as string);
       total = new Refreshed(async () => {
         const rows: Array<{ n: number }> = await this.db.query(`SELECT count(*)::float8 AS n FROM chunks WHERE namespace = $1`, [namespace]);
         return Number(rows[0].n);
