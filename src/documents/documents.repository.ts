@@ -108,8 +108,14 @@ export class DocumentsRepository {
    * letter), otherwise back to `queued` for the retry BullMQ has scheduled. False when
    * the version is no longer current (nothing to record).
    */
-  async markAttemptFailed(id: string, version: number, failure: AttemptFailure, final: boolean): Promise<boolean> {
-    const [, count]: [unknown[], number] = await this.db.query(
+  async markAttemptFailed(
+    id: string,
+    version: number,
+    failure: AttemptFailure,
+    final: boolean,
+    em: EntityManager | DataSource = this.db,
+  ): Promise<boolean> {
+    const [, count]: [unknown[], number] = await em.query(
       `UPDATE documents SET status = $3, last_error = $4, last_error_class = $5, failed_stage = $6, updated_at = now(),
               completed_at = CASE WHEN $3 = 'failed' THEN now() ELSE completed_at END
         WHERE id = $1 AND version = $2 AND status IN ('queued', 'processing')`,
@@ -119,8 +125,8 @@ export class DocumentsRepository {
   }
 
   /** Appends one attempt to the document's history. */
-  async recordAttempt(a: AttemptRecord): Promise<void> {
-    await this.db.query(
+  async recordAttempt(a: AttemptRecord, em: EntityManager | DataSource = this.db): Promise<void> {
+    await em.query(
       `INSERT INTO document_attempts (document_id, version, attempt, started_at, outcome, stage, error_class, error_message)
        SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM documents WHERE id = $1)`,
       [a.documentId, a.version, a.attempt, a.startedAt, a.outcome, a.stage, a.errorClass, a.message?.slice(0, 4000) ?? null],

@@ -34,12 +34,19 @@ export class FailureRecorder {
         `(${failure.errorClass}${failure.final ? ', final' : ', will retry'}): ${failure.message}`,
     );
     try {
-      if (!(await this.documents.markAttemptFailed(documentId, version, failure, failure.final))) return;
-      await this.documents.recordAttempt({
-        documentId, version, attempt: a.attempt, startedAt: a.startedAt, outcome: failure.final ? 'failed' : 'retry',
-        stage: failure.stage, errorClass: failure.errorClass, message: failure.message,
+      // One transaction: whoever sees the new status also sees the attempt in the history.
+      const recorded = await this.documents.transaction(async (em) => {
+        if (!(await this.documents.markAttemptFailed(documentId, version, failure, failure.final, em))) return false;
+        await this.documents.recordAttempt(
+          {
+            documentId, version, attempt: a.attempt, startedAt: a.startedAt, outcome: failure.final ? 'failed' : 'retry',
+            stage: failure.stage, errorClass: failure.errorClass, message: failure.message,
+          },
+          em,
+        );
+        return true;
       });
-      if (!failure.final) return;
+      if (!recorded || !failure.final) return;
       // Unclaimed (the claim itself failed): the reconciler's dead-letter pass adds it with its namespace.
       if (a.namespace === null) return;
       await this.deadLetters.deadLetter({

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ClaimedDocument, DocumentsRepository, EmbeddingUsageRecord } from '../../documents/documents.repository';
+import { AttemptRecord, ClaimedDocument, DocumentsRepository, EmbeddingUsageRecord } from '../../documents/documents.repository';
 import { CachedEmbedding } from '../../embedding/cached-embedder';
 import { EmbedderRegistry } from '../../embedding/embedder-registry';
 import { CurrentGenerations, Generation, GenerationChangedError } from '../../vector-store/generations/generation';
@@ -68,10 +68,13 @@ export class IngestPipeline {
     try {
       doc = await stage('claim', () => this.documents.claim(payload.documentId, payload.version));
       if (!doc) return 'stale';
-      const outcome = await this.ingest(doc);
-      await this.documents.recordAttempt({
-        documentId: doc.id, version: doc.version, attempt: doc.attempts, startedAt, outcome, stage: null, errorClass: null, message: null,
+      const claimed = doc;
+      const attempt = (outcome: IngestOutcome): AttemptRecord => ({
+        documentId: claimed.id, version: claimed.version, attempt: claimed.attempts, startedAt, outcome, stage: null, errorClass: null, message: null,
       });
+      const outcome = await this.ingest(doc, attempt('ready'));
+      // A ready attempt was recorded with the chunks; a stale one is recorded here.
+      if (outcome === 'stale') await this.documents.recordAttempt(attempt('stale'));
       return outcome;
     } catch (err) {
       const failure = jobFailure(err, tries);
@@ -81,7 +84,7 @@ export class IngestPipeline {
     }
   }
 
-  private async ingest(doc: ClaimedDocument): Promise<IngestOutcome> {
+  private async ingest(doc: ClaimedDocument, ready: AttemptRecord): Promise<IngestOutcome> {
     const text = await stage('load', () => this.documents.loadContent(doc.id, doc.version));
     if (text === null) return 'stale';
     const drafts = await stage('split', () => {
@@ -92,7 +95,7 @@ export class IngestPipeline {
     const written = retryOnGenerationChange(async () => {
       const live = await stage('embed', () => this.generations.current());
       const writes = await stage('embed', () => this.embed(doc, live, drafts));
-      return stage('write', () => this.write(doc, writes, drafts.length));
+      return stage('write', () => this.write(doc, writes, drafts.length, ready));
     }, () => this.generations.invalidate());
     return written.catch((err: unknown) => {
       throw err instanceof GenerationChangedError ? new StageError('write', new Error('the embedding generation kept changing during the write')) : err;
@@ -124,12 +127,19 @@ export class IngestPipeline {
     return writes;
   }
 
-  private write(doc: ClaimedDocument, writes: Array<GenerationChunks & { usage: CachedEmbedding }>, chunkCount: number): Promise<IngestOutcome> {
+  /** Writes the chunks and marks the document ready, recording the attempt in the same transaction. */
+  private write(
+    doc: ClaimedDocument,
+    writes: Array<GenerationChunks & { usage: CachedEmbedding }>,
+    chunkCount: number,
+    ready: AttemptRecord,
+  ): Promise<IngestOutcome> {
     return this.documents.transaction(async (em) => {
       await this.writer.hold(em, writes.map((w) => w.generation));
       if (!(await this.documents.lockProcessing(em, doc.id, doc.version))) return 'stale';
       await this.writer.replace(em, doc, doc.version, writes);
       await this.documents.markReady(em, doc.id, doc.version, chunkCount, totalUsage(writes.map((w) => w.usage)));
+      await this.documents.recordAttempt(ready, em);
       return 'ready';
     });
   }
