@@ -17,9 +17,11 @@ export interface OwnDatabase {
  * A database of a suite's own, on the test server: for suites that change what every
  * other suite shares (embedding generations cover every document).
  */
-export function ownDatabase(name: string): OwnDatabase {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name ${name}`);
+export function ownDatabase(suiteName: string): OwnDatabase {
   const url = new URL(base);
+  // Runs against another test database (TEST_DATABASE_URL) get their own copies too.
+  const name = suiteName.replace(/^ingest_test/, decodeURIComponent(url.pathname.slice(1)));
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name ${name}`);
   url.pathname = `/${name}`;
   return {
     name,
