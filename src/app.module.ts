@@ -3,7 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
-import { redisOptions } from './common/redis-options';
+import { QueueConnection, QueueConnectionModule } from './common/queue-connection.module';
 import { dataSourceOptions } from './database/data-source';
 import { DocumentsModule } from './documents/api/documents.module';
 import { EmbeddingProvider } from './embedding/embedding-provider';
@@ -41,7 +41,11 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LifecycleModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
-        BullModule.forRoot({ connection: redisOptions(config.redis), prefix: config.queue.prefix }),
+        QueueConnectionModule,
+        BullModule.forRootAsync({
+          inject: [QueueConnection],
+          useFactory: (q: QueueConnection) => ({ connection: q.connection, prefix: config.queue.prefix }),
+        }),
         options.embeddingProvider ? ProvidedEmbeddingModule.with(options.embeddingProvider) : EmbeddingModule,
         HealthModule,
         ...(roles.api ? [DocumentsModule, SearchModule, DeadLettersModule, ReindexApiModule] : []),

@@ -44,6 +44,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const model = readEmbeddingModel(r);
   const chunkSizes = readChunkSizes(r, model.provider, model.model);
   const backoffMs = readQueueBackoff(r);
+  const redis = readRedis(r);
 
   const config: AppConfig = {
     role: r.oneOf('ROLE', ['all', 'api', 'worker'] as const, 'all'),
@@ -51,8 +52,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerPort: r.int('WORKER_PORT', 3001, 0, 65535),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     postgres: readPostgres(r),
-    redis: readRedis(r),
-    queue: readQueue(r, backoffMs),
+    redis,
+    queue: readQueue(r, backoffMs, redis.clusterNodes !== undefined),
     chunking: { ...chunkSizes, contextual: r.bool('CONTEXTUAL_CHUNKS', true) },
     embedding: readEmbedding(r, model),
     reindex: readReindex(r),

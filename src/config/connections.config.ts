@@ -19,6 +19,18 @@ export interface RedisConfig {
   password: string | undefined;
   db: number;
   tls: boolean;
+  /** Redis Cluster seed nodes (REDIS_CLUSTER_NODES); set, the service connects as a cluster client. */
+  clusterNodes?: RedisNode[];
+  /** Sentinels (REDIS_SENTINELS) that name the current primary of `sentinelName`. */
+  sentinels?: RedisNode[];
+  sentinelName?: string;
+  /** REDIS_SENTINEL_PASSWORD: sentinels often run without one even when the primary has one. */
+  sentinelPassword?: string;
+}
+
+export interface RedisNode {
+  host: string;
+  port: number;
 }
 
 /** PG_POOL_SIZE, then DATABASE_URL when set, else PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. */
@@ -57,5 +69,41 @@ export function readRedis(r: EnvReader): RedisConfig {
     password: url.password ? decodeURIComponent(url.password) : undefined,
     db: db === '' ? 0 : Number(db),
     tls: url.protocol === 'rediss:',
+    ...readRedisTopology(r),
   };
+}
+
+/**
+ * REDIS_CLUSTER_NODES or REDIS_SENTINELS (+ REDIS_SENTINEL_NAME): comma-separated
+ * `host:port` lists. The primary's (or nodes') credentials and TLS still come from REDIS_URL.
+ */
+function readRedisTopology(r: EnvReader): Pick<RedisConfig, 'clusterNodes' | 'sentinels' | 'sentinelName' | 'sentinelPassword'> {
+  const clusterNodes = readNodeList(r, 'REDIS_CLUSTER_NODES');
+  const sentinels = readNodeList(r, 'REDIS_SENTINELS');
+  if (clusterNodes && sentinels) {
+    r.fail('REDIS_SENTINELS', 'set either REDIS_CLUSTER_NODES or REDIS_SENTINELS, not both');
+    return {};
+  }
+  if (clusterNodes) return { clusterNodes };
+  if (sentinels) {
+    return { sentinels, sentinelName: r.str('REDIS_SENTINEL_NAME', 'mymaster'), sentinelPassword: r.optional('REDIS_SENTINEL_PASSWORD') };
+  }
+  return {};
+}
+
+function readNodeList(r: EnvReader, name: string): RedisNode[] | undefined {
+  const raw = r.optional(name);
+  if (raw === undefined) return undefined;
+  const nodes: RedisNode[] = [];
+  for (const entry of raw.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry);
+    const port = match ? Number(match[2]) : 0;
+    if (!match || port < 1 || port > 65535) {
+      r.fail(name, `"${entry}" is not host:port`);
+      return undefined;
+    }
+    nodes.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
+  }
+  if (nodes.length === 0) r.fail(name, 'lists no host:port');
+  return nodes.length > 0 ? nodes : undefined;
 }

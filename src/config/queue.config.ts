@@ -29,10 +29,17 @@ export function readQueueBackoff(r: EnvReader): number {
   return r.int('QUEUE_BACKOFF_MS', 1000, 1, 3600000);
 }
 
-/** The queue settings; `backoffMs` from {@link readQueueBackoff}. */
-export function readQueue(r: EnvReader, backoffMs: number): QueueConfig {
+/**
+ * The queue settings; `backoffMs` from {@link readQueueBackoff}. On a Redis Cluster every
+ * key of a queue must share one slot, so the prefix must carry a hash tag (`{ingest}`).
+ */
+export function readQueue(r: EnvReader, backoffMs: number, cluster = false): QueueConfig {
+  const prefix = r.str('QUEUE_PREFIX', cluster ? '{ingest}' : 'ingest');
+  if (cluster && !/\{[^}]+\}/.test(prefix)) {
+    r.fail('QUEUE_PREFIX', `must contain a hash tag on a Redis Cluster, e.g. "{${prefix}}", so each queue's keys share one slot`);
+  }
   return {
-    prefix: r.str('QUEUE_PREFIX', 'ingest'),
+    prefix,
     concurrency: r.int('WORKER_CONCURRENCY', 4, 1, 256),
     attempts: r.int('QUEUE_ATTEMPTS', 5, 1, 100),
     backoffMs,

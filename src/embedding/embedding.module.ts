@@ -6,7 +6,7 @@ import { HashEmbeddingProvider } from './hash-embedding.provider';
 import { LocalEmbeddingProvider } from './local/local-embedding.provider';
 import { OpenAiEmbeddingProvider } from './openai/openai-embedding.provider';
 import { RedisRateBudget } from './rate-budget';
-import { redisOptions } from '../common/redis-options';
+import { createRedisClient } from '../common/redis-client';
 
 /** Builds the provider named by EMBEDDING_PROVIDER. */
 export async function createEmbeddingProvider(config: AppConfig): Promise<EmbeddingProvider> {
@@ -20,7 +20,7 @@ export async function createEmbeddingProvider(config: AppConfig): Promise<Embedd
       const model = e.model ?? '';
       // Keyed by deployment and model: upstream limits are per model, and every process of
       // this deployment (API queries included) draws from the same budget.
-      const budget = RedisRateBudget.connect(redisOptions(config.redis), {
+      const budget = RedisRateBudget.owning(createRedisClient(config.redis, RedisRateBudget.tuning), {
         keyPrefix: `${config.queue.prefix}:embedding-rate:${model}`,
         requestsPerMinute: e.rpm,
         tokensPerMinute: e.tpm,

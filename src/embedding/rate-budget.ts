@@ -1,4 +1,5 @@
 import Redis, { RedisOptions } from 'ioredis';
+import { RedisClient } from '../common/redis-client';
 
 /**
  * Admission control in front of an embedding API. The provider calls `acquire` before
@@ -175,7 +176,7 @@ export class RedisRateBudget implements EmbeddingRateBudget {
    *   `ownsConnection` is true.
    */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: RedisRateBudgetOptions,
     private readonly ownsConnection = false,
   ) {
@@ -195,7 +196,14 @@ export class RedisRateBudget implements EmbeddingRateBudget {
 
   /** Opens its own Redis connection (closed by `close()`). */
   static connect(redisOptions: RedisOptions, options: RedisRateBudgetOptions): RedisRateBudget {
-    const redis = new Redis({ ...redisOptions, maxRetriesPerRequest: 3, connectionName: 'embedding-rate-budget' });
+    return RedisRateBudget.owning(new Redis({ ...redisOptions, ...RedisRateBudget.tuning }), options);
+  }
+
+  /** Connection settings for a budget's own client: a few retries, then the command fails. */
+  static readonly tuning = { maxRetriesPerRequest: 3, connectionName: 'embedding-rate-budget' };
+
+  /** Takes over a client of its own (any topology; closed by `close()`). */
+  static owning(redis: RedisClient, options: RedisRateBudgetOptions): RedisRateBudget {
     // Errors surface through the rejected commands; keep ioredis from logging them as unhandled.
     redis.on('error', () => undefined);
     return new RedisRateBudget(redis, options, true);

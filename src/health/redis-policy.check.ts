@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import Redis from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
-import { redisOptions } from '../common/redis-options';
+import { createRedisClient } from '../common/redis-client';
 
 /**
  * BullMQ keeps jobs as ordinary keys: a Redis that evicts keys under memory pressure
@@ -15,7 +14,7 @@ export class RedisPolicyCheck implements OnApplicationBootstrap {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const redis = new Redis({ ...redisOptions(this.config.redis), lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+    const redis = createRedisClient(this.config.redis, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
     redis.on('error', () => undefined);
     try {
       await redis.connect();

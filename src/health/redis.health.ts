@@ -1,9 +1,8 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import Redis from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
-import { redisOptions } from '../common/redis-options';
+import { RedisClient, createRedisClient } from '../common/redis-client';
 import { withTimeout } from '../common/with-timeout';
 
 const TIMEOUT_MS = 2000;
@@ -11,14 +10,13 @@ const TIMEOUT_MS = 2000;
 /** Redis answers PING. Uses its own connection, which fails fast instead of queueing commands. */
 @Injectable()
 export class RedisHealthIndicator implements OnModuleDestroy {
-  private readonly client: Redis;
+  private readonly client: RedisClient;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly health: HealthIndicatorService,
   ) {
-    this.client = new Redis({
-      ...redisOptions(config.redis),
+    this.client = createRedisClient(config.redis, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

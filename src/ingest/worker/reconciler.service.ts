@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/app-config';
-import { redisOptions } from '../../common/redis-options';
+import { RedisClient, createRedisClient } from '../../common/redis-client';
 import { DocumentsRepository } from '../../documents/documents.repository';
 import { DeadLetterQueue } from '../queue/dead-letter.queue';
 import { deadLetterJobId, ingestJobId } from '../queue/ingest.jobs';
@@ -31,7 +30,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private readonly owner = randomUUID();
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
   constructor(
     private readonly documents: DocumentsRepository,
@@ -40,7 +39,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     // Its own connection for the lock: fails fast while Redis is away, and never blocks.
-    this.redis = new Redis({ ...redisOptions(config.redis), lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.redis = createRedisClient(config.redis, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.redis.on('error', () => undefined);
   }
 
