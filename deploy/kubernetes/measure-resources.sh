@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 DOCS="${1:-10}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ingest_test}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
-export QUEUE_PREFIX="measure-$$" EMBEDDING_PROVIDER="${EMBEDDING_PROVIDER:-local}" ALLOW_MODEL_MISMATCH=true
+export QUEUE_PREFIX="measure-$$" EMBEDDING_PROVIDER="${EMBEDDING_PROVIDER:-local}" ALLOW_MODEL_MISMATCH=true EMBEDDING_CACHE=false
 API_PORT=$((20000 + RANDOM % 10000)); WORKER_PORT=$((API_PORT + 1))
 
 node dist/src/database/migrate.js >/dev/null
@@ -24,7 +24,7 @@ idle_api=$(peak $API); idle_worker=$(peak $WORKER); api0=$(cpu $API); worker0=$(
 
 ids=()
 for f in $(ls bench/retrieval/corpus/*.md | head -n "$DOCS"); do
-  body=$(node -e 'const fs=require("fs");const p=process.argv[1];process.stdout.write(JSON.stringify({content:fs.readFileSync(p,"utf8"),externalId:p,namespace:"measure"}))' "$f")
+  body=$(node -e 'const fs=require("fs");const p=process.argv[1];process.stdout.write(JSON.stringify({content:fs.readFileSync(p,"utf8"),externalId:p,namespace:process.argv[2]}))' "$f" "$QUEUE_PREFIX")
   ids+=("$(curl -fs -X POST "localhost:$API_PORT/v1/documents" -H 'content-type: application/json' -d "$body" | node -pe 'JSON.parse(require("fs").readFileSync(0)).id')")
 done
 chunks=0
