@@ -5,6 +5,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { QueueConnection, QueueConnectionModule } from './common/queue-connection.module';
 import { dataSourceOptions } from './database/data-source';
+import { ReadDatabaseModule } from './database/read-database.module';
 import { DocumentsModule } from './documents/api/documents.module';
 import { EmbeddingProvider } from './embedding/embedding-provider';
 import { EmbeddingModule } from './embedding/embedding.module';
@@ -41,6 +42,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LifecycleModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
+        ReadDatabaseModule,
         QueueConnectionModule,
         BullModule.forRootAsync({
           inject: [QueueConnection],

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config';
 import { createDataSource } from '../src/database/data-source';
+import { ReadDatabase } from '../src/database/read-database.module';
 import { ChunkSearch, searchQuery } from '../src/vector-store/chunk-search.query';
 import { Generation } from '../src/vector-store/generations/generation';
 import { KeywordPlan, planKeywords } from '../src/vector-store/keyword-plan';
@@ -91,7 +92,7 @@ describe('search query plans (guards against scans that grow with the namespace)
       [CHUNKS, RARE_EVERY],
     );
     await ds.query('ANALYZE chunks');
-    statistics = new KeywordStatistics(ds);
+    statistics = new KeywordStatistics(ReadDatabase.primaryOnly(ds));
   });
 
   afterAll(async () => {

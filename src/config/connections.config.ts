@@ -9,7 +9,14 @@ export interface PostgresConfig {
   database: string;
   /** Connections per process. */
   poolSize: number;
+  /**
+   * DATABASE_READ_URL: a read replica for search and read-only listings (same user,
+   * database and pool size unless the URL says otherwise). Writes never go there.
+   */
+  replica?: PostgresEndpoint;
 }
+
+export type PostgresEndpoint = Pick<PostgresConfig, 'host' | 'port' | 'user' | 'password' | 'database'>;
 
 /** Where Redis is, from REDIS_URL (`rediss:` for TLS). */
 export interface RedisConfig {
@@ -37,23 +44,29 @@ export interface RedisNode {
 export function readPostgres(r: EnvReader): PostgresConfig {
   const poolSize = r.int('PG_POOL_SIZE', 10, 1, 1000);
   const url = r.url('DATABASE_URL', ['postgres:', 'postgresql:']);
-  if (url) {
-    return {
-      host: url.hostname || '127.0.0.1',
-      port: url.port ? Number(url.port) : 5432,
-      user: decodeURIComponent(url.username) || 'postgres',
-      password: url.password ? decodeURIComponent(url.password) : undefined,
-      database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'ingest',
-      poolSize,
-    };
-  }
+  const primary: PostgresEndpoint = url
+    ? endpointOf(url, { user: 'postgres', database: 'ingest' })
+    : {
+        host: r.str('PGHOST', '127.0.0.1'),
+        port: r.int('PGPORT', 5432, 1, 65535),
+        user: r.str('PGUSER', 'postgres'),
+        password: r.optional('PGPASSWORD'),
+        database: r.str('PGDATABASE', 'ingest'),
+      };
+  const readUrl = r.url('DATABASE_READ_URL', ['postgres:', 'postgresql:']);
+  const replica = readUrl ? endpointOf(readUrl, primary) : undefined;
+  return { ...primary, poolSize, ...(replica ? { replica } : {}) };
+}
+
+/** A postgres:// URL's parts, with `fallback` for the user (and password) and database it leaves out. */
+function endpointOf(url: URL, fallback: Pick<PostgresEndpoint, 'user' | 'database'> & { password?: string }): PostgresEndpoint {
+  const user = decodeURIComponent(url.username);
   return {
-    host: r.str('PGHOST', '127.0.0.1'),
-    port: r.int('PGPORT', 5432, 1, 65535),
-    user: r.str('PGUSER', 'postgres'),
-    password: r.optional('PGPASSWORD'),
-    database: r.str('PGDATABASE', 'ingest'),
-    poolSize,
+    host: url.hostname || '127.0.0.1',
+    port: url.port ? Number(url.port) : 5432,
+    user: user || fallback.user,
+    password: url.password ? decodeURIComponent(url.password) : user ? undefined : fallback.password,
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')) || fallback.database,
   };
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ReadDatabase } from '../database/read-database.module';
 import { DocumentEntity } from './document.entity';
 import { DocumentPage, PageCursor, pageOfDocuments } from './document-page';
 import { DocumentStatus } from './document-status';
@@ -37,7 +38,10 @@ const EMBEDDED_MODEL = '(SELECT c.model FROM chunks c WHERE c.document_id = d.id
 /** What the documents API reads: one document or a page of them, attempt history, namespace usage. */
 @Injectable()
 export class DocumentReadsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly reads: ReadDatabase,
+  ) {}
 
   /** The document and the model of its vectors; null if there is no such document. */
   async findWithModel(id: string): Promise<DocumentWithModel | null> {
@@ -52,7 +56,8 @@ export class DocumentReadsRepository {
 
   /** Newest first, keyset-paginated on (created_at, id), each with the model of its vectors. */
   list(filter: ListFilter): Promise<DocumentPage<DocumentWithModel>> {
-    return pageOfDocuments<DocumentWithModel, { embedded_model: string | null }>(this.db, {
+    // Listings may lag on a replica; one document's status (findWithModel) is always read from the primary.
+    return pageOfDocuments<DocumentWithModel, { embedded_model: string | null }>(this.reads.source, {
       column: 'created_at',
       limit: filter.limit,
       cursor: filter.cursor,
@@ -86,7 +91,7 @@ export class DocumentReadsRepository {
 
   /** Embedding cost of a namespace's documents (all versions), for cost reports. */
   async usage(namespace: string): Promise<NamespaceUsage> {
-    const rows: UsageRow[] = await this.db.query(
+    const rows: UsageRow[] = await this.reads.source.query(
       `SELECT count(*) AS documents, sum(chunk_count) AS chunks, sum(embedding_tokens_total) AS tokens,
               sum(embedding_characters_total) AS characters, bool_or(tokens_estimated) AS estimated
          FROM documents WHERE namespace = $1`,

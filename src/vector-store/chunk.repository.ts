@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { toSql } from 'pgvector';
 import { DataSource, EntityManager } from 'typeorm';
+import { ReadDatabase } from '../database/read-database.module';
 import { chunkId } from './chunk-id';
 import { ChunkHit, ChunkSearch, SearchRow, keywordQuery, searchQuery, toChunkHit } from './chunk-search.query';
 import { ChunkTable } from './generations/generation';
@@ -43,6 +44,7 @@ export class ChunkRepository {
     @InjectDataSource() private readonly db: DataSource,
     private readonly lock: GenerationLock,
     private readonly statistics: KeywordStatistics,
+    private readonly reads: ReadDatabase,
   ) {}
 
   /**
@@ -87,7 +89,10 @@ export class ChunkRepository {
    * when that generation is no longer active.
    */
   async search(s: ChunkSearch): Promise<ChunkHit[]> {
-    return this.db.transaction(async (em) => {
+    // On a replica, one snapshot for the whole search: a generation switch replayed
+    // between its statements cannot show it a table that has changed under it.
+    const isolation = this.reads.isReplica ? 'REPEATABLE READ' : 'READ COMMITTED';
+    return this.reads.source.transaction(isolation, async (em) => {
       await this.lock.hold(em, s.generation);
       const keyword = s.mode === 'vector' ? null : await this.keywordPlan(em, s);
       const exactVector = s.mode !== 'keyword' && (await this.statistics.namespaceChunks(s.namespace)) <= s.exactVectorMaxChunks;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ReadDatabase } from '../database/read-database.module';
 import { LexemeFrequencies } from './keyword-plan';
 
 /** How long a process trusts what it read before reading it again. */
@@ -52,7 +52,12 @@ export class KeywordStatistics {
   private readonly frequencies = new Refreshed(() => this.readFrequencies());
   private readonly totals = new Map<string, Refreshed<number>>();
 
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  // Statistics plan searches, which read from the replica when there is one.
+  private readonly db: DataSource;
+
+  constructor(reads: ReadDatabase) {
+    this.db = reads.source;
+  }
 
   /** Chunks in `namespace` (in the active generation), about a minute old at most. */
   namespaceChunks(namespace: string): Promise<number> {
