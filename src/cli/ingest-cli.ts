@@ -56,17 +56,20 @@ program
       throw new UsageError(`cannot read ${root}: ${err instanceof Error ? err.message : String(err)}`);
     });
     if (files.length === 0) throw new UsageError(`no supported files under ${root} (${skipped.length} skipped)`);
-    const bars = new MultiBar({ clearOnComplete: false, hideCursor: true, format: ' {label} [{bar}] {value}/{total}', stream: process.stderr }, Presets.shades_classic);
-    const sent = bars.create(files.length, 0, { label: 'sent ' });
-    const done = o.wait ? bars.create(files.length, 0, { label: 'ready' }) : undefined;
+    // Bars only on a terminal: piped or logged output gets the summary alone.
+    const bars = process.stderr.isTTY
+      ? new MultiBar({ clearOnComplete: false, hideCursor: true, format: ' {label} [{bar}] {value}/{total}', stream: process.stderr }, Presets.shades_classic)
+      : undefined;
+    const sent = bars?.create(files.length, 0, { label: 'sent ' });
+    const done = o.wait ? bars?.create(files.length, 0, { label: 'ready' }) : undefined;
     let results: FileResult[];
     try {
       results = await addDocuments(clientOf(command), files, { ...o, timeoutMs: o.timeout * 1000 }, {
-        sent: () => sent.increment(),
+        sent: () => sent?.increment(),
         settled: () => done?.increment(),
       });
     } finally {
-      bars.stop();
+      bars?.stop();
     }
     process.stdout.write(`${summaryTable(results, skipped)}\n`);
     if (results.some((r) => r.outcome === 'failed' || r.outcome === 'processing')) process.exitCode = EXIT_FAILED;
