@@ -4,7 +4,7 @@ import { createRedisClient } from '../src/common/redis-client';
 import { loadConfig } from '../src/config/app-config';
 import { RedisRateBudget } from '../src/embedding/rate-budget';
 import { Reconciler } from '../src/ingest/worker/reconciler.service';
-import { LocalRedisCluster } from './support/redis-cluster';
+import { LocalRedisCluster } from './support/redis-topologies';
 import { TestApp, isSettled, postJson, startApp, waitForDocument } from './support/test-app';
 
 /** The service on a real three-master Redis Cluster, started on loopback ports by the test. */
