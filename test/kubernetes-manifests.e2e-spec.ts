@@ -10,6 +10,7 @@ import { Container, K8sObject, find, kustomize, loadManifestDir, podLabels, podS
 const ROOT = path.join(__dirname, '..');
 const BASE = path.join(ROOT, 'deploy/kubernetes/base');
 const OVERLAY = path.join(ROOT, 'deploy/kubernetes/overlays/example');
+const CLUSTER_OVERLAY = path.join(ROOT, 'deploy/kubernetes/overlays/redis-cluster');
 
 /** Variables of capabilities configured outside src/config (API keys), set by the manifests on purpose. */
 const READ_OUTSIDE_CONFIG = new Set(['AUTH_REQUIRED', 'ADMIN_API_KEY']);
@@ -131,10 +132,12 @@ function checkManifests(objects: K8sObject[]): void {
     triggers: Array<{ type: string; metadata: { listName: string } }>;
   };
   expect(scaled.scaleTargetRef.name).toBe('ingest-worker');
-  const prefix = loadConfig(containerEnv(objects, workerC)).queue.prefix;
+  const workerConfig = loadConfig(containerEnv(objects, workerC));
+  const prefix = workerConfig.queue.prefix;
+  const trigger = workerConfig.redis.clusterNodes ? 'redis-cluster' : 'redis';
   expect(scaled.triggers.map((t) => [t.type, t.metadata.listName])).toEqual([
-    ['redis', `${prefix}:${INGEST_QUEUE}:wait`],
-    ['redis', `${prefix}:${INGEST_QUEUE}:active`],
+    [trigger, `${prefix}:${INGEST_QUEUE}:wait`],
+    [trigger, `${prefix}:${INGEST_QUEUE}:active`],
   ]);
 }
 
@@ -172,6 +175,14 @@ describe('Kubernetes manifests', () => {
         .filter((k): k is string => k !== undefined),
     );
     for (const key of referenced) expect(Object.keys(secret.data ?? {})).toContain(key);
+  });
+
+  it('the Redis Cluster overlay hash-tags the prefix and points KEDA at the same lists', () => {
+    const objects = kustomize(CLUSTER_OVERLAY);
+    if (!objects) return void console.warn('kubectl not installed: the cluster overlay is not checked');
+    for (const o of objects) expect(() => validate(o)).not.toThrow();
+    checkManifests(objects);
+    expect(find(objects, 'ConfigMap', 'ingest-config').data).toMatchObject({ QUEUE_PREFIX: '{ingest}' });
   });
 
   it('docker compose runs the same topology: migration, API, two workers on the same image', () => {
