@@ -1,0 +1,50 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+import { stdTimeFunctions } from 'pino';
+import type { Options } from 'pino-http';
+import { ObservabilityConfig } from '../../config/app-config';
+import { logContextFields } from './log-context';
+import { requestIdFrom } from './request-id';
+
+/** Headers and fields never written to a log line. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers["proxy-authorization"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.apiKey',
+  '*.secret',
+  '*.token',
+];
+
+// Probes and scrapes every few seconds would drown the lines that matter.
+const QUIET_PATHS = ['/health/', '/metrics'];
+
+/** pino-http options: one JSON object per line, or readable lines with LOG_FORMAT=pretty. */
+export function loggerOptions(c: ObservabilityConfig): Options {
+  return {
+    level: c.logLevel,
+    timestamp: stdTimeFunctions.isoTime,
+    mixin: logContextFields,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // The id was settled by the request-context middleware; this only covers a request that skipped it.
+    genReqId: (req: IncomingMessage & { id?: unknown }) => (typeof req.id === 'string' ? req.id : requestIdFrom(req.headers['x-request-id'])),
+    customAttributeKeys: { reqId: 'requestId' },
+    quietReqLogger: true,
+    autoLogging: { ignore: (req) => QUIET_PATHS.some((p) => (req.url ?? '').startsWith(p)) },
+    ...(c.logFormat === 'pretty'
+      ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      : { formatters: { level: (label: string) => ({ level: label }) } }),
+  };
+}
+
+/** The process's logger (Nest's `Logger` writes through it once `bootstrap` installs it). */
+@Module({})
+export class LoggingModule {
+  static forRoot(c: ObservabilityConfig): DynamicModule {
+    return { module: LoggingModule, imports: [LoggerModule.forRoot({ pinoHttp: loggerOptions(c) })] };
+  }
+}
