@@ -97,8 +97,8 @@ export class IngestPipeline {
       return chunks;
     });
     const written = retryOnGenerationChange(async () => {
-      const live = await stage('embed', () => this.generations.current());
-      const writes = await stage('embed', () => this.embed(doc, live, drafts));
+      // One stage call, so the stage histogram counts one embed per try.
+      const writes = await stage('embed', async () => this.embed(doc, await this.generations.current(), drafts));
       return stage('write', () => this.write(doc, writes, drafts.length, ready));
     }, () => this.generations.invalidate());
     return written.catch((err: unknown) => {
