@@ -1,4 +1,7 @@
+import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
+import { redisOptions } from '../src/common/redis-options';
+import { loadConfig } from '../src/config/app-config';
 import { ServiceProcess } from './support/service-process';
 import { families, labelValues, sample } from './support/prometheus-text';
 import { closedPort } from './support/tcp-proxy';
@@ -144,6 +147,36 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     expect(ingest.counts.completed).toBeGreaterThanOrEqual(1);
     expect(ingest.oldestWaitingAgeSeconds).toBeNull();
     expect(ingest.paused).toBe(false);
+  });
+
+  it('GET /v1/queues and the queue gauges show a paused queue, its waiting job and that job\'s age', async () => {
+    const queue = new Queue('ingest', { connection: redisOptions(loadConfig().redis), prefix: env.QUEUE_PREFIX });
+    try {
+      await queue.pause();
+      const posted = await fetch(`${api.url}/v1/documents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'Waits while the queue is paused.', namespace: 'obs' }),
+      });
+      expect(posted.status).toBe(202);
+      const id = ((await posted.json()) as { id: string }).id;
+      await new Promise((r) => setTimeout(r, 1100));
+      const body = (await (await fetch(`${api.url}/v1/queues`)).json()) as {
+        queues: Array<{ name: string; counts: Record<string, number>; oldestWaitingAgeSeconds: number | null; paused: boolean }>;
+      };
+      const ingest = body.queues.find((q) => q.name === 'ingest')!;
+      expect(ingest.paused).toBe(true);
+      expect(ingest.counts.waiting + ingest.counts.paused).toBe(1);
+      expect(ingest.oldestWaitingAgeSeconds).toBeGreaterThanOrEqual(1);
+      const m = await scrape(api.url);
+      expect(sample(m, 'ingest_queue_paused', { queue: 'ingest' })).toBe(1);
+      expect(sample(m, 'ingest_queue_oldest_waiting_job_age_seconds', { queue: 'ingest' })).toBeGreaterThanOrEqual(1);
+      await queue.resume();
+      await waitForDocument(api.url, id, (d) => d.status === 'ready');
+    } finally {
+      await queue.resume();
+      await queue.close();
+    }
   });
 
   it('serves the queue dashboard at /admin/queues, read-only by default', async () => {

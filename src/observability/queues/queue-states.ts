@@ -15,7 +15,7 @@ export type JobStateName = (typeof JOB_STATES)[number];
 export interface QueueState {
   name: string;
   counts: Record<JobStateName, number>;
-  /** Seconds since the oldest job still waiting was added; null when none waits. */
+  /** Seconds since the oldest job still waiting (paused included) was added; null when none waits. */
   oldestWaitingAgeSeconds: number | null;
   paused: boolean;
 }
@@ -68,9 +68,13 @@ export class QueueStates {
     };
   }
 
-  /** When the oldest waiting job was added: the tail of the wait list (the service sets no priorities). */
+  /**
+   * When the oldest waiting job was added: the tail of the wait list, or of the paused list
+   * where a paused queue puts new jobs (the service sets no priorities).
+   */
   private async oldestWaiting(queue: Queue): Promise<number | null> {
-    const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
-    return oldest ? oldest.timestamp : null;
+    const tails = await Promise.all([queue.getJobs(['wait'], 0, 0, true), queue.getJobs(['paused'], 0, 0, true)]);
+    const times = tails.flat().filter((j) => j !== undefined).map((j) => j.timestamp);
+    return times.length > 0 ? Math.min(...times) : null;
   }
 }
