@@ -6,6 +6,7 @@ import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBody } from './common/json-body.middleware';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { BootLogger } from './observability/logging/boot-logger';
 import { requestContext } from './observability/logging/request-context.middleware';
 import { httpMetrics } from './observability/metrics/http-metrics.middleware';
 import { QUEUE_DASHBOARD_ROUTE } from './observability/queues/api/queue-dashboard.module';
@@ -35,6 +36,7 @@ export async function createApp(config: AppConfig, roles: Roles, options: AppOpt
 
 /** Loads the configuration or exits with the list of bad variables. */
 export function loadConfigOrExit(): AppConfig {
+  Logger.overrideLogger(new BootLogger());
   try {
     return loadConfig();
   } catch (err) {

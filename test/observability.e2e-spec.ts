@@ -223,4 +223,14 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     const posted = apiLines.find((l) => l.requestId === requestId && l.req?.headers);
     expect(posted?.req?.headers).toMatchObject({ authorization: '[redacted]', 'x-api-key': '[redacted]' });
   });
+
+  it('a process that cannot start still writes JSON lines saying why', async () => {
+    const bad = new ServiceProcess('worker', { ...env, WORKER_PORT: 'eighty', PORT: '-1' }, 'http://127.0.0.1:1');
+    expect(await bad.ended()).toBe(1);
+    const lines = bad.lines.map((l) => JSON.parse(l) as LogLine);
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    const error = lines.find((l) => l.level === 'error');
+    expect(error?.msg).toContain('WORKER_PORT');
+    expect(error?.msg).toContain('PORT');
+  });
 });

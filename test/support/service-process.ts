@@ -44,6 +44,11 @@ export class ServiceProcess {
     );
   }
 
+  /** The exit code, once the process has ended on its own. */
+  ended(): Promise<number | null> {
+    return this.exited;
+  }
+
   /** SIGTERM, then the exit code once the process has drained and ended. */
   stop(): Promise<number | null> {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');
