@@ -121,8 +121,8 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     for (const stage of ['claim', 'load', 'split', 'embed', 'write']) {
       expect(sample(w, 'ingest_stage_duration_seconds_count', { stage })).toBe(1);
     }
-    expect(sample(w, 'embedding_requests_total')).toBeGreaterThanOrEqual(1);
-    expect(sample(w, 'embedding_texts_total')).toBeGreaterThanOrEqual(1);
+    expect(sample(w, 'embedding_requests_total', { kind: 'chunks' })).toBeGreaterThanOrEqual(1);
+    expect(sample(w, 'embedding_texts_total', { kind: 'chunks' })).toBeGreaterThanOrEqual(1);
     expect(sample(w, 'embedding_tokens_total')).toBeGreaterThan(0);
     expect(sample(w, 'embedding_cache_misses_total') + sample(w, 'embedding_cache_hits_total')).toBeGreaterThanOrEqual(1);
     expect(sample(w, 'ingest_queue_jobs', { queue: 'ingest', state: 'completed' })).toBeGreaterThanOrEqual(1);
@@ -132,6 +132,14 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     expect(sample(a, 'http_request_duration_seconds_count', { route: '/v1/documents/:id', method: 'GET', status_code: '200' })).toBeGreaterThanOrEqual(1);
     expect(labelValues(a, 'http_request_duration_seconds_count', 'route').has(`/v1/documents/${documentId}`)).toBe(false);
     expect(sample(a, 'ingest_documents', { state: 'ready' })).toBeGreaterThanOrEqual(1);
+    // The API embeds search queries: counted by kind.
+    const searched = await fetch(`${api.url}/v1/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `how are logs written ${randomUUID()}`, namespace: 'obs' }),
+    });
+    expect(searched.status).toBe(200);
+    expect(sample(await scrape(api.url), 'embedding_texts_total', { kind: 'query' })).toBe(1);
     // A path no route matches is one series, whatever it is.
     await fetch(`${api.url}/nothing/${randomUUID()}`);
     expect(sample(await scrape(api.url), 'http_request_duration_seconds_count', { route: 'unmatched', status_code: '404' })).toBeGreaterThanOrEqual(1);

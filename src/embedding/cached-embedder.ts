@@ -102,10 +102,10 @@ export class CachedEmbedder {
         const answer = await this.provider.embedWithUsage(slice);
         got = answer.vectors;
         tokens += answer.tokens;
-        embeddingRequests.inc({ model }, answer.requests);
+        embeddingRequests.inc({ model, kind: 'chunks' }, answer.requests);
       } else {
         got = await this.provider.embed(slice);
-        embeddingRequests.inc({ model });
+        embeddingRequests.inc({ model, kind: 'chunks' });
         const tokenizer = this.tokenizer;
         if (tokenizer) {
           tokens += slice.reduce((n, text) => n + Math.min(tokenizer.count(text), tokenizer.maxTokens), 0);
@@ -115,7 +115,7 @@ export class CachedEmbedder {
         }
       }
       characters += slice.reduce((n, text) => n + text.length, 0);
-      embeddingTexts.inc({ model }, slice.length);
+      embeddingTexts.inc({ model, kind: 'chunks' }, slice.length);
       embeddingTokens.inc({ model }, tokens - tokensBefore);
       if (got.length !== slice.length || got.some((v) => v.length !== dimension)) {
         throw new EmbeddingError(`embedding provider ${model} returned vectors of the wrong count or dimension`, false);

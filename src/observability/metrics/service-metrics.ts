@@ -94,21 +94,21 @@ export const ingestFailures = new Counter({
 
 export const embeddingRequests = new Counter({
   name: 'embedding_requests_total',
-  help: 'Requests (batches) sent to the embedding model, retries included.',
-  labelNames: ['model'] as const,
+  help: 'Requests (batches) sent to the embedding model, retries included; kind: chunks (documents) or query (search).',
+  labelNames: ['model', 'kind'] as const,
   registers,
 });
 
 export const embeddingTexts = new Counter({
   name: 'embedding_texts_total',
-  help: 'Texts sent to the embedding model (cache misses).',
-  labelNames: ['model'] as const,
+  help: 'Texts sent to the embedding model: chunks missing from the cache, or search queries.',
+  labelNames: ['model', 'kind'] as const,
   registers,
 });
 
 export const embeddingTokens = new Counter({
   name: 'embedding_tokens_total',
-  help: 'Tokens embedded: billed by the provider, else counted by the model tokenizer, else estimated.',
+  help: 'Tokens of the chunks embedded: billed by the provider, else counted by the model tokenizer, else estimated.',
   labelNames: ['model'] as const,
   registers,
 });
