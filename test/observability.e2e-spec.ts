@@ -5,7 +5,7 @@ import { loadConfig } from '../src/config/app-config';
 import { ServiceProcess } from './support/service-process';
 import { families, labelValues, sample } from './support/prometheus-text';
 import { closedPort } from './support/tcp-proxy';
-import { waitForDocument } from './support/test-app';
+import { startApp, waitForDocument } from './support/test-app';
 
 /** Families every process exports, whatever its role. */
 const COMMON_FAMILIES = [
@@ -196,9 +196,9 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     const body = (await queues.json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
     expect(body.queues.map((q) => q.name).sort()).toEqual(['ingest', 'ingest-dlq', 'ingest-reindex']);
     expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
-    // Read-only: a retry through the dashboard's API is refused.
+    // Read-only: a retry through the dashboard's API is refused (it answers 200 when writable, below).
     const retry = await fetch(`${api.url}/admin/queues/api/queues/ingest/retry/failed`, { method: 'PUT' });
-    expect(retry.status).toBeGreaterThanOrEqual(400);
+    expect(retry.status).toBe(405);
   });
 
   it('writes only JSON lines; lines about the document carry documentId, version and requestId in API and worker; secrets never appear', async () => {
@@ -240,5 +240,25 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     const error = lines.find((l) => l.level === 'error');
     expect(error?.msg).toContain('WORKER_PORT');
     expect(error?.msg).toContain('PORT');
+  });
+});
+
+describe('queue dashboard settings', () => {
+  it('QUEUE_DASHBOARD_READ_ONLY=false allows actions; QUEUE_DASHBOARD=false serves no dashboard', async () => {
+    const writable = await startApp({ QUEUE_DASHBOARD_READ_ONLY: 'false' }, { api: true, worker: false });
+    try {
+      const body = (await (await fetch(`${writable.url}/admin/queues/api/queues`)).json()) as { queues: Array<{ readOnlyMode: boolean }> };
+      expect(body.queues.every((q) => !q.readOnlyMode)).toBe(true);
+      expect((await fetch(`${writable.url}/admin/queues/api/queues/ingest/retry/failed`, { method: 'PUT' })).status).toBe(200);
+    } finally {
+      await writable.close();
+    }
+    const off = await startApp({ QUEUE_DASHBOARD: 'false' }, { api: true, worker: false });
+    try {
+      expect((await fetch(`${off.url}/admin/queues`)).status).toBe(404);
+      expect((await fetch(`${off.url}/v1/queues`)).status).toBe(200);
+    } finally {
+      await off.close();
+    }
   });
 });
