@@ -49,7 +49,7 @@ interface LogLine {
   requestId?: string;
   documentId?: string;
   version?: number;
-  req?: { headers?: Record<string, string> };
+  req?: { url?: string; headers?: Record<string, string> };
 }
 
 /**
@@ -225,6 +225,10 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     const workerAbout = workerLines.filter((l) => l.documentId === documentId);
     expect(workerAbout.length).toBeGreaterThanOrEqual(1);
     expect(workerAbout.every((l) => l.requestId === requestId && l.version === 1)).toBe(true);
+
+    // A client error stands out as a warning; a success is info.
+    expect(apiLines.find((l) => l.req?.url?.startsWith('/nothing/'))?.level).toBe('warn');
+    expect(apiLines.find((l) => l.requestId === requestId && l.msg === 'request completed')?.level).toBe('info');
 
     const everything = [...api.lines, ...worker.lines].join('\n');
     expect(everything).not.toContain(secret);

@@ -30,7 +30,7 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Inge
     const { documentId, version, requestId } = job.data;
     return runWithLogContext({ documentId, version, requestId }, async () => {
       const startedAt = Date.now();
-      this.logger.log(`processing document ${documentId} v${version} (attempt ${tries.made + 1} of ${tries.allowed})`);
+      this.logger.debug(`processing document ${documentId} v${version} (attempt ${tries.made + 1} of ${tries.allowed})`);
       const outcome = await this.pipeline.run(job.data, tries);
       // The job was added when the document was accepted (a retry keeps its timestamp).
       const sinceAccepted = Math.max(0, Date.now() - job.timestamp);

@@ -35,6 +35,8 @@ export function loggerOptions(c: ObservabilityConfig): Options {
     customAttributeKeys: { reqId: 'requestId' },
     quietReqLogger: true,
     autoLogging: { ignore: (req) => QUIET_PATHS.some((p) => (req.url ?? '').startsWith(p)) },
+    // A failed request stands out from the traffic: server errors as errors, bad requests as warnings.
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     ...(c.logFormat === 'pretty'
       ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
       : { formatters: { level: (label: string) => ({ level: label }) } }),
