@@ -76,7 +76,7 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     api = new ServiceProcess('main', { ...env, ROLE: 'api', PORT: String(apiPort) }, `http://127.0.0.1:${apiPort}`);
     worker = new ServiceProcess('worker', { ...env, WORKER_PORT: String(workerPort) }, `http://127.0.0.1:${workerPort}`);
     await Promise.all([api.started(), worker.started()]);
-  }, 120000);
+  }, 240000);
 
   afterAll(async () => {
     await Promise.all([api?.stop(), worker?.stop()]);
@@ -236,6 +236,19 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     expect(posted?.req?.headers).toMatchObject({ authorization: '[redacted]', 'x-api-key': '[redacted]' });
   });
 
+  it('LOG_FORMAT=pretty writes readable lines instead of JSON', async () => {
+    const port = await closedPort();
+    const pretty = new ServiceProcess('worker', { ...env, LOG_FORMAT: 'pretty', WORKER_PORT: String(port) }, `http://127.0.0.1:${port}`);
+    try {
+      await pretty.started();
+    } finally {
+      await pretty.stop();
+    }
+    expect(pretty.lines.length).toBeGreaterThan(0);
+    expect(pretty.lines.some((l) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: .*ingest worker running/.test(l))).toBe(true);
+    expect(pretty.lines.filter((l) => l.startsWith('{'))).toEqual([]);
+  }, 240000);
+
   it('a process that cannot start still writes JSON lines saying why', async () => {
     const bad = new ServiceProcess('worker', { ...env, WORKER_PORT: 'eighty', PORT: '-1' }, 'http://127.0.0.1:1');
     expect(await bad.ended()).toBe(1);
@@ -244,7 +257,7 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     const error = lines.find((l) => l.level === 'error');
     expect(error?.msg).toContain('WORKER_PORT');
     expect(error?.msg).toContain('PORT');
-  });
+  }, 240000);
 });
 
 describe('queue dashboard settings', () => {

@@ -35,7 +35,7 @@ export class ServiceProcess {
   }
 
   /** Resolves once `/health/live` answers 200. */
-  async started(timeoutMs = 60000): Promise<void> {
+  async started(timeoutMs = 180000): Promise<void> {
     await waitUntil(
       `${this.url} to answer /health/live (stderr: ${this.stderr.join('').slice(-500)})`,
       () => fetch(`${this.url}/health/live`).then((r) => r.status).catch(() => 0),

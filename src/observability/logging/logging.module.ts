@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
-import { stdTimeFunctions } from 'pino';
+import { DestinationStream, stdTimeFunctions } from 'pino';
+import PinoPretty from 'pino-pretty';
 import type { Options } from 'pino-http';
 import { ObservabilityConfig } from '../../config/app-config';
 import { logContextFields } from './log-context';
@@ -23,7 +24,7 @@ export const REDACTED_PATHS = [
 // Probes and scrapes every few seconds would drown the lines that matter.
 const QUIET_PATHS = ['/health/', '/metrics'];
 
-/** pino-http options: one JSON object per line, or readable lines with LOG_FORMAT=pretty. */
+/** pino-http options: one JSON object per line (LOG_FORMAT=json), else lines for `prettyStream`. */
 export function loggerOptions(c: ObservabilityConfig): Options {
   return {
     level: c.logLevel,
@@ -37,16 +38,24 @@ export function loggerOptions(c: ObservabilityConfig): Options {
     autoLogging: { ignore: (req) => QUIET_PATHS.some((p) => (req.url ?? '').startsWith(p)) },
     // A failed request stands out from the traffic: server errors as errors, bad requests as warnings.
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    ...(c.logFormat === 'pretty'
-      ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
-      : { formatters: { level: (label: string) => ({ level: label }) } }),
+    // Pretty output keeps pino's numeric levels (pino-pretty names and colours them).
+    ...(c.logFormat === 'json' ? { formatters: { level: (label: string) => ({ level: label }) } } : {}),
   };
+}
+
+/**
+ * Readable lines for a terminal, formatted on the main thread and written synchronously:
+ * as a pino transport (a worker thread) nothing reached a piped stdout.
+ */
+function prettyStream(): DestinationStream {
+  return PinoPretty({ singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
 }
 
 /** The process's logger (Nest's `Logger` writes through it once `bootstrap` installs it). */
 @Module({})
 export class LoggingModule {
   static forRoot(c: ObservabilityConfig): DynamicModule {
-    return { module: LoggingModule, imports: [LoggerModule.forRoot({ pinoHttp: loggerOptions(c) })] };
+    const options = loggerOptions(c);
+    return { module: LoggingModule, imports: [LoggerModule.forRoot({ pinoHttp: c.logFormat === 'pretty' ? [options, prettyStream()] : options })] };
   }
 }
