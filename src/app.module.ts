@@ -12,6 +12,9 @@ import { EmbeddingModule } from './embedding/embedding.module';
 import { ProvidedEmbeddingModule } from './embedding/provided-embedding.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { LoggingModule } from './observability/logging/logging.module';
+import { MetricsModule } from './observability/metrics/metrics.module';
+import { QueuesApiModule } from './observability/queues/api/queues-api.module';
 import { DeadLettersModule } from './ingest/api/dead-letters.module';
 import { IngestWorkerModule } from './ingest/worker/ingest-worker.module';
 import { ReindexApiModule } from './reindex/api/reindex-api.module';
@@ -40,6 +43,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config.observability),
         LifecycleModule,
         TypeOrmModule.forRoot({ ...dataSourceOptions(config), retryAttempts: 3, retryDelay: 1000 }),
         ReadDatabaseModule,
@@ -50,8 +54,10 @@ export class AppModule {
         }),
         options.embeddingProvider ? ProvidedEmbeddingModule.with(options.embeddingProvider) : EmbeddingModule,
         HealthModule,
+        MetricsModule,
         ...(roles.api ? [DocumentsModule, SearchModule, DeadLettersModule, ReindexApiModule] : []),
         ...(roles.worker ? [IngestWorkerModule] : []),
+        ...(roles.api ? [QueuesApiModule.forRoot(config.observability)] : []),
       ],
     };
   }

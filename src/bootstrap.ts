@@ -5,6 +5,11 @@ import { AppModule, AppOptions, Roles } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBody } from './common/json-body.middleware';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { BootLogger } from './observability/logging/boot-logger';
+import { requestContext } from './observability/logging/request-context.middleware';
+import { httpMetrics } from './observability/metrics/http-metrics.middleware';
+import { QUEUE_DASHBOARD_ROUTE } from './observability/queues/api/queue-dashboard.module';
 
 /** Builds the Nest application for the given roles with the HTTP edge configured. */
 export async function createApp(config: AppConfig, roles: Roles, options: AppOptions = {}): Promise<NestExpressApplication> {
@@ -12,6 +17,9 @@ export async function createApp(config: AppConfig, roles: Roles, options: AppOpt
     bodyParser: false,
     bufferLogs: true,
   });
+  app.useLogger(app.get(PinoLogger));
+  // Before everything else: the request id and the timer cover the whole request.
+  app.use(requestContext(), httpMetrics([QUEUE_DASHBOARD_ROUTE]));
   app.use(jsonBody(config.bodyLimitBytes));
   app.useGlobalPipes(
     new ValidationPipe({
@@ -28,6 +36,7 @@ export async function createApp(config: AppConfig, roles: Roles, options: AppOpt
 
 /** Loads the configuration or exits with the list of bad variables. */
 export function loadConfigOrExit(): AppConfig {
+  Logger.overrideLogger(new BootLogger());
   try {
     return loadConfig();
   } catch (err) {

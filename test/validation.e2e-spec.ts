@@ -76,7 +76,8 @@ describe('validation: bad input gets a clear 4xx and enqueues nothing', () => {
     expect(res.status).toBe(202);
     const jobs = await queue.getJobs(['waiting']);
     expect(jobs).toHaveLength(1);
-    expect(jobs[0].data).toEqual({ documentId: res.body.id, version: 1 });
+    // The id of the request that sent it too, for the worker's log lines.
+    expect(jobs[0].data).toEqual({ documentId: res.body.id, version: 1, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(jobs[0].id).toBe(`doc-${res.body.id}-v1`);
   });
 

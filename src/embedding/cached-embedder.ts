@@ -4,6 +4,7 @@ import { EmbeddingError } from './embedding.errors';
 import { cacheKey, EmbeddingCache } from './embedding-cache';
 import type { EmbeddingUsage } from './openai/openai-embedding.provider';
 import { estimateTotalTokens } from './token-estimate';
+import { embeddingCacheHits, embeddingCacheMisses, embeddingRequests, embeddingTexts, embeddingTokens } from '../observability/metrics/service-metrics';
 
 /** A provider that can also report billed tokens (the OpenAI-compatible one). */
 export interface UsageReportingProvider extends EmbeddingProvider {
@@ -96,12 +97,15 @@ export class CachedEmbedder {
     for (let i = 0; i < toEmbed.length; i += this.batchSize) {
       const slice = toEmbed.slice(i, i + this.batchSize).map((m) => m.text);
       let got: number[][];
+      const tokensBefore = tokens;
       if (reportsUsage(this.provider)) {
         const answer = await this.provider.embedWithUsage(slice);
         got = answer.vectors;
         tokens += answer.tokens;
+        embeddingRequests.inc({ model, kind: 'chunks' }, answer.requests);
       } else {
         got = await this.provider.embed(slice);
+        embeddingRequests.inc({ model, kind: 'chunks' });
         const tokenizer = this.tokenizer;
         if (tokenizer) {
           tokens += slice.reduce((n, text) => n + Math.min(tokenizer.count(text), tokenizer.maxTokens), 0);
@@ -111,6 +115,8 @@ export class CachedEmbedder {
         }
       }
       characters += slice.reduce((n, text) => n + text.length, 0);
+      embeddingTexts.inc({ model, kind: 'chunks' }, slice.length);
+      embeddingTokens.inc({ model }, tokens - tokensBefore);
       if (got.length !== slice.length || got.some((v) => v.length !== dimension)) {
         throw new EmbeddingError(`embedding provider ${model} returned vectors of the wrong count or dimension`, false);
       }
@@ -124,9 +130,12 @@ export class CachedEmbedder {
       }
     }
 
+    const cacheHits = texts.length - [...missing.values()].reduce((n, m) => n + m.positions.length, 0);
+    embeddingCacheHits.inc({ model }, cacheHits);
+    embeddingCacheMisses.inc({ model }, texts.length - cacheHits);
     return {
       vectors: vectors as number[][],
-      cacheHits: texts.length - [...missing.values()].reduce((n, m) => n + m.positions.length, 0),
+      cacheHits,
       providerTexts: toEmbed.length,
       tokens,
       characters,

@@ -13,6 +13,7 @@ import { DEFAULT_NAMESPACE } from '../../common/namespace';
 import { IngestQueue } from '../../ingest/queue/ingest.queue';
 import { SPLITTER_VERSION } from '../../ingest/chunking/text-splitter';
 import { DrainState } from '../../lifecycle/drain.state';
+import { setLogDocument } from '../../observability/logging/log-context';
 import { DocumentEntity } from '../document.entity';
 import { DocumentPage, PageCursor, decodeCursor } from '../document-page';
 import { DocumentReadsRepository, DocumentWithModel, NamespaceUsage } from '../document-reads.repository';
@@ -93,6 +94,7 @@ export class DocumentsService {
   async getWithHistory(id: string): Promise<DocumentWithModel & { history: AttemptRecord[] }> {
     const found = await this.reads.findWithModel(id);
     if (!found) throw new NotFoundException(`document ${id} not found`);
+    setLogDocument(found.document.id, found.document.version);
     return { ...found, history: await this.reads.attemptHistory(id, 20) };
   }
 

@@ -4,6 +4,7 @@ import type { EmbeddingRateBudget } from '../rate-budget';
 import { OpenAiEmbeddingsClient, OpenAiEmbeddingsClientOptions } from './openai-embeddings.client';
 import { UpstreamError, describeError } from './openai-upstream.errors';
 import { batchTexts } from './text-batches';
+import { embeddingBudgetWait, embeddingRateLimited } from '../../observability/metrics/service-metrics';
 
 export type { ApiKeyHeader } from './openai-embeddings.client';
 export { retryAfterMs } from './openai-upstream.errors';
@@ -114,6 +115,7 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
         if (!(err instanceof EmbeddingError) || !err.transient) throw err;
         const waitMs = err.retryAfterMs ?? this.backoff(attempt);
         if (err instanceof UpstreamError && err.status === 429) {
+          embeddingRateLimited.inc({ model: this.modelId });
           // Every process sharing the budget holds back, not only this one.
           await this.options.budget?.pause(waitMs).catch(() => undefined);
         }
@@ -131,8 +133,10 @@ export class OpenAiEmbeddingProvider implements EmbeddingProvider {
 
   private async acquire(tokens: number): Promise<void> {
     if (!this.options.budget) return;
+    const waited = embeddingBudgetWait.startTimer({ model: this.modelId });
     try {
       await this.options.budget.acquire(tokens);
+      waited();
     } catch (err) {
       throw new EmbeddingError(`embedding rate budget unavailable: ${describeError(err)}`, true);
     }

@@ -22,6 +22,8 @@ export interface IngestDocumentPayload {
   documentId: string;
   /** The document version this job was created for; a job for an older version does nothing. */
   version: number;
+  /** The request that created this version, so the worker's log lines about it carry the same id. */
+  requestId?: string;
 }
 
 /** Payload of a dead letter: the original payload and why it failed. */

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import { currentRequestId, setLogDocument } from '../../observability/logging/log-context';
 import { CAPPED_BACKOFF } from './backoff';
 import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName, IngestQueueJobs, ingestJobId } from './ingest.jobs';
 import { QueueGateway } from './queue-gateway';
@@ -24,10 +25,11 @@ export class IngestQueue extends QueueGateway<IngestQueueJobs> {
    */
   async enqueue(payload: IngestDocumentPayload): Promise<boolean> {
     const q = this.config.queue;
+    setLogDocument(payload.documentId, payload.version);
     try {
       await this.add({
         name: IngestJobName.IngestDocument,
-        data: payload,
+        data: { ...payload, requestId: payload.requestId ?? currentRequestId() },
         opts: {
           jobId: ingestJobId(payload),
           attempts: q.attempts,

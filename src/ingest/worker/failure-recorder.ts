@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DocumentsRepository } from '../../documents/documents.repository';
+import { ingestFailures, ingestRetries } from '../../observability/metrics/service-metrics';
 import { DeadLetterQueue } from '../queue/dead-letter.queue';
 import { IngestDocumentPayload } from '../queue/ingest.jobs';
 import { JobFailure } from './job-failure';
@@ -29,6 +30,7 @@ export class FailureRecorder {
 
   async record(a: FailedAttempt, failure: JobFailure): Promise<void> {
     const { documentId, version } = a.payload;
+    (failure.final ? ingestFailures : ingestRetries).inc({ error_class: failure.errorClass });
     this.logger.warn(
       `document ${documentId} v${version} attempt ${a.attempt} failed at ${failure.stage ?? '?'} ` +
         `(${failure.errorClass}${failure.final ? ', final' : ', will retry'}): ${failure.message}`,

@@ -9,6 +9,7 @@ import { retryOnGenerationChange } from '../../vector-store/generations/retry-on
 import { ChunkDraft, draftChunks } from '../chunking/chunk-drafts';
 import { IngestStage, PermanentIngestError, StageError } from '../ingest-errors';
 import { IngestDocumentPayload } from '../queue/ingest.jobs';
+import { chunksWritten, stageDuration } from '../../observability/metrics/service-metrics';
 import { FailureRecorder } from './failure-recorder';
 import { jobFailure } from './job-failure';
 import { JobTries } from './queue-worker.host';
@@ -28,12 +29,15 @@ export type PipelineFailures = Pick<FailureRecorder, 'record'>;
 
 /** Runs one pipeline stage, tagging any error with the stage's name for the attempt history. */
 async function stage<T>(name: IngestStage, work: () => Promise<T> | T): Promise<T> {
+  const timer = stageDuration.startTimer({ stage: name });
   try {
     return await work();
   } catch (err) {
     // A generation change is a signal to prepare again, not a failure of this stage.
     if (err instanceof StageError || err instanceof GenerationChangedError) throw err;
     throw new StageError(name, err);
+  } finally {
+    timer();
   }
 }
 
@@ -93,8 +97,8 @@ export class IngestPipeline {
       return chunks;
     });
     const written = retryOnGenerationChange(async () => {
-      const live = await stage('embed', () => this.generations.current());
-      const writes = await stage('embed', () => this.embed(doc, live, drafts));
+      // One stage call, so the stage histogram counts one embed per try.
+      const writes = await stage('embed', async () => this.embed(doc, await this.generations.current(), drafts));
       return stage('write', () => this.write(doc, writes, drafts.length, ready));
     }, () => this.generations.invalidate());
     return written.catch((err: unknown) => {
@@ -128,13 +132,13 @@ export class IngestPipeline {
   }
 
   /** Writes the chunks and marks the document ready, recording the attempt in the same transaction. */
-  private write(
+  private async write(
     doc: ClaimedDocument,
     writes: Array<GenerationChunks & { usage: CachedEmbedding }>,
     chunkCount: number,
     ready: AttemptRecord,
   ): Promise<IngestOutcome> {
-    return this.documents.transaction(async (em) => {
+    const outcome = await this.documents.transaction(async (em): Promise<IngestOutcome> => {
       await this.writer.hold(em, writes.map((w) => w.generation));
       if (!(await this.documents.lockProcessing(em, doc.id, doc.version))) return 'stale';
       await this.writer.replace(em, doc, doc.version, writes);
@@ -142,6 +146,8 @@ export class IngestPipeline {
       await this.documents.recordAttempt(ready, em);
       return 'ready';
     });
+    if (outcome === 'ready') chunksWritten.inc(chunkCount);
+    return outcome;
   }
 }
 

@@ -4,6 +4,8 @@ import { Job } from 'bullmq';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { DrainState } from '../../lifecycle/drain.state';
+import { runWithLogContext } from '../../observability/logging/log-context';
+import { acceptToReady, documentsReady } from '../../observability/metrics/service-metrics';
 import { INGEST_QUEUE, IngestDocumentPayload } from '../queue/ingest.jobs';
 import { IngestOutcome, IngestPipeline } from './ingest-pipeline';
 import { JobTries, QueueWorkerHost } from './queue-worker.host';
@@ -25,7 +27,20 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Inge
   }
 
   protected handle(job: Job<IngestDocumentPayload, IngestOutcome>, tries: JobTries): Promise<IngestOutcome> {
-    return this.pipeline.run(job.data, tries);
+    const { documentId, version, requestId } = job.data;
+    return runWithLogContext({ documentId, version, requestId }, async () => {
+      const startedAt = Date.now();
+      this.logger.debug(`processing document ${documentId} v${version} (attempt ${tries.made + 1} of ${tries.allowed})`);
+      const outcome = await this.pipeline.run(job.data, tries);
+      // The job was added when the document was accepted (a retry keeps its timestamp).
+      const sinceAccepted = Math.max(0, Date.now() - job.timestamp);
+      if (outcome === 'ready') {
+        documentsReady.inc();
+        acceptToReady.observe(sinceAccepted / 1000);
+      }
+      this.logger.log(`document ${documentId} v${version} ${outcome} in ${Date.now() - startedAt} ms (${sinceAccepted} ms since accepted)`);
+      return outcome;
+    });
   }
 
   /** Readiness reports down and the API refuses documents from the moment the worker stops taking jobs. */

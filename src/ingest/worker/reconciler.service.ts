@@ -7,6 +7,7 @@ import { DocumentsRepository } from '../../documents/documents.repository';
 import { DeadLetterQueue } from '../queue/dead-letter.queue';
 import { deadLetterJobId, ingestJobId } from '../queue/ingest.jobs';
 import { IngestQueue } from '../queue/ingest.queue';
+import { reconcilerDeadLetters, reconcilerRequeued } from '../../observability/metrics/service-metrics';
 
 const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 const BATCH = 500;
@@ -78,6 +79,9 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const requeued = await this.requeueLost();
     const dl = await this.syncDeadLetters();
     const report = { requeued, ...dl };
+    reconcilerRequeued.inc(requeued);
+    reconcilerDeadLetters.inc({ action: 'added' }, dl.deadLettersAdded);
+    reconcilerDeadLetters.inc({ action: 'removed' }, dl.deadLettersRemoved);
     if (requeued + dl.deadLettersAdded + dl.deadLettersRemoved > 0) {
       this.logger.log(`reconciled: ${JSON.stringify(report)}`);
     }

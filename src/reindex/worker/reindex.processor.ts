@@ -5,6 +5,8 @@ import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { REINDEX_QUEUE, ReindexDocumentPayload } from '../../ingest/queue/ingest.jobs';
 import { JobTries, QueueWorkerHost } from '../../ingest/worker/queue-worker.host';
+import { runWithLogContext } from '../../observability/logging/log-context';
+import { reindexProcessed } from '../../observability/metrics/service-metrics';
 import { ReembedDocument, ReembedOutcome } from './reembed-document';
 
 /** Consumes `reindex-document` jobs (REINDEX_CONCURRENCY at once): see ReembedDocument. */
@@ -22,6 +24,16 @@ export class ReindexProcessor extends QueueWorkerHost<ReindexDocumentPayload, Re
   }
 
   protected handle(job: Job<ReindexDocumentPayload, ReembedOutcome>, tries: JobTries): Promise<ReembedOutcome> {
-    return this.reembed.run(job.data, tries);
+    const { documentId, version } = job.data;
+    return runWithLogContext({ documentId, version }, async () => {
+      try {
+        const outcome = await this.reembed.run(job.data, tries);
+        reindexProcessed.inc({ outcome });
+        return outcome;
+      } catch (err) {
+        reindexProcessed.inc({ outcome: 'failed' });
+        throw err;
+      }
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EmbedderRegistry, GenerationModel } from '../../embedding/embedder-registry';
+import { embeddingRequests, embeddingTexts } from '../../observability/metrics/service-metrics';
 
 /** Query vectors kept per process: enough for the repeated queries of a busy deployment, a few MB at 384 dimensions. */
 const CAPACITY = 2000;
@@ -22,7 +23,11 @@ export class QueryEmbeddings {
     if (vector) {
       this.vectors.delete(key);
     } else {
-      vector = this.embedders.providerFor(generation).then(async (p) => (await p.embed([query]))[0]);
+      vector = this.embedders.providerFor(generation).then(async (p) => {
+        embeddingRequests.inc({ model: p.modelId, kind: 'query' });
+        embeddingTexts.inc({ model: p.modelId, kind: 'query' });
+        return (await p.embed([query]))[0];
+      });
       // A failure is not remembered: the next identical query asks the model again.
       vector.catch(() => this.vectors.delete(key));
       if (this.vectors.size >= CAPACITY) this.vectors.delete(this.vectors.keys().next().value as string);

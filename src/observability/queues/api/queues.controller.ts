@@ -1,0 +1,17 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { QueueState, QueueStates } from '../queue-states';
+
+/** `GET /v1/queues`: each queue's jobs by state, its oldest waiting job's age, and whether it is paused. */
+@Controller('v1/queues')
+export class QueuesController {
+  constructor(private readonly states: QueueStates) {}
+
+  @Get()
+  async list(): Promise<{ queues: QueueState[] }> {
+    try {
+      return { queues: await this.states.read() };
+    } catch (err) {
+      throw new ServiceUnavailableException(`the queues cannot be read now (Redis): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
