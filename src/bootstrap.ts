@@ -5,6 +5,7 @@ import { AppModule, AppOptions, Roles } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBody } from './common/json-body.middleware';
+import { serveOpenApi } from './common/openapi';
 
 /** Builds the Nest application for the given roles with the HTTP edge configured. */
 export async function createApp(config: AppConfig, roles: Roles, options: AppOptions = {}): Promise<NestExpressApplication> {
@@ -22,6 +23,7 @@ export async function createApp(config: AppConfig, roles: Roles, options: AppOpt
     }),
   );
   app.useGlobalFilters(new HttpExceptionFilter());
+  if (roles.api) serveOpenApi(app);
   app.enableShutdownHooks();
   return app;
 }
