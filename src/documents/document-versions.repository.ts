@@ -82,4 +82,19 @@ export class DocumentVersionsRepository {
     const result = await this.db.getRepository(DocumentEntity).delete({ id });
     return (result.affected ?? 0) > 0;
   }
+
+  /** Removes the document named by (namespace, externalId), as `delete`. Its id, or null if there is none. */
+  async deleteByExternalId(namespace: string, externalId: string): Promise<string | null> {
+    // Through a CTE: TypeORM answers a bare DELETE with [rows, count], a SELECT with its rows.
+    const rows: Array<{ id: string }> = await this.db.query(
+      'WITH gone AS (DELETE FROM documents WHERE namespace = $1 AND external_id = $2 RETURNING id) SELECT id FROM gone',
+      [namespace, externalId],
+    );
+    return rows.length > 0 ? rows[0].id : null;
+  }
+
+  /** Whether document `id` exists. */
+  async exists(id: string): Promise<boolean> {
+    return (await this.db.query('SELECT 1 FROM documents WHERE id = $1', [id])).length > 0;
+  }
 }
