@@ -1,4 +1,6 @@
 import { BadRequestException, Inject, Injectable, PayloadTooLargeException, UnprocessableEntityException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { IngestQueue } from '../../ingest/queue/ingest.queue';
@@ -53,26 +55,47 @@ export class DocumentBatchService {
           return { answer: prior.answer, enqueue: [] };
         }
       }
-      const results: BatchItemResult[] = new Array(items.length);
-      // The version each document ends at: a document posted twice in one batch is processed once.
-      const latest = new Map<string, number>();
-      // Rows are locked in (namespace, externalId) order, so concurrent batches sharing documents cannot deadlock.
-      for (const item of [...items].sort(byLockOrder)) {
-        if ('error' in item) {
-          results[item.index] = { index: item.index, status: 'rejected', error: item.error };
-          continue;
-        }
-        const { document, deduplicated } = await this.documents.record(em, item.doc);
-        results[item.index] = { index: item.index, status: deduplicated ? 'deduplicated' : 'accepted', id: document.id, version: document.version };
-        if (!deduplicated) latest.set(document.id, document.version);
-      }
+      const { results, enqueue } = await this.recordAll(em, items);
       const answer: BatchAnswer = { statusCode: 200, body: { results } };
       if (idempotencyKey !== undefined) await this.idempotency.remember(em, idempotencyKey, requestSha, answer);
-      const enqueue: IngestDocumentPayload[] = [...latest].map(([documentId, version]) => ({ documentId, version }));
       return { answer, enqueue };
     });
     if (enqueue.length > 0) await this.ingest.enqueueMany(enqueue);
     return answer;
+  }
+
+  /** Records the valid items in the caller's transaction; the result of each item, and the jobs to add after the commit. */
+  private async recordAll(em: EntityManager, items: PreparedItem[]): Promise<{ results: BatchItemResult[]; enqueue: IngestDocumentPayload[] }> {
+    const results: BatchItemResult[] = new Array(items.length);
+    // The version each document ends at: a document posted twice in one batch is processed once.
+    const latest = new Map<string, number>();
+    const accept = (index: number, id: string, version: number, deduplicated: boolean): void => {
+      results[index] = { index, status: deduplicated ? 'deduplicated' : 'accepted', id, version };
+      if (!deduplicated) latest.set(id, version);
+    };
+    const valid: Array<{ index: number; doc: NewDocument }> = [];
+    for (const item of [...items].sort(byLockOrder)) {
+      if ('error' in item) results[item.index] = { index: item.index, status: 'rejected', error: item.error };
+      else valid.push(item);
+    }
+    await this.versions.lockKeys(em, keysOf(valid));
+    // New documents go in with one INSERT (the first of each key; a repeat in the batch is a new version or a
+    // duplicate of it); the rest (existing keys, repeats) are recorded one by one, in the same order.
+    const firsts = firstOfEachKey(valid).map((item) => ({ ...item, id: randomUUID() }));
+    const created = await this.versions.insertMany(em, firsts.map((f) => ({ ...f.doc, id: f.id })));
+    const createdIndexes = new Set<number>();
+    for (const f of firsts) {
+      const version = created.get(f.id);
+      if (version === undefined) continue;
+      accept(f.index, f.id, version, false);
+      createdIndexes.add(f.index);
+    }
+    for (const item of valid) {
+      if (createdIndexes.has(item.index)) continue;
+      const { document, deduplicated } = await this.documents.record(em, item.doc);
+      accept(item.index, document.id, document.version, deduplicated);
+    }
+    return { results, enqueue: [...latest].map(([documentId, version]) => ({ documentId, version })) };
   }
 
   private prepare(checked: CheckedItem): PreparedItem {
@@ -84,6 +107,22 @@ export class DocumentBatchService {
       throw err;
     }
   }
+}
+
+/** The first item of each (namespace, externalId), and every item without an externalId. */
+function firstOfEachKey<T extends { doc: NewDocument }>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter(({ doc }) => {
+    if (doc.externalId === null) return true;
+    const key = `${doc.namespace}\u0000${doc.externalId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function keysOf(items: Array<{ doc: NewDocument }>): Array<{ namespace: string; externalId: string }> {
+  return firstOfEachKey(items).flatMap(({ doc }) => (doc.externalId === null ? [] : [{ namespace: doc.namespace, externalId: doc.externalId }]));
 }
 
 function byLockOrder(a: PreparedItem, b: PreparedItem): number {

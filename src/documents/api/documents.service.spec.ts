@@ -133,6 +133,14 @@ class FakeVersions implements DocumentVersionStore {
   async exists(): Promise<boolean> {
     throw new Error('not part of submit');
   }
+
+  async lockKeys(): Promise<void> {
+    throw new Error('not part of submit');
+  }
+
+  async insertMany(): Promise<Map<string, number>> {
+    throw new Error('not part of submit');
+  }
 }
 
 class FakeIdempotency implements IdempotencyStore {
