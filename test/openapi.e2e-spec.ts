@@ -30,6 +30,8 @@ describe('OpenAPI: the document describes every route the app serves', () => {
     const ui = await fetch(`${t.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toMatch(/swagger-ui/i);
+    // The UI's script is served from the package, not fetched from elsewhere.
+    expect((await fetch(`${t.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
   });
 
   it('lists every served route, read from the router at run time', () => {
@@ -48,6 +50,9 @@ describe('OpenAPI: the document describes every route the app serves', () => {
       const codes = Object.keys(op.responses);
       const name = `${r.method.toUpperCase()} ${r.path}`;
       if (!codes.some((c) => /^2\d\d$/.test(c))) problems.push(`${name}: no 2xx response`);
+      // Headers are case-insensitive: one declared twice (decorator and @Headers) would show twice in the UI.
+      const params = ((op.parameters ?? []) as Array<{ name: string; in: string }>).map((p) => `${p.in}:${p.name.toLowerCase()}`);
+      if (new Set(params).size !== params.length) problems.push(`${name}: a parameter is declared twice`);
       const errors = codes.filter((c) => /^[45]\d\d$/.test(c));
       if (!errors.some((c) => c.startsWith('4') || c === '503')) problems.push(`${name}: no 4xx/503 response`);
       for (const c of errors) {

@@ -25,7 +25,7 @@ const uuidPipe = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundExcepti
 
 const ID_PARAM = ApiParam({ name: 'id', format: 'uuid', description: 'the document id' });
 const IDEMPOTENCY_HEADER = ApiHeader({
-  name: 'Idempotency-Key',
+  name: 'idempotency-key',
   required: false,
   description: 'a repeated request with the same key gets the first answer; the same key with another body is a 422',
 });
