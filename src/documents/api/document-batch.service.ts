@@ -125,8 +125,11 @@ function keysOf(items: Array<{ doc: NewDocument }>): Array<{ namespace: string; 
   return firstOfEachKey(items).flatMap(({ doc }) => (doc.externalId === null ? [] : [{ namespace: doc.namespace, externalId: doc.externalId }]));
 }
 
+// Code-unit order, not the locale's: every replica must sort keys the same way.
 function byLockOrder(a: PreparedItem, b: PreparedItem): number {
-  return lockKey(a).localeCompare(lockKey(b)) || a.index - b.index;
+  const ka = lockKey(a);
+  const kb = lockKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : a.index - b.index;
 }
 
 // Items without an externalId never conflict; they sort first, in request order.
