@@ -10,6 +10,7 @@ import { BootLogger } from './observability/logging/boot-logger';
 import { requestContext } from './observability/logging/request-context.middleware';
 import { httpMetrics } from './observability/metrics/http-metrics.middleware';
 import { QUEUE_DASHBOARD_ROUTE } from './observability/queues/api/queue-dashboard.module';
+import { serveOpenApi } from './common/openapi';
 
 /** Builds the Nest application for the given roles with the HTTP edge configured. */
 export async function createApp(config: AppConfig, roles: Roles, options: AppOptions = {}): Promise<NestExpressApplication> {
@@ -30,6 +31,7 @@ export async function createApp(config: AppConfig, roles: Roles, options: AppOpt
     }),
   );
   app.useGlobalFilters(new HttpExceptionFilter());
+  if (roles.api) serveOpenApi(app);
   app.enableShutdownHooks();
   return app;
 }

@@ -5,7 +5,10 @@ import { waitUntil } from './support/wait';
 interface HealthBody {
   status: string;
   info?: Record<string, { status: string }>;
-  error?: Record<string, { status: string; message?: string }>;
+  /** When down: the one error shape, Terminus's result in `details`. */
+  statusCode?: number;
+  message?: string;
+  details?: { error?: Record<string, { status: string; message?: string }> };
 }
 
 async function ready(url: string): Promise<{ status: number; body: HealthBody }> {
@@ -56,7 +59,8 @@ describe('health', () => {
     await pg.stop();
     const down = await ready(t.url);
     expect(down.status).toBe(503);
-    expect(down.body.error).toMatchObject({ postgres: { status: 'down' } });
+    expect(down.body.details?.error).toMatchObject({ postgres: { status: 'down' } });
+    expect(down.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/^not ready: .*postgres/) });
     expect((await fetch(`${t.url}/health/live`)).status).toBe(200);
     await pg.start(port);
     await waitUntil('readiness to report Postgres up again', () => ready(t.url), (r) => r.status === 200, { timeoutMs: 15000, intervalMs: 200 });
@@ -67,7 +71,7 @@ describe('health', () => {
     await redis.stop();
     const down = await ready(t.url);
     expect(down.status).toBe(503);
-    expect(down.body.error).toMatchObject({ redis: { status: 'down' } });
+    expect(down.body.details?.error).toMatchObject({ redis: { status: 'down' } });
     await redis.start(port);
   });
 
@@ -76,7 +80,7 @@ describe('health', () => {
     try {
       const r = await ready(api.url);
       expect(r.status).toBe(503);
-      expect(r.body.error).toMatchObject({ redis: { status: 'down' } });
+      expect(r.body.details?.error).toMatchObject({ redis: { status: 'down' } });
     } finally {
       await api.close();
     }

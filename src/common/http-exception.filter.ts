@@ -2,11 +2,12 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { isDatabaseUnavailable } from './database-errors';
+import { ErrorBody, errorBodyOf, reasonPhrase } from './error-body';
 
 /**
- * The one exception filter: HttpExceptions pass through as they are; a database outage is
- * a 503 with Retry-After; anything else is a 500 with a correlation id and no internals
- * (the details go to the log).
+ * The one exception filter, so every error answers one shape (`ErrorBody`): HttpExceptions keep their
+ * status and message; a database outage is a 503 with Retry-After; anything else is a 500 with a
+ * correlation id and no internals (the details go to the log).
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -15,19 +16,43 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (err instanceof HttpException) {
-      const body = err.getResponse();
-      res.status(err.getStatus()).json(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      send(res, errorBodyOf(err));
+      return;
+    }
+    const clientError = clientErrorOf(err);
+    if (clientError) {
+      send(res, clientError);
       return;
     }
     if (isDatabaseUnavailable(err)) {
       // Not the client's mistake, and not a bug: the request can be repeated shortly.
       this.logger.warn(`database unavailable: ${err instanceof Error ? err.message : String(err)}`);
       res.setHeader('Retry-After', '2');
-      res.status(503).json({ statusCode: 503, error: 'Service Unavailable', message: 'database unavailable, try again shortly' });
+      send(res, { statusCode: 503, error: 'Service Unavailable', message: 'database unavailable, try again shortly' });
       return;
     }
     const correlationId = randomUUID();
     this.logger.error(`unhandled error ${correlationId}: ${err instanceof Error ? err.stack : String(err)}`);
-    res.status(500).json({ statusCode: 500, error: 'Internal Server Error', message: 'internal error', correlationId });
+    send(res, { statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: { correlationId } });
   }
+}
+
+function send(res: Response, body: ErrorBody): void {
+  // A stream (SSE, a download) may already have started: its status line cannot change any more.
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.status(body.statusCode).json(body);
+}
+
+/**
+ * Errors raised before a route runs by Express and its middleware (a malformed percent-escape in a path, a
+ * body parser) carry a 4xx `status` and a message meant for the client (`expose`, as `http-errors` sets it).
+ */
+function clientErrorOf(err: unknown): ErrorBody | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const { status, expose, message } = err as { status?: unknown; expose?: unknown; message?: unknown };
+  if (typeof status !== 'number' || status < 400 || status > 499 || expose === false) return null;
+  return { statusCode: status, error: reasonPhrase(status), message: typeof message === 'string' && message !== '' ? message : reasonPhrase(status) };
 }

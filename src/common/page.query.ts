@@ -1,9 +1,11 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { IsOptionalNamespace } from './namespace';
+import { IsOptionalNamespace, NAMESPACE_PATTERN } from './namespace';
 
 /** Keyset paging shared by list endpoints: `limit` (1-100, default 20) and the `nextCursor` of the previous page. */
 export class PageQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'limit must be a whole number' })
@@ -11,6 +13,7 @@ export class PageQuery {
   @Max(100)
   limit?: number;
 
+  @ApiPropertyOptional({ description: 'the `nextCursor` of the previous page' })
   @IsOptional()
   @IsString()
   cursor?: string;
@@ -18,6 +21,7 @@ export class PageQuery {
 
 /** A page of one namespace's items (all namespaces when absent). */
 export class NamespacePageQuery extends PageQuery {
+  @ApiPropertyOptional({ pattern: NAMESPACE_PATTERN.source, example: 'demo', description: 'all namespaces when absent' })
   @IsOptionalNamespace()
   namespace?: string;
 }

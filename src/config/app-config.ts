@@ -1,3 +1,4 @@
+import { BatchConfig, readBatch } from './batch.config';
 import { ChunkingConfig, readChunkSizes } from './chunking.config';
 import { PostgresConfig, RedisConfig, readPostgres, readRedis } from './connections.config';
 import { EmbeddingConfig, readEmbedding, readEmbeddingModel } from './embedding.config';
@@ -7,6 +8,7 @@ import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
 import { ReindexConfig, readReindex } from './reindex.config';
 import { SearchConfig, readSearch } from './search.config';
 
+export type { BatchConfig } from './batch.config';
 export type { ChunkingConfig } from './chunking.config';
 export type { PostgresConfig, RedisConfig } from './connections.config';
 export type { EmbeddingCacheRetention, EmbeddingConfig, EmbeddingProviderName } from './embedding.config';
@@ -34,6 +36,7 @@ export interface AppConfig {
   reindex: ReindexConfig;
   search: SearchConfig;
   observability: ObservabilityConfig;
+  batch: BatchConfig;
 }
 
 /**
@@ -62,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     reindex: readReindex(r),
     search: readSearch(r),
     observability: readObservability(r),
+    batch: readBatch(r),
   };
   r.throwIfInvalid();
   return config;

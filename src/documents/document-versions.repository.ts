@@ -49,6 +49,56 @@ export class DocumentVersionsRepository {
     return em.findOneByOrFail(DocumentEntity, { id: rows[0].id });
   }
 
+  /**
+   * Takes a transaction-scoped lock on each (namespace, externalId) key, in the order given, so writers that
+   * touch several documents (batches) wait for each other instead of deadlocking.
+   */
+  async lockKeys(em: EntityManager, keys: Array<{ namespace: string; externalId: string }>): Promise<void> {
+    if (keys.length === 0) return;
+    await em.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended(k.namespace || chr(31) || k.external_id, 11))
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(namespace, external_id, ord) ORDER BY k.ord`,
+      [keys.map((k) => k.namespace), keys.map((k) => k.externalId)],
+    );
+  }
+
+  /**
+   * Inserts many new documents at version 1 with one statement, in the order given (callers sort by
+   * (namespace, externalId) so concurrent writers lock rows in one order). Returns the version of each one
+   * created, by the id it was given; a document whose (namespace, externalId) exists is skipped (the caller
+   * records it as a new version). Ids are chosen here so each row maps back to its document.
+   */
+  async insertMany(em: EntityManager, docs: Array<NewDocument & { id: string }>): Promise<Map<string, number>> {
+    if (docs.length === 0) return new Map();
+    const rows: Array<{ id: string; version: number }> = await em.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::int[], $8::jsonb[], $9::text[], $10::text[])
+           WITH ORDINALITY AS u(id, namespace, external_id, title, metadata, content_sha256, content_length, pipeline, pipeline_hash, content, ord)
+       ), created AS (
+         INSERT INTO documents (id, namespace, external_id, title, metadata, content_sha256, content_length, pipeline, pipeline_hash, status)
+         SELECT id, namespace, external_id, title, metadata, content_sha256, content_length, pipeline, pipeline_hash, 'queued' FROM input ORDER BY ord
+         ON CONFLICT DO NOTHING
+         RETURNING id, version
+       ), stored AS (
+         INSERT INTO document_contents (document_id, version, content) SELECT c.id, c.version, i.content FROM created c JOIN input i USING (id)
+       )
+       SELECT id, version FROM created`,
+      [
+        docs.map((d) => d.id),
+        docs.map((d) => d.namespace),
+        docs.map((d) => d.externalId),
+        docs.map((d) => d.title),
+        docs.map((d) => JSON.stringify(d.metadata)),
+        docs.map((d) => d.contentSha256),
+        docs.map((d) => d.content.length),
+        docs.map((d) => JSON.stringify(d.pipeline)),
+        docs.map((d) => d.pipelineHash),
+        docs.map((d) => d.content),
+      ],
+    );
+    return new Map(rows.map((r) => [r.id, r.version]));
+  }
+
   /** The document under (namespace, externalId), locked until the transaction ends; null if there is none. */
   findByExternalIdForUpdate(em: EntityManager, namespace: string, externalId: string): Promise<DocumentEntity | null> {
     return em
@@ -81,5 +131,20 @@ export class DocumentVersionsRepository {
   async delete(id: string): Promise<boolean> {
     const result = await this.db.getRepository(DocumentEntity).delete({ id });
     return (result.affected ?? 0) > 0;
+  }
+
+  /** Removes the document named by (namespace, externalId), as `delete`. Its id, or null if there is none. */
+  async deleteByExternalId(namespace: string, externalId: string): Promise<string | null> {
+    // Through a CTE: TypeORM answers a bare DELETE with [rows, count], a SELECT with its rows.
+    const rows: Array<{ id: string }> = await this.db.query(
+      'WITH gone AS (DELETE FROM documents WHERE namespace = $1 AND external_id = $2 RETURNING id) SELECT id FROM gone',
+      [namespace, externalId],
+    );
+    return rows.length > 0 ? rows[0].id : null;
+  }
+
+  /** Whether document `id` exists. */
+  async exists(id: string): Promise<boolean> {
+    return (await this.db.query('SELECT 1 FROM documents WHERE id = $1', [id])).length > 0;
   }
 }

@@ -1,14 +1,33 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { inErrorShape } from './health-failure';
 import { WORKER_LIVENESS, WorkerLivenessIndicator } from '../ingest/worker/worker-liveness.indicator';
 import { DrainState } from '../lifecycle/drain.state';
 import { PostgresHealthIndicator } from './postgres.health';
 import { RedisHealthIndicator } from './redis.health';
 
+/** Terminus's answer when every check is up. */
+class HealthResponse {
+  @ApiProperty({ example: 'ok' })
+  status!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { postgres: { status: 'up' }, redis: { status: 'up' } } })
+  info!: Record<string, unknown>;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: {} })
+  error!: Record<string, unknown>;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { postgres: { status: 'up' }, redis: { status: 'up' } } })
+  details!: Record<string, unknown>;
+}
+
 /**
  * Kubernetes probes. Liveness: the process answers (and, in a worker, it still consumes).
  * Readiness: Postgres with pgvector and Redis answer, and the process is not draining.
  */
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -21,15 +40,21 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false }) // its 503 schema is Terminus's body; ours is the one error shape
+  @ApiOperation({ summary: 'Liveness', description: 'The process answers; in a worker, also that it still consumes.' })
+  @ApiOkResponse({ type: HealthResponse })
+  @ApiErrors([503], { 503: 'not live: `details` holds each check' })
   live() {
-    return this.health.check(this.worker ? [() => this.worker!.check()] : []);
+    return inErrorShape('not live', () => this.health.check(this.worker ? [() => this.worker!.check()] : []));
   }
 
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ swaggerDocumentation: false }) // its 503 schema is Terminus's body; ours is the one error shape
+  @ApiOperation({ summary: 'Readiness', description: 'Postgres with pgvector and Redis answer, and the process is not shutting down.' })
+  @ApiOkResponse({ type: HealthResponse })
+  @ApiErrors([503], { 503: 'not ready: `details` holds each check' })
   ready() {
-    return this.health.check([() => this.lifecycle(), () => this.postgres.check(), () => this.redis.check()]);
+    return inErrorShape('not ready', () => this.health.check([() => this.lifecycle(), () => this.postgres.check(), () => this.redis.check()]));
   }
 
   private lifecycle(): HealthIndicatorResult {

@@ -12,3 +12,4 @@ export type DocumentVersionStore = PublicPart<DocumentVersionsRepository>;
 export type DocumentReadStore = PublicPart<DocumentReadsRepository>;
 export type IdempotencyStore = PublicPart<IdempotencyRepository>;
 export type IngestJobs = Pick<IngestQueue, 'enqueue'>;
+export type BulkIngestJobs = Pick<IngestQueue, 'enqueueMany'>;

@@ -9,7 +9,7 @@ import { DocumentPage } from '../document-page';
 import { DocumentWithModel, NamespaceUsage } from '../document-reads.repository';
 import { NewDocument } from '../document-versions.repository';
 import { AttemptRecord } from '../documents.repository';
-import { RememberedAnswer } from '../idempotency.repository';
+import { RememberedAnswer, StoredAnswer } from '../idempotency.repository';
 import { PipelineConfig, sha256Hex } from '../pipeline';
 import { SubmitAnswer } from '../submit-answer';
 import { DocumentReadStore, DocumentVersionStore, IdempotencyStore, IngestJobs } from './documents.ports';
@@ -125,18 +125,34 @@ class FakeVersions implements DocumentVersionStore {
   async delete(): Promise<boolean> {
     throw new Error('not part of submit');
   }
+
+  async deleteByExternalId(): Promise<string | null> {
+    throw new Error('not part of submit');
+  }
+
+  async exists(): Promise<boolean> {
+    throw new Error('not part of submit');
+  }
+
+  async lockKeys(): Promise<void> {
+    throw new Error('not part of submit');
+  }
+
+  async insertMany(): Promise<Map<string, number>> {
+    throw new Error('not part of submit');
+  }
 }
 
 class FakeIdempotency implements IdempotencyStore {
   constructor(private readonly db: FakeDatabase) {}
 
-  async lockAndRecall(_em: EntityManager, key: string): Promise<RememberedAnswer | null> {
-    return this.db.keys.get(key) ?? null;
+  async lockAndRecall<A extends StoredAnswer = SubmitAnswer>(_em: EntityManager, key: string): Promise<RememberedAnswer<A> | null> {
+    return (this.db.keys.get(key) as RememberedAnswer<A> | undefined) ?? null;
   }
 
-  async remember(_em: EntityManager, key: string, requestSha256: string, answer: SubmitAnswer): Promise<void> {
+  async remember(_em: EntityManager, key: string, requestSha256: string, answer: StoredAnswer): Promise<void> {
     if (this.db.keys.has(key)) throw new Error(`duplicate key ${key}`);
-    this.db.keys.set(key, { requestSha256, answer });
+    this.db.keys.set(key, { requestSha256, answer: answer as SubmitAnswer });
   }
 }
 

@@ -47,10 +47,7 @@ export class DocumentsService {
    * answer, even when the copies arrive at the same moment; the same key with another body is a 422.
    */
   async submit(dto: CreateDocumentDto, idempotencyKey?: string): Promise<SubmitAnswer> {
-    if (this.drain.draining) throw new ServiceUnavailableException('shutting down: send the document to another replica');
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new BadRequestException('Idempotency-Key must be 1-255 visible ASCII characters');
-    }
+    this.assertAccepting(idempotencyKey);
     const doc = this.toNewDocument(dto);
     const requestSha = sha256Hex(JSON.stringify(dto));
     const { answer, enqueue } = await this.versions.transaction(async (em) => {
@@ -75,7 +72,19 @@ export class DocumentsService {
     return answer;
   }
 
-  private async record(em: EntityManager, doc: NewDocument): Promise<{ document: DocumentEntity; deduplicated: boolean }> {
+  /** 503 while the process shuts down; 400 for a malformed Idempotency-Key. */
+  assertAccepting(idempotencyKey: string | undefined): void {
+    if (this.drain.draining) throw new ServiceUnavailableException('shutting down: send the document to another replica');
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+      throw new BadRequestException('Idempotency-Key must be 1-255 visible ASCII characters');
+    }
+  }
+
+  /**
+   * Records `doc` in the caller's transaction: a new document, a new version of the one under its
+   * (namespace, externalId), or that one unchanged (`deduplicated`, nothing to process).
+   */
+  async record(em: EntityManager, doc: NewDocument): Promise<{ document: DocumentEntity; deduplicated: boolean }> {
     const created = await this.versions.insert(em, doc);
     if (created) return { document: created, deduplicated: false };
     // externalId is set here: without one, inserts never conflict.
@@ -122,12 +131,21 @@ export class DocumentsService {
     return doc;
   }
 
+  /** Removes the document named by its external id, as `delete`; 404 if there is none. */
+  async deleteByExternalId(namespace: string | undefined, externalId: string): Promise<void> {
+    const ns = namespace ?? DEFAULT_NAMESPACE;
+    if ((await this.versions.deleteByExternalId(ns, externalId)) === null) {
+      throw new NotFoundException(`no document with externalId ${JSON.stringify(externalId)} in namespace ${ns}`);
+    }
+  }
+
   /** Removes the document and its chunks; a job still running for it ends without writing. */
   async delete(id: string): Promise<void> {
     if (!(await this.versions.delete(id))) throw new NotFoundException(`document ${id} not found`);
   }
 
-  private toNewDocument(dto: CreateDocumentDto): NewDocument {
+  /** The document as recorded, with its pipeline settings; 400 when its chunking settings contradict each other. */
+  toNewDocument(dto: CreateDocumentDto): NewDocument {
     const chunking = chunkingFor(this.config.chunking, dto.chunking);
     if (chunking.chunkOverlap >= chunking.chunkSize) {
       throw new BadRequestException(`chunking.overlap (${chunking.chunkOverlap}) must be smaller than chunking.size (${chunking.chunkSize})`);

@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { currentRequestId, setLogDocument } from '../../observability/logging/log-context';
 import { CAPPED_BACKOFF } from './backoff';
 import { INGEST_QUEUE, IngestDocumentPayload, IngestJobName, IngestQueueJobs, ingestJobId } from './ingest.jobs';
-import { QueueGateway } from './queue-gateway';
+import { JobOf, QueueGateway } from './queue-gateway';
 
 /** The `ingest` queue: processing of document versions. */
 @Injectable()
@@ -24,25 +24,43 @@ export class IngestQueue extends QueueGateway<IngestQueueJobs> {
    * harmless: the job id dedupes it).
    */
   async enqueue(payload: IngestDocumentPayload): Promise<boolean> {
-    const q = this.config.queue;
     setLogDocument(payload.documentId, payload.version);
     try {
-      await this.add({
-        name: IngestJobName.IngestDocument,
-        data: { ...payload, requestId: payload.requestId ?? currentRequestId() },
-        opts: {
-          jobId: ingestJobId(payload),
-          attempts: q.attempts,
-          // Delays come from the workers' cappedJitteredBackoff (QUEUE_BACKOFF_MS, QUEUE_BACKOFF_MAX_MS).
-          backoff: { type: CAPPED_BACKOFF },
-          removeOnComplete: { age: 3600, count: 10000 },
-          removeOnFail: { age: 7 * 24 * 3600 },
-        },
-      });
+      await this.add(this.jobFor(payload));
       return true;
     } catch (err) {
       this.logger.error(`could not enqueue document ${payload.documentId} v${payload.version}: ${String(err)}`);
       return false;
     }
+  }
+
+  /**
+   * Enqueues many document versions in one round trip (`addBulk`). Like `enqueue`, returns false (and logs)
+   * when Redis does not take them: the documents are committed, and the reconciler enqueues them later.
+   */
+  async enqueueMany(payloads: IngestDocumentPayload[]): Promise<boolean> {
+    try {
+      await this.addBulk(payloads.map((p) => this.jobFor(p)));
+      return true;
+    } catch (err) {
+      this.logger.error(`could not enqueue ${payloads.length} documents: ${String(err)}`);
+      return false;
+    }
+  }
+
+  private jobFor(payload: IngestDocumentPayload): JobOf<IngestQueueJobs> {
+    const q = this.config.queue;
+    return {
+      name: IngestJobName.IngestDocument,
+      data: { ...payload, requestId: payload.requestId ?? currentRequestId() },
+      opts: {
+        jobId: ingestJobId(payload),
+        attempts: q.attempts,
+        // Delays come from the workers' cappedJitteredBackoff (QUEUE_BACKOFF_MS, QUEUE_BACKOFF_MAX_MS).
+        backoff: { type: CAPPED_BACKOFF },
+        removeOnComplete: { age: 3600, count: 10000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    };
   }
 }

@@ -1,8 +1,12 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ChunkHit } from '../chunk.repository';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors.decorator';
 import { SearchDto } from './dto/search.dto';
+import { SearchResponse } from './dto/search.responses';
 import { SearchService } from './search.service';
 
+@ApiTags('search')
 @Controller('v1/search')
 export class SearchController {
   constructor(private readonly searchService: SearchService) {}
@@ -15,6 +19,9 @@ export class SearchController {
    */
   @Post()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Search', description: 'Hybrid (vector + keyword), vector or keyword retrieval over the chunks.' })
+  @ApiOkResponse({ type: SearchResponse })
+  @ApiErrors([400, 413, 503])
   async search(@Body() dto: SearchDto) {
     const r = await this.searchService.search(dto);
     if (r.groupBy === 'chunk') return { mode: r.mode, groupBy: r.groupBy, results: r.chunks.map(chunkView) };

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsDefined,
   IsIn,
@@ -60,6 +61,7 @@ function IsMetadataFilter(options?: ValidationOptions): PropertyDecorator {
 
 /** Body of `POST /v1/search`. */
 export class SearchDto {
+  @ApiProperty({ maxLength: 10000, example: 'how do I bring a database back from a dump?' })
   @IsDefined({ message: 'query is required' })
   @IsString({ message: 'query must be a string' })
   @Matches(/\S/, { message: 'query must contain text' })
@@ -67,30 +69,41 @@ export class SearchDto {
   @MaxLength(10000)
   query!: string;
 
+  @ApiPropertyOptional({ example: 'demo', default: 'default' })
   @IsOptionalNamespace()
   namespace?: string;
 
   /** Upper bound is checked against the configured SEARCH_MAX_TOP_K by the service. */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, example: 3, description: 'results; default SEARCH_DEFAULT_TOP_K, at most SEARCH_MAX_TOP_K' })
   @IsOptional()
   @IsInt({ message: 'topK must be a whole number' })
   @Min(1)
   topK?: number;
 
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { team: 'ops', lang: { $in: ['en', 'de'] } },
+    description: 'metadata equal to a value, or `{ "$in": [values] }`',
+  })
   @IsOptional()
   @IsMetadataFilter()
   filter?: MetadataFilter;
 
   /** `hybrid` (default) fuses vector and keyword ranks; `vector` or `keyword` use one list. */
+  @ApiPropertyOptional({ enum: SEARCH_MODES, default: 'hybrid' })
   @IsOptional()
   @IsIn(SEARCH_MODES, { message: `mode must be one of ${SEARCH_MODES.join(', ')}` })
   mode?: SearchMode;
 
   /** `document` returns each document once (topK documents), with its best chunks. */
+  @ApiPropertyOptional({ enum: GROUP_BY, default: 'chunk' })
   @IsOptional()
   @IsIn(GROUP_BY, { message: `groupBy must be one of ${GROUP_BY.join(', ')}` })
   groupBy?: GroupBy;
 
   /** With `groupBy: "document"`: best chunks listed per document (default 3). */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 20, default: 3 })
   @IsOptional()
   @IsInt({ message: 'chunksPerDocument must be a whole number' })
   @Min(1)

@@ -1,0 +1,138 @@
+import { BadRequestException, Inject, Injectable, PayloadTooLargeException, UnprocessableEntityException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { IngestQueue } from '../../ingest/queue/ingest.queue';
+import { IngestDocumentPayload } from '../../ingest/queue/ingest.jobs';
+import { DocumentVersionsRepository, NewDocument } from '../document-versions.repository';
+import { IdempotencyRepository } from '../idempotency.repository';
+import { sha256Hex } from '../pipeline';
+import { CheckedItem, checkBatchItem } from './batch-item';
+import { BulkIngestJobs, DocumentVersionStore, IdempotencyStore } from './documents.ports';
+import { DocumentsService } from './documents.service';
+import { CreateDocumentBatchDto } from './dto/create-document-batch.dto';
+import { BatchItemResult } from './dto/document.responses';
+
+/** The answer to a batch, as sent and as stored for Idempotency-Key replays. */
+export interface BatchAnswer {
+  statusCode: 200;
+  body: { results: BatchItemResult[] };
+}
+
+type PreparedItem = { index: number; doc: NewDocument } | { index: number; error: string };
+
+/**
+ * `POST /v1/documents/batch`: each document is checked on its own (a bad one is rejected with its reason and the
+ * others go on); the accepted ones are recorded in one transaction, then enqueued with one `addBulk`.
+ */
+@Injectable()
+export class DocumentBatchService {
+  constructor(
+    private readonly documents: DocumentsService,
+    @Inject(DocumentVersionsRepository) private readonly versions: DocumentVersionStore,
+    @Inject(IdempotencyRepository) private readonly idempotency: IdempotencyStore,
+    @Inject(IngestQueue) private readonly ingest: BulkIngestJobs,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async submit(batch: CreateDocumentBatchDto, idempotencyKey?: string): Promise<BatchAnswer> {
+    this.documents.assertAccepting(idempotencyKey);
+    const max = this.config.batch.maxDocuments;
+    if (batch.documents.length > max) {
+      throw new PayloadTooLargeException(`documents holds ${batch.documents.length} documents; a batch takes at most ${max} (BATCH_MAX_DOCUMENTS)`);
+    }
+    const items = batch.documents.map((raw, index) => this.prepare(checkBatchItem(raw, index)));
+    // Its own prefix: the same key reused between a single post and a batch is a different request.
+    const requestSha = sha256Hex(`batch:${JSON.stringify(batch.documents)}`);
+    const { answer, enqueue } = await this.versions.transaction(async (em) => {
+      if (idempotencyKey !== undefined) {
+        const prior = await this.idempotency.lockAndRecall<BatchAnswer>(em, idempotencyKey);
+        if (prior) {
+          if (prior.requestSha256 !== requestSha) {
+            throw new UnprocessableEntityException('Idempotency-Key was already used with a different request body');
+          }
+          return { answer: prior.answer, enqueue: [] };
+        }
+      }
+      const { results, enqueue } = await this.recordAll(em, items);
+      const answer: BatchAnswer = { statusCode: 200, body: { results } };
+      if (idempotencyKey !== undefined) await this.idempotency.remember(em, idempotencyKey, requestSha, answer);
+      return { answer, enqueue };
+    });
+    if (enqueue.length > 0) await this.ingest.enqueueMany(enqueue);
+    return answer;
+  }
+
+  /** Records the valid items in the caller's transaction; the result of each item, and the jobs to add after the commit. */
+  private async recordAll(em: EntityManager, items: PreparedItem[]): Promise<{ results: BatchItemResult[]; enqueue: IngestDocumentPayload[] }> {
+    const results: BatchItemResult[] = new Array(items.length);
+    // The version each document ends at: a document posted twice in one batch is processed once.
+    const latest = new Map<string, number>();
+    const accept = (index: number, id: string, version: number, deduplicated: boolean): void => {
+      results[index] = { index, status: deduplicated ? 'deduplicated' : 'accepted', id, version };
+      if (!deduplicated) latest.set(id, version);
+    };
+    const valid: Array<{ index: number; doc: NewDocument }> = [];
+    for (const item of [...items].sort(byLockOrder)) {
+      if ('error' in item) results[item.index] = { index: item.index, status: 'rejected', error: item.error };
+      else valid.push(item);
+    }
+    await this.versions.lockKeys(em, keysOf(valid));
+    // New documents go in with one INSERT (the first of each key; a repeat in the batch is a new version or a
+    // duplicate of it); the rest (existing keys, repeats) are recorded one by one, in the same order.
+    const firsts = firstOfEachKey(valid).map((item) => ({ ...item, id: randomUUID() }));
+    const created = await this.versions.insertMany(em, firsts.map((f) => ({ ...f.doc, id: f.id })));
+    const createdIndexes = new Set<number>();
+    for (const f of firsts) {
+      const version = created.get(f.id);
+      if (version === undefined) continue;
+      accept(f.index, f.id, version, false);
+      createdIndexes.add(f.index);
+    }
+    for (const item of valid) {
+      if (createdIndexes.has(item.index)) continue;
+      const { document, deduplicated } = await this.documents.record(em, item.doc);
+      accept(item.index, document.id, document.version, deduplicated);
+    }
+    return { results, enqueue: [...latest].map(([documentId, version]) => ({ documentId, version })) };
+  }
+
+  private prepare(checked: CheckedItem): PreparedItem {
+    if ('error' in checked) return checked;
+    try {
+      return { index: checked.index, doc: this.documents.toNewDocument(checked.dto) };
+    } catch (err) {
+      if (err instanceof BadRequestException) return { index: checked.index, error: err.message };
+      throw err;
+    }
+  }
+}
+
+/** The first item of each (namespace, externalId), and every item without an externalId. */
+function firstOfEachKey<T extends { doc: NewDocument }>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter(({ doc }) => {
+    if (doc.externalId === null) return true;
+    const key = `${doc.namespace}\u0000${doc.externalId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function keysOf(items: Array<{ doc: NewDocument }>): Array<{ namespace: string; externalId: string }> {
+  return firstOfEachKey(items).flatMap(({ doc }) => (doc.externalId === null ? [] : [{ namespace: doc.namespace, externalId: doc.externalId }]));
+}
+
+// Code-unit order, not the locale's: every replica must sort keys the same way.
+function byLockOrder(a: PreparedItem, b: PreparedItem): number {
+  const ka = lockKey(a);
+  const kb = lockKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : a.index - b.index;
+}
+
+// Items without an externalId never conflict; they sort first, in request order.
+function lockKey(item: PreparedItem): string {
+  return 'doc' in item && item.doc.externalId !== null ? `1${item.doc.namespace}\u0000${item.doc.externalId}` : '0';
+}
