@@ -1,6 +1,7 @@
 import { ChunkingConfig, readChunkSizes } from './chunking.config';
 import { PostgresConfig, RedisConfig, readPostgres, readRedis } from './connections.config';
 import { EmbeddingConfig, readEmbedding, readEmbeddingModel } from './embedding.config';
+import { FilesConfig, readFiles } from './files.config';
 import { ConfigError, EnvReader } from './env-reader';
 import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
 import { ReindexConfig, readReindex } from './reindex.config';
@@ -9,6 +10,7 @@ import { SearchConfig, readSearch } from './search.config';
 export type { ChunkingConfig } from './chunking.config';
 export type { PostgresConfig, RedisConfig } from './connections.config';
 export type { EmbeddingCacheRetention, EmbeddingConfig, EmbeddingProviderName } from './embedding.config';
+export type { FilesConfig } from './files.config';
 export type { QueueConfig } from './queue.config';
 export type { ReindexConfig } from './reindex.config';
 export type { SearchConfig } from './search.config';
@@ -31,6 +33,7 @@ export interface AppConfig {
   embedding: EmbeddingConfig;
   reindex: ReindexConfig;
   search: SearchConfig;
+  files: FilesConfig;
 }
 
 /**
@@ -57,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     embedding: readEmbedding(r, model),
     reindex: readReindex(r),
     search: readSearch(r),
+    files: readFiles(r),
   };
   r.throwIfInvalid();
   return config;

@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { AttemptView, DocumentView, toAttemptView, toDocumentView } from './document.view';
 import { DocumentsService } from './documents.service';
 import { CreateDocumentDto } from './dto/create-document.dto';
 import { ListDocumentsQuery } from './dto/list-documents.query';
+import { DocumentUploadInterceptor } from './upload/document-upload.interceptor';
 
 // Ids are UUIDs; anything else cannot name a document, so it is "not found", not a crash.
 const uuidPipe = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundException('document not found (ids are UUIDs)') });
@@ -16,8 +17,10 @@ export class DocumentsController {
   /**
    * 202 with the queued document; 200 with `deduplicated: true` when nothing changed.
    * An `Idempotency-Key` header makes a retried request return the first answer.
+   * A `multipart/form-data` request (a file upload) is answered by DocumentUploadInterceptor.
    */
   @Post()
+  @UseInterceptors(DocumentUploadInterceptor)
   async create(
     @Body() dto: CreateDocumentDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,

@@ -46,12 +46,24 @@ export class DocumentsService {
    * answer, even when the copies arrive at the same moment; the same key with another body is a 422.
    */
   async submit(dto: CreateDocumentDto, idempotencyKey?: string): Promise<SubmitAnswer> {
+    return this.accept(this.prepare(dto), sha256Hex(JSON.stringify(dto)), idempotencyKey);
+  }
+
+  /**
+   * Records `doc` as `submit` says, `requestSha` standing for the request under an Idempotency-Key.
+   * `onRecorded` runs in the same transaction when a new document or version was recorded (not when
+   * deduplicated or answered from the idempotency record).
+   */
+  async accept(
+    doc: NewDocument,
+    requestSha: string,
+    idempotencyKey?: string,
+    onRecorded?: (em: EntityManager, document: DocumentEntity) => Promise<void>,
+  ): Promise<SubmitAnswer> {
     if (this.drain.draining) throw new ServiceUnavailableException('shutting down: send the document to another replica');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
       throw new BadRequestException('Idempotency-Key must be 1-255 visible ASCII characters');
     }
-    const doc = this.toNewDocument(dto);
-    const requestSha = sha256Hex(JSON.stringify(dto));
     const { answer, enqueue } = await this.versions.transaction(async (em) => {
       if (idempotencyKey !== undefined) {
         const prior = await this.idempotency.lockAndRecall(em, idempotencyKey);
@@ -63,6 +75,7 @@ export class DocumentsService {
         }
       }
       const { document, deduplicated } = await this.record(em, doc);
+      if (!deduplicated && onRecorded) await onRecorded(em, document);
       const answer: SubmitAnswer = {
         statusCode: deduplicated ? 200 : 202,
         body: { id: document.id, status: document.status, version: document.version, deduplicated, statusUrl: `/v1/documents/${document.id}` },
@@ -84,7 +97,10 @@ export class DocumentsService {
     // model left the pipeline hashed the model in, and the same model-free function makes them match the same
     // settings posted today, without a migration rewriting every row and without reprocessing them all.
     const unchanged =
-      existing.contentSha256 === doc.contentSha256 && pipelineHash(existing.pipeline) === doc.pipelineHash && existing.status !== 'failed';
+      existing.contentSha256 === doc.contentSha256 &&
+      existing.source?.sha256 === doc.source?.sha256 &&
+      pipelineHash(existing.pipeline) === doc.pipelineHash &&
+      existing.status !== 'failed';
     if (unchanged) return { document: existing, deduplicated: true };
     return { document: await this.versions.newVersion(em, existing, doc), deduplicated: false };
   }
@@ -125,7 +141,8 @@ export class DocumentsService {
     if (!(await this.versions.delete(id))) throw new NotFoundException(`document ${id} not found`);
   }
 
-  private toNewDocument(dto: CreateDocumentDto): NewDocument {
+  /** The document `dto` describes, with this process's chunking settings; 400 for settings that cannot work. */
+  prepare(dto: CreateDocumentDto): NewDocument {
     const chunking = chunkingFor(this.config.chunking, dto.chunking);
     if (chunking.chunkOverlap >= chunking.chunkSize) {
       throw new BadRequestException(`chunking.overlap (${chunking.chunkOverlap}) must be smaller than chunking.size (${chunking.chunkSize})`);

@@ -1,4 +1,5 @@
 import { PipelineConfig, sha256Hex } from '../../documents/pipeline';
+import { pagesBetween } from '../../extraction/extracted-text';
 import { chunkContext, chunkMetadata, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
 import { splitForPipeline } from './pipeline-splitter';
 
@@ -24,9 +25,10 @@ export interface DraftSource {
 
 /**
  * Splits a document's text as its pipeline says and gives each chunk its heading path,
- * context and metadata. Empty when the text has nothing to index.
+ * context and metadata. Empty when the text has nothing to index. With `pageStarts` (text
+ * extracted from a PDF), each chunk's metadata also names its `pages`.
  */
-export function draftChunks(doc: DraftSource, text: string): ChunkDraft[] {
+export function draftChunks(doc: DraftSource, text: string, pageStarts?: readonly number[]): ChunkDraft[] {
   const pieces = splitForPipeline(text, doc.pipeline);
   const headings = markdownHeadings(text);
   return pieces.map((p) => {
@@ -37,7 +39,7 @@ export function draftChunks(doc: DraftSource, text: string): ChunkDraft[] {
       content: p.content,
       contentSha256: sha256Hex(p.content),
       context,
-      metadata: chunkMetadata(doc.metadata, path),
+      metadata: pageStarts ? { ...chunkMetadata(doc.metadata, path), pages: pagesBetween(pageStarts, p.start, p.end) } : chunkMetadata(doc.metadata, path),
       textToEmbed: textToEmbed(context, p.content),
     };
   });
