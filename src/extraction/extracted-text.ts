@@ -11,6 +11,9 @@ export type ExtractionRefusal = { kind: 'unreadable'; message: string };
 /** What the extraction thread answers. */
 export type ExtractionReply = { ok: true; extracted: ExtractedText } | ({ ok: false } & ExtractionRefusal);
 
+/** What the extraction thread says once its parsers are loaded, before it is sent a file. */
+export const THREAD_READY = 'ready';
+
 /** What the extraction thread is sent: the bytes are transferred, not copied. */
 export interface ExtractionRequest {
   mimeType: string;

@@ -1,17 +1,20 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorkerThread } from '../../common/worker-thread';
 import { PermanentIngestError } from '../../ingest/ingest-errors';
-import type { ExtractedText, ExtractionReply, ExtractionRequest } from '../extracted-text';
+import { THREAD_READY, type ExtractedText, type ExtractionReply, type ExtractionRequest } from '../extracted-text';
 
 export interface ExtractionLimits {
   timeoutMs: number;
   memoryMb: number;
 }
 
+/** Longest a thread may take to load its parsers; past it something is wrong with the process, not the file. */
+const STARTUP_TIMEOUT_MS = 60000;
+
 /**
  * Extracts a file's text in a thread of its own, started for this file and ended after
- * it: stopped when it runs past `timeoutMs`, killed by V8 when its heap passes
- * `memoryMb`. Those, and a file the thread cannot read, fail the document for good
+ * it: stopped when the extraction runs past `timeoutMs` (counted from when the thread has
+ * loaded its parsers and is handed the file), killed by V8 when its heap passes `memoryMb`. Those, and a file the thread cannot read, fail the document for good
  * (PermanentIngestError); the thread dying any other way is an error worth a retry.
  * `data` is transferred to the thread and unusable afterwards.
  */
@@ -32,13 +35,19 @@ export function extractInThread(request: ExtractionRequest, limits: ExtractionLi
       outcome();
       void thread.terminate();
     };
-    const timer = setTimeout(
-      () => settle(() => reject(new PermanentIngestError('extract_timeout', `text extraction took longer than ${limits.timeoutMs} ms (EXTRACT_TIMEOUT_MS) and was stopped`))),
-      limits.timeoutMs,
-    );
-    thread.once('message', (reply: ExtractionReply) =>
-      settle(() => (reply.ok ? resolve(reply.extracted) : reject(new PermanentIngestError('unreadable_file', reply.message)))),
-    );
+    let timer = setTimeout(() => settle(() => reject(new Error(`the extraction thread did not start within ${STARTUP_TIMEOUT_MS} ms`))), STARTUP_TIMEOUT_MS);
+    thread.on('message', (message: typeof THREAD_READY | ExtractionReply) => {
+      if (message === THREAD_READY) {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => settle(() => reject(new PermanentIngestError('extract_timeout', `text extraction took longer than ${limits.timeoutMs} ms (EXTRACT_TIMEOUT_MS) and was stopped`))),
+          limits.timeoutMs,
+        );
+        thread.postMessage(request, [request.data.buffer as ArrayBuffer]);
+        return;
+      }
+      settle(() => (message.ok ? resolve(message.extracted) : reject(new PermanentIngestError('unreadable_file', message.message))));
+    });
     thread.once('error', (err: Error & { code?: string }) =>
       settle(() =>
         reject(
@@ -49,6 +58,5 @@ export function extractInThread(request: ExtractionRequest, limits: ExtractionLi
       ),
     );
     thread.once('exit', (code) => settle(() => reject(new Error(`the extraction thread exited (code ${code}) without an answer`))));
-    thread.postMessage(request, [request.data.buffer as ArrayBuffer]);
   });
 }

@@ -4,7 +4,7 @@
  * long, so a hostile or pathological file can neither block nor exhaust the process.
  */
 import { parentPort } from 'node:worker_threads';
-import type { ExtractionReply, ExtractionRequest } from '../extracted-text';
+import { THREAD_READY, type ExtractionReply, type ExtractionRequest } from '../extracted-text';
 import { UnreadableFileError, extractText } from './extract-text';
 
 const port = parentPort;
@@ -20,3 +20,4 @@ port.once('message', (request: ExtractionRequest) => {
     },
   );
 });
+port.postMessage(THREAD_READY);

@@ -1,7 +1,8 @@
 import TurndownService from 'turndown';
 
-// Not content: scripts, styles and the document head (its title is no heading of the text).
-const DROPPED = new Set(['script', 'style', 'noscript', 'template', 'head', 'iframe', 'object', 'embed', 'svg', 'canvas']);
+// Not content: scripts, styles and the document head (its title is no heading of the text). Turndown parses
+// the input as a body's content, so the head's elements arrive one by one, not inside a `head`.
+const DROPPED = new Set(['script', 'style', 'noscript', 'template', 'head', 'title', 'meta', 'link', 'iframe', 'object', 'embed', 'svg', 'canvas']);
 
 const turndown = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-' });
 turndown.remove((node) => DROPPED.has(node.nodeName.toLowerCase()));

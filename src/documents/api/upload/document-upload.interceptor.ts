@@ -1,4 +1,4 @@
-import { BadRequestException, CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { BadRequestException, CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, PayloadTooLargeException } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
 import { Observable, of } from 'rxjs';
@@ -22,6 +22,7 @@ type MultipartReader = Pick<NestInterceptor, 'intercept'>;
 @Injectable()
 export class DocumentUploadInterceptor implements NestInterceptor {
   private readonly multipart: MultipartReader;
+  private readonly limitBytes: number;
 
   constructor(
     blobs: FileBlobRepository,
@@ -29,6 +30,7 @@ export class DocumentUploadInterceptor implements NestInterceptor {
     private readonly uploads: DocumentUploadsService,
   ) {
     const limitBytes = config.files.uploadLimitBytes;
+    this.limitBytes = limitBytes;
     const Multipart = FileInterceptor(FILE_FIELD, {
       storage: new PostgresUploadStorage(blobs, limitBytes),
       // One file; fields are small (metadata is the largest), so a form cannot smuggle a body past the limits.
@@ -41,7 +43,12 @@ export class DocumentUploadInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     if (!req.is('multipart/form-data')) return next.handle();
-    await this.multipart.intercept(context, { handle: () => of(undefined) });
+    await Promise.resolve(this.multipart.intercept(context, { handle: () => of(undefined) })).catch((err: unknown) => {
+      // Multer's own message is a bare "File too large".
+      throw err instanceof PayloadTooLargeException
+        ? new PayloadTooLargeException(`file is larger than the upload limit of ${this.limitBytes} bytes (UPLOAD_LIMIT_BYTES)`)
+        : err;
+    });
     const upload = req.file as unknown as StoredUpload | undefined;
     if (!upload) throw new BadRequestException(`a multipart request carries the document as a file in the field "${FILE_FIELD}"`);
     const fields = await readUploadFields(req.body as Record<string, unknown>).catch(async (err: unknown) => {
