@@ -14,7 +14,7 @@ export interface FilesConfig {
 export function readFiles(r: EnvReader): FilesConfig {
   return {
     uploadLimitBytes: r.int('UPLOAD_LIMIT_BYTES', 100 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024 - 1),
-    extractTimeoutMs: r.int('EXTRACT_TIMEOUT_MS', 60000, 1, 3600000),
+    extractTimeoutMs: r.int('EXTRACT_TIMEOUT_MS', 120000, 1, 3600000),
     extractMemoryMb: r.int('EXTRACT_MEMORY_MB', 512, 32, 16384),
   };
 }

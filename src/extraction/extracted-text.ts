@@ -20,6 +20,9 @@ export interface ExtractionRequest {
   data: Uint8Array;
 }
 
+/** The chunk metadata key that names a chunk's pages. */
+export const PAGES_KEY = 'pages';
+
 /** The page numbers (1-based) that the text between `start` and `end` overlaps. */
 export function pagesBetween(pageStarts: readonly number[], start: number, end: number): number[] {
   const pages: number[] = [];

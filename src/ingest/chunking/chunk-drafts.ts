@@ -1,5 +1,5 @@
 import { PipelineConfig, sha256Hex } from '../../documents/pipeline';
-import { pagesBetween } from '../../extraction/extracted-text';
+import { PAGES_KEY, pagesBetween } from '../../extraction/extracted-text';
 import { chunkContext, chunkMetadata, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
 import { splitForPipeline } from './pipeline-splitter';
 
@@ -14,6 +14,12 @@ export interface ChunkDraft {
   metadata: Record<string, unknown>;
   /** What the model embeds: the context in front of the content. */
   textToEmbed: string;
+}
+
+/** Names the pages a chunk spans, unless the document's own metadata has a `pages` key (as with its heading path). */
+function withPages(metadata: Record<string, unknown>, pageStarts: readonly number[] | undefined, span: { start: number; end: number }): Record<string, unknown> {
+  if (!pageStarts || PAGES_KEY in metadata) return metadata;
+  return { ...metadata, [PAGES_KEY]: pagesBetween(pageStarts, span.start, span.end) };
 }
 
 /** What of a document decides its chunks. */
@@ -39,7 +45,7 @@ export function draftChunks(doc: DraftSource, text: string, pageStarts?: readonl
       content: p.content,
       contentSha256: sha256Hex(p.content),
       context,
-      metadata: pageStarts ? { ...chunkMetadata(doc.metadata, path), pages: pagesBetween(pageStarts, p.start, p.end) } : chunkMetadata(doc.metadata, path),
+      metadata: withPages(chunkMetadata(doc.metadata, path), pageStarts, p),
       textToEmbed: textToEmbed(context, p.content),
     };
   });
