@@ -39,6 +39,16 @@ export class FileBlobRepository {
     await this.db.query(`DELETE FROM file_blobs WHERE id = $1`, [blobId]);
   }
 
+  /** Deletes blobs staged more than `hours` ago and never linked to a document; returns how many. */
+  async deleteStagedOlderThan(hours: number): Promise<number> {
+    // TypeORM answers a DELETE with [rows, affected].
+    const [, affected]: [unknown[], number] = await this.db.query(
+      `DELETE FROM file_blobs WHERE document_id IS NULL AND created_at < now() - make_interval(hours => $1)`,
+      [hours],
+    );
+    return affected;
+  }
+
   /** Makes `blobId` the document's file, dropping the blob of any earlier version. */
   async link(em: EntityManager, blobId: string, documentId: string): Promise<void> {
     await em.query(`DELETE FROM file_blobs WHERE document_id = $1 AND id <> $2`, [documentId, blobId]);

@@ -1,9 +1,10 @@
 /**
  * Minimal, valid PDF files written byte by byte, so tests control exactly what each page
  * holds. A page is a list of text lines; a page given as `null` has only a drawn line (no
- * text), as a scan's page has only an image.
+ * text), as a scan's page has only an image. `encrypted` adds a standard security handler
+ * whose user password is not empty, so no reader opens the file without a password.
  */
-export function makePdf(pages: Array<string[] | null>): Buffer {
+export function makePdf(pages: Array<string[] | null>, options: { encrypted?: boolean } = {}): Buffer {
   const objects: string[] = [];
   const add = (body: string): number => objects.push(body);
   add('<< /Type /Catalog /Pages 2 0 R >>');
@@ -26,7 +27,10 @@ export function makePdf(pages: Array<string[] | null>): Buffer {
   const xref = Buffer.byteLength(out, 'latin1');
   out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
   out += offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  const encryption = options.encrypted
+    ? ` /Encrypt << /Filter /Standard /V 1 /R 2 /O <${'ab'.repeat(32)}> /U <${'cd'.repeat(32)}> /P -4 >> /ID [<${'01'.repeat(16)}> <${'01'.repeat(16)}>]`
+    : '';
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R${encryption} >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, 'latin1');
 }
 
