@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { StagedUploadSweeper } from '../src/extraction/worker/staged-upload.sweeper';
 import { INGEST_QUEUE } from '../src/ingest/queue/ingest.jobs';
 import { makePdf } from './support/pdf-fixture';
-import { TestApp, isSettled, startApp, waitForDocument } from './support/test-app';
+import { TestApp, isSettled, postJson, startApp, waitForDocument } from './support/test-app';
 import { UploadFile, uploadDocument } from './support/upload';
 
 interface FileDocumentStatus {
@@ -169,6 +169,25 @@ describe('file uploads: multipart POST /v1/documents, extraction in the worker',
     const noFile = await fetch(`${t.url}/v1/documents`, { method: 'POST', body: (() => { const f = new FormData(); f.append('title', 'x'); return f; })() });
     expect(noFile.status).toBe(400);
     expect(await stagedBlobs()).toBe(0);
+  });
+
+  it('answers a repeated upload under one Idempotency-Key with the first answer, keeping one copy of the file', async () => {
+    const file = { name: 'memo.txt', bytes: 'The parking garage closes for repairs on Friday.' };
+    const key = { 'idempotency-key': 'upload-memo-1' };
+    const first = await uploadDocument(t.url, file, { namespace: 'files-idempotent' }, key);
+    const repeat = await uploadDocument(t.url, file, { namespace: 'files-idempotent' }, key);
+    expect(first.status).toBe(202);
+    expect(repeat).toEqual(first);
+    const other = await uploadDocument(t.url, { ...file, bytes: 'Another memo entirely.' }, { namespace: 'files-idempotent' }, key);
+    expect(other.status).toBe(422);
+    expect(await stagedBlobs()).toBe(0);
+    await waitForDocument(t.url, first.body.id, isSettled);
+  });
+
+  it('still takes JSON bodies on the same route', async () => {
+    const res = await postJson(t.url, '/v1/documents', { content: 'Plain JSON still works beside uploads.' });
+    expect(res.status).toBe(202);
+    expect((await waitForDocument(t.url, res.body.id, isSettled)) as unknown as FileDocumentStatus).toMatchObject({ status: 'ready', source: null });
   });
 
   it('sweeps away uploads abandoned mid-stream a day ago, keeping recent ones and documents\' files', async () => {
