@@ -2,6 +2,7 @@ import { BatchConfig, readBatch } from './batch.config';
 import { ChunkingConfig, readChunkSizes } from './chunking.config';
 import { PostgresConfig, RedisConfig, readPostgres, readRedis } from './connections.config';
 import { EmbeddingConfig, readEmbedding, readEmbeddingModel } from './embedding.config';
+import { FilesConfig, readFiles } from './files.config';
 import { ConfigError, EnvReader } from './env-reader';
 import { ObservabilityConfig, readObservability } from './observability.config';
 import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
@@ -13,6 +14,7 @@ export type { ChunkingConfig } from './chunking.config';
 export type { PostgresConfig, RedisConfig } from './connections.config';
 export type { EmbeddingCacheRetention, EmbeddingConfig, EmbeddingProviderName } from './embedding.config';
 export type { LogFormat, LogLevel, ObservabilityConfig } from './observability.config';
+export type { FilesConfig } from './files.config';
 export type { QueueConfig } from './queue.config';
 export type { ReindexConfig } from './reindex.config';
 export type { SearchConfig } from './search.config';
@@ -37,6 +39,7 @@ export interface AppConfig {
   search: SearchConfig;
   observability: ObservabilityConfig;
   batch: BatchConfig;
+  files: FilesConfig;
 }
 
 /**
@@ -66,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     search: readSearch(r),
     observability: readObservability(r),
     batch: readBatch(r),
+    files: readFiles(r),
   };
   r.throwIfInvalid();
   return config;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { DocumentEntity } from './document.entity';
+import { DocumentSource } from './document-source';
 import { queueNextVersion } from './document-state.sql';
 import { PipelineConfig } from './pipeline';
 
@@ -15,6 +16,8 @@ export interface NewDocument {
   contentSha256: string;
   pipeline: PipelineConfig;
   pipelineHash: string;
+  /** Set for an uploaded file, whose text the worker extracts (`content` is then empty). */
+  source?: DocumentSource;
 }
 
 /**
@@ -35,15 +38,15 @@ export class DocumentVersionsRepository {
     // One statement, so the text is stored at the version the row starts with, whatever that default is.
     const rows: Array<{ id: string }> = await em.query(
       `WITH created AS (
-         INSERT INTO documents (namespace, external_id, title, metadata, content_sha256, content_length, pipeline, pipeline_hash, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')
+         INSERT INTO documents (namespace, external_id, title, metadata, content_sha256, content_length, pipeline, pipeline_hash, status, source)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $10)
          ON CONFLICT DO NOTHING
          RETURNING id, version
        ), stored AS (
          INSERT INTO document_contents (document_id, version, content) SELECT id, version, $9::text FROM created
        )
        SELECT id FROM created`,
-      [doc.namespace, doc.externalId, doc.title, doc.metadata, doc.contentSha256, doc.content.length, doc.pipeline, doc.pipelineHash, doc.content],
+      [doc.namespace, doc.externalId, doc.title, doc.metadata, doc.contentSha256, contentLength(doc), doc.pipeline, doc.pipelineHash, doc.content, doc.source ?? null],
     );
     if (rows.length === 0) return null;
     return em.findOneByOrFail(DocumentEntity, { id: rows[0].id });
@@ -112,10 +115,12 @@ export class DocumentVersionsRepository {
   async newVersion(em: EntityManager, existing: DocumentEntity, doc: NewDocument): Promise<DocumentEntity> {
     await queueNextVersion(em, {
       where: 'id = $1',
-      set: 'title = $2, metadata = $3, content_sha256 = $4, content_length = $5, pipeline = $6, pipeline_hash = $7',
+      set: 'title = $2, metadata = $3, content_sha256 = $4, content_length = $5, pipeline = $6, pipeline_hash = $7, source = $9',
       content: '$8',
-      params: [existing.id, doc.title, doc.metadata, doc.contentSha256, doc.content.length, doc.pipeline, doc.pipelineHash, doc.content],
+      params: [existing.id, doc.title, doc.metadata, doc.contentSha256, contentLength(doc), doc.pipeline, doc.pipelineHash, doc.content, doc.source ?? null],
     });
+    // Text replacing an uploaded file: the file's bytes are no longer the document's.
+    if (existing.source && !doc.source) await em.query(`DELETE FROM file_blobs WHERE document_id = $1`, [existing.id]);
     return em.findOneByOrFail(DocumentEntity, { id: existing.id });
   }
 
@@ -147,4 +152,9 @@ export class DocumentVersionsRepository {
   async exists(id: string): Promise<boolean> {
     return (await this.db.query('SELECT 1 FROM documents WHERE id = $1', [id])).length > 0;
   }
+}
+
+/** Characters of a text document; bytes of an uploaded file. */
+function contentLength(doc: NewDocument): number {
+  return doc.source?.bytes ?? doc.content.length;
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { DocumentSource } from './document-source';
 import { DocumentStatus } from './document-status';
 import { PipelineConfig } from './pipeline';
 
@@ -31,6 +32,10 @@ export class DocumentEntity {
 
   @Column({ name: 'pipeline_hash', type: 'char', length: 16 })
   pipelineHash!: string;
+
+  /** The uploaded file the text comes from; null for a document posted as text. */
+  @Column({ type: 'jsonb', nullable: true })
+  source!: DocumentSource | null;
 
   @Column({ type: 'text' })
   status!: DocumentStatus;

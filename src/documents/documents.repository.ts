@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { DocumentContentEntity } from './document-content.entity';
+import { DocumentSource } from './document-source';
 import { DocumentEntity } from './document.entity';
 import { DocumentStatus } from './document-status';
 import { IS_DEAD_LETTER } from './document-state.sql';
@@ -16,6 +17,8 @@ export interface ClaimedDocument {
   pipeline: PipelineConfig;
   version: number;
   attempts: number;
+  /** The uploaded file whose text the worker extracts; null (or absent) for a document posted as text. */
+  source?: DocumentSource | null;
 }
 
 /**
@@ -47,7 +50,7 @@ export class DocumentsRepository {
       `UPDATE documents
           SET status = 'processing', attempts = attempts + 1, started_at = now(), updated_at = now()
         WHERE id = $1 AND version = $2 AND status IN ('queued', 'processing')
-        RETURNING id, namespace, title, metadata, pipeline, version, attempts`,
+        RETURNING id, namespace, title, metadata, pipeline, version, attempts, source`,
       [id, version],
     );
     return rows[0] ?? null;

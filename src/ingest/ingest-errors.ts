@@ -4,11 +4,14 @@ import { isDatabaseUnavailable } from '../common/database-errors';
 import { EmbeddingError } from '../embedding/embedding.errors';
 
 /** Pipeline stage where an attempt failed. */
-export type IngestStage = 'claim' | 'load' | 'split' | 'embed' | 'write';
+export type IngestStage = 'claim' | 'load' | 'extract' | 'split' | 'embed' | 'write';
 
 /** What went wrong, as a short stable code operators can filter dead letters by. */
 export type ErrorClass =
   | 'no_text'
+  | 'unreadable_file'
+  | 'extract_timeout'
+  | 'extract_out_of_memory'
   | 'embedding_rejected'
   | 'embedding_unavailable'
   | 'database_unavailable'

@@ -101,7 +101,7 @@ export class DocumentBatchService {
   private prepare(checked: CheckedItem): PreparedItem {
     if ('error' in checked) return checked;
     try {
-      return { index: checked.index, doc: this.documents.toNewDocument(checked.dto) };
+      return { index: checked.index, doc: this.documents.prepare(checked.dto) };
     } catch (err) {
       if (err instanceof BadRequestException) return { index: checked.index, error: err.message };
       throw err;

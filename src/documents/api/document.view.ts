@@ -1,5 +1,6 @@
 import { DocumentWithModel } from '../document-reads.repository';
 import { AttemptRecord } from '../documents.repository';
+import { DocumentSource } from '../document-source';
 import { ChunkUnit } from '../pipeline';
 
 /** One attempt at processing a version, as the status endpoint shows it. */
@@ -43,6 +44,8 @@ export interface DocumentView {
   failedStage: string | null;
   contentSha256: string;
   contentLength: number;
+  /** The uploaded file the document's text comes from; null for a document posted as text. */
+  source: DocumentSource | null;
   /** Chunk size and overlap in `unit`: characters, or tokens of `tokenizer`. */
   chunking: { size: number; overlap: number; unit: ChunkUnit; tokenizer: string | null };
   /** The model that embedded the document's searchable chunks; null while it has none. */
@@ -83,6 +86,7 @@ export function toDocumentView({ document: d, model }: DocumentWithModel): Docum
     failedStage: d.failedStage,
     contentSha256: d.contentSha256,
     contentLength: d.contentLength,
+    source: d.source,
     chunking: {
       size: d.pipeline.chunkSize,
       overlap: d.pipeline.chunkOverlap,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors } from '../../common/api-errors.decorator';
@@ -19,6 +19,7 @@ import {
   SubmitResponse,
 } from './dto/document.responses';
 import { ListDocumentsQuery } from './dto/list-documents.query';
+import { DocumentUploadInterceptor } from './upload/document-upload.interceptor';
 
 // Ids are UUIDs; anything else cannot name a document, so it is "not found", not a crash.
 const uuidPipe = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundException('document not found (ids are UUIDs)') });
@@ -43,6 +44,7 @@ export class DocumentsController {
   /**
    * 202 with the queued document; 200 with `deduplicated: true` when nothing changed.
    * An `Idempotency-Key` header makes a retried request return the first answer.
+   * A `multipart/form-data` request (a file upload) is answered by DocumentUploadInterceptor.
    */
   @Post()
   @ApiOperation({ summary: 'Submit a document', description: 'Recorded at once and processed in the background.' })
@@ -50,6 +52,7 @@ export class DocumentsController {
   @ApiAcceptedResponse({ type: SubmitResponse, description: 'recorded and queued' })
   @ApiOkResponse({ type: SubmitResponse, description: 'the same content and settings were already recorded (`deduplicated: true`)' })
   @ApiErrors([400, 413, 415, 422, 503])
+  @UseInterceptors(DocumentUploadInterceptor)
   async create(
     @Body() dto: CreateDocumentDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FileBlobModule } from '../../extraction/file-blob.module';
 import { IngestQueueModule } from '../../ingest/queue/ingest-queue.module';
 import { DocumentsController } from './documents.controller';
 import { DocumentsDataModule } from '../documents-data.module';
@@ -7,11 +8,13 @@ import { DocumentBatchService } from './document-batch.service';
 import { DocumentChunksService } from './document-chunks.service';
 import { ChunkPageRepository } from '../../vector-store/chunk-page.repository';
 import { NamespacesController } from './namespaces.controller';
+import { DocumentUploadInterceptor } from './upload/document-upload.interceptor';
+import { DocumentUploadsService } from './upload/document-uploads.service';
 
 /** The REST API over documents: submit (one or a batch), status, list, chunks, reprocess, delete. */
 @Module({
-  imports: [DocumentsDataModule, IngestQueueModule],
+  imports: [DocumentsDataModule, IngestQueueModule, FileBlobModule],
   controllers: [DocumentsController, NamespacesController],
-  providers: [DocumentsService, DocumentBatchService, DocumentChunksService, ChunkPageRepository],
+  providers: [DocumentsService, DocumentBatchService, DocumentChunksService, ChunkPageRepository, DocumentUploadsService, DocumentUploadInterceptor],
 })
 export class DocumentsModule {}

@@ -59,6 +59,7 @@ class FakeDatabase {
       contentLength: doc.content.length,
       pipeline: doc.pipeline,
       pipelineHash: doc.pipelineHash,
+      source: doc.source ?? null,
       status: 'queued',
       version: 1,
       attempts: 0,

@@ -47,9 +47,21 @@ export class DocumentsService {
    * answer, even when the copies arrive at the same moment; the same key with another body is a 422.
    */
   async submit(dto: CreateDocumentDto, idempotencyKey?: string): Promise<SubmitAnswer> {
+    return this.accept(this.prepare(dto), sha256Hex(JSON.stringify(dto)), idempotencyKey);
+  }
+
+  /**
+   * Records `doc` as `submit` says, `requestSha` standing for the request under an Idempotency-Key.
+   * `onRecorded` runs in the same transaction when a new document or version was recorded (not when
+   * deduplicated or answered from the idempotency record).
+   */
+  async accept(
+    doc: NewDocument,
+    requestSha: string,
+    idempotencyKey?: string,
+    onRecorded?: (em: EntityManager, document: DocumentEntity) => Promise<void>,
+  ): Promise<SubmitAnswer> {
     this.assertAccepting(idempotencyKey);
-    const doc = this.toNewDocument(dto);
-    const requestSha = sha256Hex(JSON.stringify(dto));
     const { answer, enqueue } = await this.versions.transaction(async (em) => {
       if (idempotencyKey !== undefined) {
         const prior = await this.idempotency.lockAndRecall(em, idempotencyKey);
@@ -61,6 +73,7 @@ export class DocumentsService {
         }
       }
       const { document, deduplicated } = await this.record(em, doc);
+      if (!deduplicated && onRecorded) await onRecorded(em, document);
       const answer: SubmitAnswer = {
         statusCode: deduplicated ? 200 : 202,
         body: { id: document.id, status: document.status, version: document.version, deduplicated, statusUrl: `/v1/documents/${document.id}` },
@@ -94,7 +107,10 @@ export class DocumentsService {
     // model left the pipeline hashed the model in, and the same model-free function makes them match the same
     // settings posted today, without a migration rewriting every row and without reprocessing them all.
     const unchanged =
-      existing.contentSha256 === doc.contentSha256 && pipelineHash(existing.pipeline) === doc.pipelineHash && existing.status !== 'failed';
+      existing.contentSha256 === doc.contentSha256 &&
+      existing.source?.sha256 === doc.source?.sha256 &&
+      pipelineHash(existing.pipeline) === doc.pipelineHash &&
+      existing.status !== 'failed';
     if (unchanged) return { document: existing, deduplicated: true };
     return { document: await this.versions.newVersion(em, existing, doc), deduplicated: false };
   }
@@ -144,8 +160,8 @@ export class DocumentsService {
     if (!(await this.versions.delete(id))) throw new NotFoundException(`document ${id} not found`);
   }
 
-  /** The document as recorded, with its pipeline settings; 400 when its chunking settings contradict each other. */
-  toNewDocument(dto: CreateDocumentDto): NewDocument {
+  /** The document `dto` describes, with this process's chunking settings; 400 for settings that cannot work. */
+  prepare(dto: CreateDocumentDto): NewDocument {
     const chunking = chunkingFor(this.config.chunking, dto.chunking);
     if (chunking.chunkOverlap >= chunking.chunkSize) {
       throw new BadRequestException(`chunking.overlap (${chunking.chunkOverlap}) must be smaller than chunking.size (${chunking.chunkSize})`);

@@ -1,5 +1,5 @@
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../../common/worker-thread';
 import type { EmbeddingProvider } from '../embedding-provider';
 import { EmbeddingError } from '../embedding.errors';
 import type { LocalEngineOptions } from './local-embedding.engine';
@@ -19,32 +19,8 @@ export interface LocalEmbeddingOptions {
 const MODEL_NAME = 'all-MiniLM-L6-v2';
 const DIMENSION = 384;
 
-/**
- * Evaluated as the worker's code when this module runs from TypeScript sources
- * (ts-jest, no build): installs a `.ts` require hook based on `typescript`'s
- * transpileModule and loads the .ts worker entry. Only used in development/tests;
- * compiled builds (`dist/…/*.js`) start the compiled worker file directly, so
- * production never needs the `typescript` devDependency.
- */
-const TS_BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const ts = require(require.resolve('typescript', { paths: [workerData.entry] }));
-require.extensions['.ts'] = (module, filename) => {
-  const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-    fileName: filename,
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, sourceMap: false },
-  });
-  module._compile(out.outputText, filename);
-};
-require(workerData.entry);
-`;
-
 function startWorker(options: LocalEngineOptions): Worker {
-  const ext = path.extname(__filename);
-  const entry = path.join(__dirname, `local-embedding.worker${ext}`);
-  if (ext === '.ts') return new Worker(TS_BOOTSTRAP, { eval: true, workerData: { entry, options } });
-  return new Worker(entry, { workerData: { options } });
+  return startWorkerThread(__filename, 'local-embedding.worker', { workerData: { options } });
 }
 
 interface Pending {

@@ -1,4 +1,5 @@
 import { PipelineConfig, sha256Hex } from '../../documents/pipeline';
+import { PAGES_KEY, pagesBetween } from '../../extraction/extracted-text';
 import { chunkContext, chunkMetadata, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
 import { splitForPipeline } from './pipeline-splitter';
 
@@ -15,6 +16,12 @@ export interface ChunkDraft {
   textToEmbed: string;
 }
 
+/** Names the pages a chunk spans, unless the document's own metadata has a `pages` key (as with its heading path). */
+function withPages(metadata: Record<string, unknown>, pageStarts: readonly number[] | undefined, span: { start: number; end: number }): Record<string, unknown> {
+  if (!pageStarts || PAGES_KEY in metadata) return metadata;
+  return { ...metadata, [PAGES_KEY]: pagesBetween(pageStarts, span.start, span.end) };
+}
+
 /** What of a document decides its chunks. */
 export interface DraftSource {
   title: string | null;
@@ -24,9 +31,10 @@ export interface DraftSource {
 
 /**
  * Splits a document's text as its pipeline says and gives each chunk its heading path,
- * context and metadata. Empty when the text has nothing to index.
+ * context and metadata. Empty when the text has nothing to index. With `pageStarts` (text
+ * extracted from a PDF), each chunk's metadata also names its `pages`.
  */
-export function draftChunks(doc: DraftSource, text: string): ChunkDraft[] {
+export function draftChunks(doc: DraftSource, text: string, pageStarts?: readonly number[]): ChunkDraft[] {
   const pieces = splitForPipeline(text, doc.pipeline);
   const headings = markdownHeadings(text);
   return pieces.map((p) => {
@@ -37,7 +45,7 @@ export function draftChunks(doc: DraftSource, text: string): ChunkDraft[] {
       content: p.content,
       contentSha256: sha256Hex(p.content),
       context,
-      metadata: chunkMetadata(doc.metadata, path),
+      metadata: withPages(chunkMetadata(doc.metadata, path), pageStarts, p),
       textToEmbed: textToEmbed(context, p.content),
     };
   });

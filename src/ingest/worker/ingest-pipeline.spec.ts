@@ -10,10 +10,20 @@ import { CurrentGenerations, Generation, GenerationChangedError, GenerationStatu
 import type { GenerationChunks } from '../../vector-store/generations/generation-writer';
 import { ChunkDraft, draftChunks } from '../chunking/chunk-drafts';
 import { SPLITTER_VERSION } from '../chunking/text-splitter';
-import { StageError } from '../ingest-errors';
+import { PermanentIngestError, StageError } from '../ingest-errors';
 import type { FailedAttempt } from './failure-recorder';
 import type { JobFailure } from './job-failure';
-import { IngestPipeline, PipelineDocuments, PipelineEmbedders, PipelineFailures, PipelineGenerations, PipelineWriter } from './ingest-pipeline';
+import type { ExtractedText } from '../../extraction/extracted-text';
+import type { FileDocument } from '../../extraction/worker/file-text.extractor';
+import {
+  IngestPipeline,
+  PipelineDocuments,
+  PipelineEmbedders,
+  PipelineExtractor,
+  PipelineFailures,
+  PipelineGenerations,
+  PipelineWriter,
+} from './ingest-pipeline';
 import type { JobTries } from './queue-worker.host';
 
 /** The fakes never touch the transaction's EntityManager: they only pass it along. */
@@ -156,10 +166,25 @@ const TEXT = [
   'Request access to the production dashboards through the service desk; approvals take a day. '.repeat(3),
 ].join('\n\n');
 const DRAFTS = draftChunks(DOC, TEXT);
+const FILE_SOURCE = { filename: 'onboarding.pdf', mimeType: 'application/pdf', bytes: 1234, sha256: 'f'.repeat(64) };
 const TEXTS = DRAFTS.map((d) => d.textToEmbed);
 const CHARACTERS = TEXTS.reduce((n, t) => n + t.length, 0);
 
-function setup(o: { live?: CurrentGenerations; afterInvalidate?: CurrentGenerations; claimed?: ClaimedDocument | null; text?: string } = {}) {
+/** Serves `extracted` for every file, or throws `failure`; never called for a text document unless a test says so. */
+class FakeExtractor implements PipelineExtractor {
+  readonly calls: string[] = [];
+  constructor(private readonly extracted: ExtractedText | null = null, private readonly failure: Error | null = null) {}
+
+  async extract(doc: FileDocument): Promise<ExtractedText | null> {
+    this.calls.push(doc.id);
+    if (this.failure) throw this.failure;
+    return this.extracted;
+  }
+}
+
+function setup(
+  o: { live?: CurrentGenerations; afterInvalidate?: CurrentGenerations; claimed?: ClaimedDocument | null; text?: string; extractor?: FakeExtractor } = {},
+) {
   const live = o.live ?? { active: OLD, building: null };
   const log: string[] = [];
   const oldModel = new FakeModel(OLD.modelId, 1, 3);
@@ -168,8 +193,9 @@ function setup(o: { live?: CurrentGenerations; afterInvalidate?: CurrentGenerati
   const generations = new FakeGenerations(live, o.afterInvalidate ?? live);
   const writer = new FakeWriter(log);
   const failures = new FakeFailures();
-  const pipeline = new IngestPipeline(documents, new FakeEmbedders([oldModel, newModel]), generations, writer, failures);
-  return { pipeline, log, oldModel, newModel, documents, generations, writer, failures };
+  const extractor = o.extractor ?? new FakeExtractor();
+  const pipeline = new IngestPipeline(documents, new FakeEmbedders([oldModel, newModel]), generations, writer, failures, extractor);
+  return { pipeline, log, oldModel, newModel, documents, generations, writer, failures, extractor };
 }
 
 /** What the writer gets for `generation` embedded by `model`. */
@@ -225,6 +251,34 @@ describe('IngestPipeline', () => {
     ]);
     expect(t.oldModel.calls).toEqual([]);
     expect(t.writer.held).toEqual([]);
+  });
+
+  it("splits an uploaded file's extracted text, not the stored (empty) text, naming each chunk's pages", async () => {
+    const pageTwo = TEXT.indexOf('## Access');
+    const t = setup({ claimed: { ...DOC, source: FILE_SOURCE }, text: '', extractor: new FakeExtractor({ text: TEXT, pageStarts: [0, pageTwo] }) });
+    await expect(t.pipeline.run(PAYLOAD, FIRST_TRY)).resolves.toBe('ready');
+    expect(t.extractor.calls).toEqual([DOC.id]);
+    const chunks = t.writer.replaced[0][0].chunks;
+    expect(chunks.map((c) => c.content)).toEqual(DRAFTS.map((d) => d.content));
+    expect(chunks[0].metadata.pages).toEqual([1]);
+    expect(chunks[chunks.length - 1].metadata.pages).toEqual([2]);
+  });
+
+  it('fails for good at the extract stage when the file cannot be read, embedding nothing', async () => {
+    const unreadable = new PermanentIngestError('unreadable_file', 'not a readable PDF');
+    const t = setup({ claimed: { ...DOC, source: FILE_SOURCE }, text: '', extractor: new FakeExtractor(null, unreadable) });
+    const thrown = await t.pipeline.run(PAYLOAD, FIRST_TRY).catch((err: unknown) => err);
+    expect(thrown).toBeInstanceOf(UnrecoverableError);
+    expect(t.failures.recorded).toEqual([
+      { attempt: expect.anything(), failure: expect.objectContaining({ errorClass: 'unreadable_file', transient: false, final: true, stage: 'extract' }) },
+    ]);
+    expect(t.oldModel.calls).toEqual([]);
+  });
+
+  it('never extracts a document posted as text', async () => {
+    const t = setup();
+    await expect(t.pipeline.run(PAYLOAD, FIRST_TRY)).resolves.toBe('ready');
+    expect(t.extractor.calls).toEqual([]);
   });
 
   it('is stale, marking nothing ready, when the version moved on before the write', async () => {

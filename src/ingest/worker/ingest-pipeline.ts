@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AttemptRecord, ClaimedDocument, DocumentsRepository, EmbeddingUsageRecord } from '../../documents/documents.repository';
 import { CachedEmbedding } from '../../embedding/cached-embedder';
 import { EmbedderRegistry } from '../../embedding/embedder-registry';
+import { FileTextExtractor } from '../../extraction/worker/file-text.extractor';
 import { CurrentGenerations, Generation, GenerationChangedError } from '../../vector-store/generations/generation';
 import { GenerationChunks, GenerationWriter } from '../../vector-store/generations/generation-writer';
 import { LiveGenerations } from '../../vector-store/generations/live-generations';
@@ -26,6 +27,7 @@ export type PipelineEmbedders = Pick<EmbedderRegistry, 'embedderFor'>;
 export type PipelineGenerations = Pick<LiveGenerations, 'current' | 'invalidate'>;
 export type PipelineWriter = Pick<GenerationWriter, 'hold' | 'replace'>;
 export type PipelineFailures = Pick<FailureRecorder, 'record'>;
+export type PipelineExtractor = Pick<FileTextExtractor, 'extract'>;
 
 /** Runs one pipeline stage, tagging any error with the stage's name for the attempt history. */
 async function stage<T>(name: IngestStage, work: () => Promise<T> | T): Promise<T> {
@@ -59,6 +61,7 @@ export class IngestPipeline {
     @Inject(LiveGenerations) private readonly generations: PipelineGenerations,
     @Inject(GenerationWriter) private readonly writer: PipelineWriter,
     @Inject(FailureRecorder) private readonly failures: PipelineFailures,
+    @Inject(FileTextExtractor) private readonly extractor: PipelineExtractor,
   ) {}
 
   /**
@@ -89,10 +92,15 @@ export class IngestPipeline {
   }
 
   private async ingest(doc: ClaimedDocument, ready: AttemptRecord): Promise<IngestOutcome> {
-    const text = await stage('load', () => this.documents.loadContent(doc.id, doc.version));
-    if (text === null) return 'stale';
+    const stored = await stage('load', () => this.documents.loadContent(doc.id, doc.version));
+    if (stored === null) return 'stale';
+    // An uploaded file's text is extracted on every attempt; a text document's is stored.
+    const source = doc.source;
+    const extracted = source ? await stage('extract', () => this.extractor.extract({ id: doc.id, source })) : { text: stored };
+    if (extracted === null) return 'stale';
+    const text = extracted.text;
     const drafts = await stage('split', () => {
-      const chunks = draftChunks(doc, text);
+      const chunks = draftChunks(doc, text, extracted.pageStarts);
       if (chunks.length === 0) throw new PermanentIngestError('no_text', 'document has no text to index');
       return chunks;
     });

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DocumentsDataModule } from '../../documents/documents-data.module';
 import { EmbeddingCachePruner } from '../../embedding/worker/embedding-cache-pruner';
+import { ExtractionWorkerModule } from '../../extraction/worker/extraction-worker.module';
 import { ReembedDocument } from '../../reindex/worker/reembed-document';
 import { ReindexCoordinator } from '../../reindex/worker/reindex.coordinator';
 import { ReindexProcessor } from '../../reindex/worker/reindex.processor';
@@ -20,7 +21,7 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
  */
 @Global()
 @Module({
-  imports: [IngestQueueModule, DocumentsDataModule, VectorStoreModule, TerminusModule],
+  imports: [IngestQueueModule, DocumentsDataModule, VectorStoreModule, TerminusModule, ExtractionWorkerModule],
   providers: [
     IngestPipeline,
     FailureRecorder,
