@@ -1,6 +1,7 @@
 import { ChunkingConfig, readChunkSizes } from './chunking.config';
 import { PostgresConfig, RedisConfig, readPostgres, readRedis } from './connections.config';
 import { EmbeddingConfig, readEmbedding, readEmbeddingModel } from './embedding.config';
+import { EventsConfig, WebhooksConfig, readEvents, readWebhooks } from './events.config';
 import { ConfigError, EnvReader } from './env-reader';
 import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
 import { ReindexConfig, readReindex } from './reindex.config';
@@ -10,6 +11,7 @@ export type { ChunkingConfig } from './chunking.config';
 export type { PostgresConfig, RedisConfig } from './connections.config';
 export type { EmbeddingCacheRetention, EmbeddingConfig, EmbeddingProviderName } from './embedding.config';
 export type { QueueConfig } from './queue.config';
+export type { EventsConfig, WebhooksConfig } from './events.config';
 export type { ReindexConfig } from './reindex.config';
 export type { SearchConfig } from './search.config';
 export { ConfigError };
@@ -31,6 +33,8 @@ export interface AppConfig {
   embedding: EmbeddingConfig;
   reindex: ReindexConfig;
   search: SearchConfig;
+  events: EventsConfig;
+  webhooks: WebhooksConfig;
 }
 
 /**
@@ -57,6 +61,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     embedding: readEmbedding(r, model),
     reindex: readReindex(r),
     search: readSearch(r),
+    events: readEvents(r),
+    webhooks: readWebhooks(r),
   };
   r.throwIfInvalid();
   return config;

@@ -3,6 +3,7 @@ import {
   Inject,
   Injectable,
   NotFoundException,
+  Optional,
   ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
@@ -13,6 +14,8 @@ import { DEFAULT_NAMESPACE } from '../../common/namespace';
 import { IngestQueue } from '../../ingest/queue/ingest.queue';
 import { SPLITTER_VERSION } from '../../ingest/chunking/text-splitter';
 import { DrainState } from '../../lifecycle/drain.state';
+import { STATUS_EVENTS, StatusEvents } from '../../events/status-events';
+import { DocumentCallbacks } from '../../webhooks/api/document-callbacks';
 import { DocumentEntity } from '../document.entity';
 import { DocumentPage, PageCursor, decodeCursor } from '../document-page';
 import { DocumentReadsRepository, DocumentWithModel, NamespaceUsage } from '../document-reads.repository';
@@ -37,6 +40,8 @@ export class DocumentsService {
     @Inject(IngestQueue) private readonly ingest: IngestJobs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly drain: DrainState,
+    @Optional() @Inject(STATUS_EVENTS) private readonly events?: StatusEvents,
+    @Optional() private readonly callbacks?: DocumentCallbacks,
   ) {}
 
   /**
@@ -51,6 +56,7 @@ export class DocumentsService {
       throw new BadRequestException('Idempotency-Key must be 1-255 visible ASCII characters');
     }
     const doc = this.toNewDocument(dto);
+    const callbackUrl = dto.callbackUrl === undefined || !this.callbacks ? null : await this.callbacks.check(dto.callbackUrl);
     const requestSha = sha256Hex(JSON.stringify(dto));
     const { answer, enqueue } = await this.versions.transaction(async (em) => {
       if (idempotencyKey !== undefined) {
@@ -63,6 +69,7 @@ export class DocumentsService {
         }
       }
       const { document, deduplicated } = await this.record(em, doc);
+      if (!deduplicated) await this.callbacks?.record(em, document.id, callbackUrl);
       const answer: SubmitAnswer = {
         statusCode: deduplicated ? 200 : 202,
         body: { id: document.id, status: document.status, version: document.version, deduplicated, statusUrl: `/v1/documents/${document.id}` },
@@ -70,7 +77,11 @@ export class DocumentsService {
       if (idempotencyKey !== undefined) await this.idempotency.remember(em, idempotencyKey, requestSha, answer);
       return { answer, enqueue: !deduplicated };
     });
-    if (enqueue) await this.ingest.enqueue({ documentId: answer.body.id, version: answer.body.version });
+    if (enqueue) {
+      // Announced before the job exists, so no worker's `processing` can overtake it.
+      await this.events?.publish({ documentId: answer.body.id, namespace: doc.namespace, version: answer.body.version, status: 'queued' });
+      await this.ingest.enqueue({ documentId: answer.body.id, version: answer.body.version });
+    }
     return answer;
   }
 
@@ -116,6 +127,7 @@ export class DocumentsService {
   async reprocess(id: string): Promise<DocumentEntity> {
     const doc = await this.versions.requeue(id);
     if (!doc) throw new NotFoundException(`document ${id} not found`);
+    await this.events?.publish({ documentId: doc.id, namespace: doc.namespace, version: doc.version, status: 'queued' });
     await this.ingest.enqueue({ documentId: doc.id, version: doc.version });
     return doc;
   }
