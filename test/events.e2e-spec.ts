@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { postJson, startApp, TestApp, waitForDocument, isSettled } from './support/test-app';
 import { openSse, SseEvent } from './support/sse-client';
+import { ScriptedEmbedder } from './support/scripted-embedder';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -33,7 +34,9 @@ describe('live status over SSE, served by a second API process', () => {
   let api: TestApp; // API only, same Redis prefix: serves the streams
 
   beforeAll(async () => {
-    worker = await startApp({ WEBHOOK_SECRET: SECRET, EMBEDDING_BATCH_SIZE: '4' });
+    const embedder = new ScriptedEmbedder();
+    embedder.fault = (texts) => (texts.some((t) => t.includes('POISON')) ? 'permanent' : undefined);
+    worker = await startApp({ WEBHOOK_SECRET: SECRET, EMBEDDING_BATCH_SIZE: '4' }, { api: true, worker: true }, { embeddingProvider: embedder });
     api = await startApp({ WEBHOOK_SECRET: SECRET, QUEUE_PREFIX: worker.config.queue.prefix, EVENTS_HEARTBEAT_MS: '200' }, { api: true, worker: false });
   });
 
@@ -86,6 +89,14 @@ describe('live status over SSE, served by a second API process', () => {
     const late = await openSse(`${api.url}/v1/documents/${id}/events`);
     await late.ended;
     expect(late.events.map(parse)).toEqual([expect.objectContaining({ documentId: id, status: 'ready', chunkCount: expect.any(Number) })]);
+  });
+
+  it('ends a document stream with failed and the error when processing fails for good', async () => {
+    const posted = await postJson(worker.url, '/v1/documents', { content: 'POISON: the model rejects this' });
+    const stream = await openSse(`${api.url}/v1/documents/${posted.body.id}/events`);
+    await stream.ended;
+    const last = parse(stream.events[stream.events.length - 1]);
+    expect(last).toEqual(expect.objectContaining({ status: 'failed', error: expect.objectContaining({ stage: 'embed', message: expect.stringMatching(/scripted/) }) }));
   });
 
   it('resumes after Last-Event-ID without missing or repeating events', async () => {

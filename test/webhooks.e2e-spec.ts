@@ -3,6 +3,7 @@ import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { postJson, startApp, TestApp } from './support/test-app';
+import { ScriptedEmbedder } from './support/scripted-embedder';
 import { waitUntil } from './support/wait';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -62,6 +63,8 @@ async function request(base: string, method: string, path: string, body?: unknow
 describe('signed webhooks', () => {
   let app: TestApp;
   const receiver = new Receiver();
+  const embedder = new ScriptedEmbedder();
+  embedder.fault = (texts) => (texts.some((t) => t.includes('POISON')) ? 'permanent' : undefined);
 
   beforeAll(async () => {
     await receiver.start();
@@ -71,7 +74,7 @@ describe('signed webhooks', () => {
       WEBHOOK_ATTEMPTS: '3',
       WEBHOOK_BACKOFF_MS: '50',
       WEBHOOK_BACKOFF_MAX_MS: '200',
-    });
+    }, { api: true, worker: true }, { embeddingProvider: embedder });
   });
 
   afterAll(async () => {
@@ -145,6 +148,15 @@ describe('signed webhooks', () => {
     expect(verify(receiver.to(`/cb/${ns}`)[0]).data.id).toBe(posted.body.id);
     expect(receiver.to(`/only/${ns}`)).toHaveLength(0);
     expect((await request(app.url, 'GET', `/v1/webhook-deliveries?namespace=${ns}`)).body.items.map((d: { target: string }) => d.target)).toEqual(['callback']);
+  });
+
+  it('tells the callback when a document failed, with the error', async () => {
+    receiver.reply = () => 200;
+    const posted = await postJson(app.url, '/v1/documents', { content: 'POISON: the model rejects this', callbackUrl: `${receiver.url}/failed` });
+    await waitFor(() => receiver.to('/failed').length > 0, 20000);
+    const payload = verify(receiver.to('/failed')[0]) as unknown as { type: string; data: { id: string; status: string; lastErrorClass: string } };
+    expect(payload.type).toBe('document.failed');
+    expect(payload.data).toEqual(expect.objectContaining({ id: posted.body.id, status: 'failed', lastErrorClass: expect.any(String) }));
   });
 
   it('refuses bad webhook bodies with a 400 that says what is wrong', async () => {
