@@ -4,6 +4,8 @@ import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { postJson, startApp, TestApp } from './support/test-app';
 import { ScriptedEmbedder } from './support/scripted-embedder';
+import { DataSource } from 'typeorm';
+import { WebhookSweeper } from '../src/webhooks/worker/webhook-sweeper';
 import { waitUntil } from './support/wait';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -157,6 +159,20 @@ describe('signed webhooks', () => {
     const payload = verify(receiver.to('/failed')[0]) as unknown as { type: string; data: { id: string; status: string; lastErrorClass: string } };
     expect(payload.type).toBe('document.failed');
     expect(payload.data).toEqual(expect.objectContaining({ id: posted.body.id, status: 'failed', lastErrorClass: expect.any(String) }));
+  });
+
+  it('repairs a dispatch lost between the commit and the delivery record', async () => {
+    receiver.reply = () => 200;
+    const posted = await postJson(app.url, '/v1/documents', { content: 'the worker died right after this one', callbackUrl: `${receiver.url}/lost` });
+    await waitFor(() => receiver.to('/lost').length > 0, 20000);
+    // As if the worker had stopped before recording the deliveries.
+    await app.app.get(DataSource).query(`DELETE FROM webhook_deliveries WHERE document_id = $1`, [posted.body.id]);
+
+    const sweeper = app.app.get(WebhookSweeper);
+    expect(await sweeper.sweep(new Date(), 0)).toBeGreaterThanOrEqual(1);
+    await waitFor(() => receiver.to('/lost').length > 1, 10000);
+    expect(verify(receiver.to('/lost')[1]).data.id).toBe(posted.body.id);
+    expect(await sweeper.sweep(new Date(), 0)).toBe(0);
   });
 
   it('refuses bad webhook bodies with a 400 that says what is wrong', async () => {

@@ -40,6 +40,15 @@ const COLUMNS = `id, document_id AS "documentId", namespace, version, event_type
   retries, last_status_code AS "lastStatusCode", last_error AS "lastError", created_at AS "createdAt", updated_at AS "updatedAt",
   delivered_at AS "deliveredAt"`;
 
+/** A document that settled with a webhook to call but no delivery recorded for it. */
+export interface Undispatched {
+  documentId: string;
+  namespace: string;
+  version: number;
+  status: 'ready' | 'failed';
+  settledAt: Date;
+}
+
 /** Every webhook delivery and how it went: the record behind listing and retrying failed ones. */
 @Injectable()
 export class WebhookDeliveriesRepository {
@@ -96,5 +105,25 @@ export class WebhookDeliveriesRepository {
       params,
     );
     return rows;
+  }
+
+  /**
+   * Documents that became ready or failed between `from` and `to` and have a callback, or a
+   * namespace webhook (registered before) that wants the event, yet no delivery for that
+   * version: their dispatch was lost (the worker stopped between the commit and the dispatch).
+   */
+  undispatched(from: Date, to: Date, limit: number): Promise<Undispatched[]> {
+    return this.db.query(
+      `SELECT d.id AS "documentId", d.namespace, d.version, d.status, d.updated_at AS "settledAt"
+         FROM documents d
+         LEFT JOIN document_callbacks c ON c.document_id = d.id
+         LEFT JOIN namespace_webhooks w ON w.namespace = d.namespace AND w.created_at < d.updated_at
+        WHERE d.status IN ('ready', 'failed') AND d.updated_at >= $1 AND d.updated_at < $2
+          AND (c.url IS NOT NULL OR ('document.' || d.status) = ANY (w.events))
+          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries x WHERE x.document_id = d.id AND x.version = d.version)
+        ORDER BY d.updated_at
+        LIMIT $3`,
+      [from, to, limit],
+    );
   }
 }
