@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import { PeriodicTask } from '../../common/periodic-task';
 import { WebhookDeliveriesRepository } from '../webhook-deliveries.repository';
 import { WebhookDispatcher } from './webhook-dispatcher';
 
@@ -19,8 +20,7 @@ const BATCH = 200;
 @Injectable()
 export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WebhookSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly periodic = new PeriodicTask('webhook sweep', () => this.sweep(), this.logger);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -29,18 +29,11 @@ export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.webhooks.secret) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .catch((err: unknown) => this.logger.warn(`webhook sweep failed: ${String(err)}`))
-        .finally(() => (this.running = undefined));
-    }, this.config.queue.reconcileIntervalMs);
-    this.timer.unref();
+    if (this.config.webhooks.secret) this.periodic.start(this.config.queue.reconcileIntervalMs);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Dispatches what settled between `WINDOW_MS` and `graceMs` ago without deliveries; returns how many documents. */
