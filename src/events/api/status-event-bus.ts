@@ -1,10 +1,14 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { redisOptions } from '../../common/redis-options';
+import { withTimeout } from '../../common/with-timeout';
 import { LoggedStatusEvent } from '../status-event';
 import { StatusEventLog, parseBroadcast } from '../status-event-log';
+
+// A client asking for a stream should hear quickly that it cannot have one.
+const SUBSCRIBE_TIMEOUT_MS = 3000;
 
 export type StatusListener = (logged: LoggedStatusEvent) => void;
 
@@ -24,14 +28,18 @@ export class StatusEventBus implements OnModuleDestroy {
     private readonly log: StatusEventLog,
   ) {}
 
-  /** Calls `listener` with every event from now on; resolves once the subscription is live. */
+  /**
+   * Calls `listener` with every event from now on; resolves once the subscription is live,
+   * or throws a 503 when Redis does not answer in time.
+   */
   async listen(listener: StatusListener): Promise<() => void> {
     this.listeners.add(listener);
     try {
       await this.connect();
     } catch (err) {
       this.listeners.delete(listener);
-      throw err;
+      this.logger.warn(`events subscription failed: ${String(err)}`);
+      throw new ServiceUnavailableException('live status is unavailable (Redis does not answer); poll GET /v1/documents/:id or try again');
     }
     return () => this.listeners.delete(listener);
   }
@@ -43,8 +51,11 @@ export class StatusEventBus implements OnModuleDestroy {
       this.subscriber = subscriber;
       subscriber.on('error', (err: Error) => this.logger.warn(`events subscriber: ${err.message}`));
       subscriber.on('message', (_channel: string, message: string) => this.deliver(message));
-      await subscriber.subscribe(this.log.channel);
+      await withTimeout(subscriber.subscribe(this.log.channel), SUBSCRIBE_TIMEOUT_MS, 'events subscribe');
     })().catch((err: unknown) => {
+      // Start over on the next stream rather than keep a connection that never subscribed.
+      this.subscriber?.disconnect();
+      this.subscriber = null;
       this.subscribed = null;
       throw err;
     });
