@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
 import { postJson, startApp, TestApp, waitForDocument, isSettled } from './support/test-app';
 import { openSse, SseEvent } from './support/sse-client';
 import { ScriptedEmbedder } from './support/scripted-embedder';
@@ -70,6 +71,15 @@ describe('live status over SSE, served by a second API process', () => {
       // Every event carries an id to resume from, increasing.
       const ids = mine.map((e) => e.id as string);
       expect(ids.every((i) => /^\d+-\d+$/.test(i))).toBe(true);
+      // The history lives under the queue prefix and expires once the namespace goes quiet.
+      const redis = new Redis({ host: worker.config.redis.host, port: worker.config.redis.port });
+      try {
+        const key = `${worker.config.queue.prefix}:events:ns:${ns}`;
+        expect(await redis.xlen(key)).toBe(mine.length);
+        expect(await redis.ttl(key)).toBeGreaterThan(23 * 3600);
+      } finally {
+        redis.disconnect();
+      }
     } finally {
       stream.close();
     }

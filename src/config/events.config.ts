@@ -4,6 +4,8 @@ import type { EnvReader } from './env-reader';
 export interface EventsConfig {
   /** Events kept per namespace for `Last-Event-ID` resume (a capped Redis stream). */
   historyLength: number;
+  /** A namespace's history is dropped this long after its last event, so idle namespaces cost no memory. */
+  historyTtlHours: number;
   /** Comment lines sent on idle SSE streams, so proxies do not close them. */
   heartbeatMs: number;
 }
@@ -24,6 +26,7 @@ export interface WebhooksConfig {
 export function readEvents(r: EnvReader): EventsConfig {
   return {
     historyLength: r.int('EVENTS_HISTORY_LENGTH', 10000, 10, 10000000),
+    historyTtlHours: r.int('EVENTS_HISTORY_TTL_HOURS', 24, 1, 24 * 365),
     heartbeatMs: r.int('EVENTS_HEARTBEAT_MS', 15000, 100, 3600000),
   };
 }

@@ -7,8 +7,10 @@ import { LoggedStatusEvent, StatusEvent } from './status-event';
 
 // Appends to the namespace's capped stream and publishes the event with its id in one
 // step, so a subscriber can tell which live events its history read already covered.
+// The expiry drops the history of a namespace that went quiet.
 const APPEND_AND_PUBLISH = `
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('PUBLISH', ARGV[3], id .. ' ' .. ARGV[2])
 return id`;
 
@@ -43,6 +45,7 @@ export class StatusEventLog implements OnModuleDestroy {
       String(this.config.events.historyLength),
       JSON.stringify(event),
       this.channel,
+      String(this.config.events.historyTtlHours * 3600),
     );
     return String(id);
   }
