@@ -107,6 +107,16 @@ describe('live status over SSE, served by a second API process', () => {
     await stream.ended;
     const last = parse(stream.events[stream.events.length - 1]);
     expect(last).toEqual(expect.objectContaining({ status: 'failed', error: expect.objectContaining({ stage: 'embed', message: expect.stringMatching(/scripted/) }) }));
+
+    // Retried from the dead letters: failed -> queued under the next version.
+    const ns = await openSse(`${api.url}/v1/events?namespace=default`);
+    try {
+      expect((await postJson(worker.url, `/v1/dead-letters/${posted.body.id}/retry`, {})).status).toBeLessThan(300);
+      const queued = await ns.waitFor((e) => parse(e).documentId === posted.body.id && parse(e).status === 'queued');
+      expect(parse(queued).version).toBe(last.version + 1);
+    } finally {
+      ns.close();
+    }
   });
 
   it('resumes after Last-Event-ID without missing or repeating events', async () => {
