@@ -37,6 +37,11 @@ describe('live status over SSE, served by a second API process', () => {
   beforeAll(async () => {
     const embedder = new ScriptedEmbedder();
     embedder.fault = (texts) => (texts.some((t) => t.includes('POISON')) ? 'permanent' : undefined);
+    const embed = embedder.embed.bind(embedder);
+    embedder.embed = async (texts) => {
+      if (texts.some((t) => t.includes('SLOW'))) await new Promise((r) => setTimeout(r, 3000));
+      return embed(texts);
+    };
     worker = await startApp({ WEBHOOK_SECRET: SECRET, EMBEDDING_BATCH_SIZE: '4' }, { api: true, worker: true }, { embeddingProvider: embedder });
     api = await startApp({ WEBHOOK_SECRET: SECRET, QUEUE_PREFIX: worker.config.queue.prefix, EVENTS_HEARTBEAT_MS: '200' }, { api: true, worker: false });
   });
@@ -144,6 +149,17 @@ describe('live status over SSE, served by a second API process', () => {
     } finally {
       resumed.close();
     }
+  });
+
+  it('ends a document stream when the document is deleted', async () => {
+    const ns = `gone-${randomBytes(4).toString('hex')}`;
+    // Held in processing by a slow model, so the stream is still open when the document goes.
+    const posted = await postJson(worker.url, '/v1/documents', { namespace: ns, content: `SLOW ${text(3)}` });
+    const stream = await openSse(`${api.url}/v1/documents/${posted.body.id}/events`);
+    await stream.waitFor((e) => parse(e).status === 'processing');
+    expect((await fetch(`${worker.url}/v1/documents/${posted.body.id}`, { method: 'DELETE' })).status).toBe(204);
+    await stream.ended; // within a heartbeat (200 ms here), or the test times out
+    expect(stream.events.map(parse).some((d) => d.status === 'ready')).toBe(false);
   });
 
   it('answers bad stream requests with a 4xx that says what is wrong', async () => {

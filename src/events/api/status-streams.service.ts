@@ -50,7 +50,18 @@ export class StatusStreamsService implements BeforeApplicationShutdown {
       stop();
       throw new NotFoundException(`document ${id} not found`);
     }
-    stream = this.openStream(res, stop);
+    // Deleting a document announces nothing: look now and then, and end its stream once it is gone.
+    const watch = setInterval(() => {
+      this.documents.findById(id).then(
+        (current) => current === null && stream?.end(),
+        () => undefined,
+      );
+    }, this.config.events.heartbeatMs);
+    watch.unref();
+    stream = this.openStream(res, () => {
+      clearInterval(watch);
+      stop();
+    });
     version = doc.version;
     const snapshot = snapshotEvent(doc);
     stream.send(snapshot);
@@ -92,9 +103,9 @@ export class StatusStreamsService implements BeforeApplicationShutdown {
     live = true;
   }
 
-  private openStream(res: Response, stop: () => void): SseStream {
+  private openStream(res: Response, cleanup: () => void): SseStream {
     const stream: SseStream = new SseStream(res, this.config.events.heartbeatMs, () => {
-      stop();
+      cleanup();
       this.open.delete(stream);
     });
     this.open.add(stream);
