@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { DocumentReadsRepository } from '../../documents/document-reads.repository';
@@ -53,7 +52,7 @@ export class WebhookDispatcher {
   /** Dispatches without throwing: a webhook problem never fails the document's processing. */
   async dispatchQuietly(event: StatusEvent): Promise<void> {
     await this.dispatch(event).catch((err: unknown) =>
-      this.logger.error(`webhooks for ${event.documentId} v${event.version} (${event.status}) not dispatched [${randomUUID()}]: ${String(err)}`),
+      this.logger.error(`webhooks for ${event.documentId} v${event.version} (${event.status}) not dispatched (the sweep retries): ${String(err)}`),
     );
   }
 }
