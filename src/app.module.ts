@@ -19,6 +19,8 @@ import { DeadLettersModule } from './ingest/api/dead-letters.module';
 import { IngestWorkerModule } from './ingest/worker/ingest-worker.module';
 import { ReindexApiModule } from './reindex/api/reindex-api.module';
 import { SearchModule } from './vector-store/api/search.module';
+import { EventsApiModule } from './events/api/events-api.module';
+import { WebhooksApiModule } from './webhooks/api/webhooks-api.module';
 
 /** Which halves of the service a process runs. */
 export interface Roles {
@@ -58,6 +60,7 @@ export class AppModule {
         ...(roles.api ? [DocumentsModule, SearchModule, DeadLettersModule, ReindexApiModule] : []),
         ...(roles.worker ? [IngestWorkerModule] : []),
         ...(roles.api ? [QueuesApiModule.forRoot(config.observability)] : []),
+        ...(roles.api ? [EventsApiModule, WebhooksApiModule] : []),
       ],
     };
   }

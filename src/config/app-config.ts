@@ -3,6 +3,7 @@ import { ChunkingConfig, readChunkSizes } from './chunking.config';
 import { PostgresConfig, RedisConfig, readPostgres, readRedis } from './connections.config';
 import { EmbeddingConfig, readEmbedding, readEmbeddingModel } from './embedding.config';
 import { FilesConfig, readFiles } from './files.config';
+import { EventsConfig, WebhooksConfig, readEvents, readWebhooks } from './events.config';
 import { ConfigError, EnvReader } from './env-reader';
 import { ObservabilityConfig, readObservability } from './observability.config';
 import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
@@ -16,6 +17,7 @@ export type { EmbeddingCacheRetention, EmbeddingConfig, EmbeddingProviderName } 
 export type { LogFormat, LogLevel, ObservabilityConfig } from './observability.config';
 export type { FilesConfig } from './files.config';
 export type { QueueConfig } from './queue.config';
+export type { EventsConfig, WebhooksConfig } from './events.config';
 export type { ReindexConfig } from './reindex.config';
 export type { SearchConfig } from './search.config';
 export { ConfigError };
@@ -40,6 +42,8 @@ export interface AppConfig {
   observability: ObservabilityConfig;
   batch: BatchConfig;
   files: FilesConfig;
+  events: EventsConfig;
+  webhooks: WebhooksConfig;
 }
 
 /**
@@ -70,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     observability: readObservability(r),
     batch: readBatch(r),
     files: readFiles(r),
+    events: readEvents(r),
+    webhooks: readWebhooks(r),
   };
   r.throwIfInvalid();
   return config;

@@ -12,6 +12,7 @@ import { EmbeddingCacheRetention1764300000600 } from './migrations/1764300000600
 import { EmbeddingCharacters1764300000700 } from './migrations/1764300000700-embedding-characters';
 import { ChunkVectorStorage1764300000800 } from './migrations/1764300000800-chunk-vector-storage';
 import { FileUploads1764931000000 } from './migrations/1764931000000-file-uploads';
+import { Webhooks1764735100000 } from './migrations/1764735100000-webhooks';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   EmbeddingCharacters1764300000700,
   ChunkVectorStorage1764300000800,
   FileUploads1764931000000,
+  Webhooks1764735100000,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */

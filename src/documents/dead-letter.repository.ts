@@ -47,7 +47,7 @@ export class DeadLetterRepository {
    * the selection the longest failed go first; those another request is requeuing at that moment are skipped.
    * Returns what moved.
    */
-  requeue(sel: DeadLetterSelection): Promise<Array<{ id: string; version: number }>> {
+  requeue(sel: DeadLetterSelection): Promise<Array<{ id: string; version: number; namespace: string }>> {
     return queueNextVersion(this.db.manager, {
       where: `id IN (SELECT id FROM documents
                       WHERE ${IS_DEAD_LETTER}

@@ -24,16 +24,16 @@ export interface NextVersionChange {
  * stamps that version on their stored text in the same statement: the worker loads the text by version, so
  * the two must never disagree. Every path that starts a new version goes through here. Returns what moved.
  */
-export async function queueNextVersion(em: EntityManager, change: NextVersionChange): Promise<Array<{ id: string; version: number }>> {
+export async function queueNextVersion(em: EntityManager, change: NextVersionChange): Promise<Array<{ id: string; version: number; namespace: string }>> {
   const set = change.set === undefined ? '' : `${change.set}, `;
   const content = change.content === undefined ? '' : `, content = ${change.content}`;
   return em.query(
     `WITH bumped AS (
-       UPDATE documents SET ${set}${QUEUED_NEXT_VERSION} WHERE ${change.where} RETURNING id, version
+       UPDATE documents SET ${set}${QUEUED_NEXT_VERSION} WHERE ${change.where} RETURNING id, version, namespace
      ), restamped AS (
        UPDATE document_contents c SET version = bumped.version${content} FROM bumped WHERE c.document_id = bumped.id
      )
-     SELECT id, version FROM bumped`,
+     SELECT id, version, namespace FROM bumped`,
     change.params,
   );
 }

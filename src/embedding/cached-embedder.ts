@@ -74,8 +74,9 @@ export class CachedEmbedder {
   /**
    * Vectors for `texts` in order. Throws `EmbeddingError` from the provider as is, and a
    * permanent `EmbeddingError` when the provider returns the wrong count or dimension.
+   * `onProgress` hears how many of the texts have their vector, after the cache and after each batch.
    */
-  async embed(texts: readonly string[]): Promise<CachedEmbedding> {
+  async embed(texts: readonly string[], onProgress?: (embedded: number, total: number) => Promise<void>): Promise<CachedEmbedding> {
     const { modelId: model, dimension } = this.provider;
     const cached = this.enabled ? await this.cache.lookup(model, dimension, texts) : texts.map(() => undefined);
 
@@ -91,6 +92,8 @@ export class CachedEmbedder {
 
     const vectors: Array<number[] | undefined> = [...cached];
     const toEmbed = [...missing.values()];
+    let embedded = texts.length - toEmbed.reduce((n, m) => n + m.positions.length, 0);
+    await onProgress?.(embedded, texts.length);
     let tokens = 0;
     let characters = 0;
     let tokensEstimated = false;
@@ -122,12 +125,14 @@ export class CachedEmbedder {
       }
       toEmbed.slice(i, i + this.batchSize).forEach((m, j) => {
         for (const p of m.positions) vectors[p] = got[j];
+        embedded += m.positions.length;
       });
       if (this.enabled) {
         await this.cache
           .store(model, dimension, slice, got)
           .catch((err: unknown) => this.logger.warn(`could not store ${slice.length} embeddings in the cache: ${String(err)}`));
       }
+      await onProgress?.(embedded, texts.length);
     }
 
     const cacheHits = texts.length - [...missing.values()].reduce((n, m) => n + m.positions.length, 0);

@@ -1,10 +1,12 @@
-import { BadRequestException, Inject, Injectable, PayloadTooLargeException, UnprocessableEntityException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Optional, PayloadTooLargeException, UnprocessableEntityException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { IngestQueue } from '../../ingest/queue/ingest.queue';
 import { IngestDocumentPayload } from '../../ingest/queue/ingest.jobs';
+import { STATUS_EVENTS, StatusEvents } from '../../events/status-events';
+import { DocumentCallbacks } from '../../webhooks/api/document-callbacks';
 import { DocumentVersionsRepository, NewDocument } from '../document-versions.repository';
 import { IdempotencyRepository } from '../idempotency.repository';
 import { sha256Hex } from '../pipeline';
@@ -20,7 +22,7 @@ export interface BatchAnswer {
   body: { results: BatchItemResult[] };
 }
 
-type PreparedItem = { index: number; doc: NewDocument } | { index: number; error: string };
+type PreparedItem = { index: number; doc: NewDocument; callbackUrl?: string } | { index: number; error: string };
 
 /**
  * `POST /v1/documents/batch`: each document is checked on its own (a bad one is rejected with its reason and the
@@ -34,6 +36,8 @@ export class DocumentBatchService {
     @Inject(IdempotencyRepository) private readonly idempotency: IdempotencyStore,
     @Inject(IngestQueue) private readonly ingest: BulkIngestJobs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(STATUS_EVENTS) private readonly events?: StatusEvents,
+    @Optional() private readonly callbacks?: DocumentCallbacks,
   ) {}
 
   async submit(batch: CreateDocumentBatchDto, idempotencyKey?: string): Promise<BatchAnswer> {
@@ -42,7 +46,7 @@ export class DocumentBatchService {
     if (batch.documents.length > max) {
       throw new PayloadTooLargeException(`documents holds ${batch.documents.length} documents; a batch takes at most ${max} (BATCH_MAX_DOCUMENTS)`);
     }
-    const items = batch.documents.map((raw, index) => this.prepare(checkBatchItem(raw, index)));
+    const items = await Promise.all(batch.documents.map((raw, index) => this.checkCallback(this.prepare(checkBatchItem(raw, index)))));
     // Its own prefix: the same key reused between a single post and a batch is a different request.
     const requestSha = sha256Hex(`batch:${JSON.stringify(batch.documents)}`);
     const { answer, enqueue } = await this.versions.transaction(async (em) => {
@@ -60,7 +64,17 @@ export class DocumentBatchService {
       if (idempotencyKey !== undefined) await this.idempotency.remember(em, idempotencyKey, requestSha, answer);
       return { answer, enqueue };
     });
-    if (enqueue.length > 0) await this.ingest.enqueueMany(enqueue);
+    if (enqueue.length > 0) {
+      // Announced before the jobs exist, so no worker's `processing` can overtake them.
+      const namespaces = new Map(answer.body.results.flatMap((r) => (r.id ? [[r.id, items[r.index]] as const] : [])));
+      for (const job of enqueue) {
+        const item = namespaces.get(job.documentId);
+        if (item && 'doc' in item) {
+          await this.events?.publish({ documentId: job.documentId, namespace: item.doc.namespace, version: job.version, status: 'queued' });
+        }
+      }
+      await this.ingest.enqueueMany(enqueue);
+    }
     return answer;
   }
 
@@ -73,7 +87,7 @@ export class DocumentBatchService {
       results[index] = { index, status: deduplicated ? 'deduplicated' : 'accepted', id, version };
       if (!deduplicated) latest.set(id, version);
     };
-    const valid: Array<{ index: number; doc: NewDocument }> = [];
+    const valid: Array<{ index: number; doc: NewDocument; callbackUrl?: string }> = [];
     for (const item of [...items].sort(byLockOrder)) {
       if ('error' in item) results[item.index] = { index: item.index, status: 'rejected', error: item.error };
       else valid.push(item);
@@ -95,13 +109,29 @@ export class DocumentBatchService {
       const { document, deduplicated } = await this.documents.record(em, item.doc);
       accept(item.index, document.id, document.version, deduplicated);
     }
+    for (const item of valid) {
+      const result = results[item.index];
+      if (this.callbacks && result.status === 'accepted' && result.id) await this.callbacks.record(em, result.id, item.callbackUrl ?? null);
+    }
     return { results, enqueue: [...latest].map(([documentId, version]) => ({ documentId, version })) };
+  }
+
+  /** An item whose callbackUrl the webhook policy refuses is rejected with the reason. */
+  private async checkCallback(item: PreparedItem): Promise<PreparedItem> {
+    if (!('doc' in item) || item.callbackUrl === undefined) return item;
+    if (!this.callbacks) return { index: item.index, error: 'callbackUrl needs webhooks, which are not configured' };
+    try {
+      return { ...item, callbackUrl: await this.callbacks.check(item.callbackUrl) };
+    } catch (err) {
+      if (err instanceof BadRequestException) return { index: item.index, error: err.message };
+      throw err;
+    }
   }
 
   private prepare(checked: CheckedItem): PreparedItem {
     if ('error' in checked) return checked;
     try {
-      return { index: checked.index, doc: this.documents.prepare(checked.dto) };
+      return { index: checked.index, doc: this.documents.prepare(checked.dto), callbackUrl: checked.dto.callbackUrl };
     } catch (err) {
       if (err instanceof BadRequestException) return { index: checked.index, error: err.message };
       throw err;

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { FileBlobModule } from '../../extraction/file-blob.module';
 import { IngestQueueModule } from '../../ingest/queue/ingest-queue.module';
+import { EventsModule } from '../../events/events.module';
+import { WebhookRegistrationModule } from '../../webhooks/api/webhook-registration.module';
 import { DocumentsController } from './documents.controller';
 import { DocumentsDataModule } from '../documents-data.module';
 import { DocumentsService } from './documents.service';
@@ -13,7 +15,7 @@ import { DocumentUploadsService } from './upload/document-uploads.service';
 
 /** The REST API over documents: submit (one or a batch), status, list, chunks, reprocess, delete. */
 @Module({
-  imports: [DocumentsDataModule, IngestQueueModule, FileBlobModule],
+  imports: [DocumentsDataModule, IngestQueueModule, FileBlobModule, EventsModule, WebhookRegistrationModule],
   controllers: [DocumentsController, NamespacesController],
   providers: [DocumentsService, DocumentBatchService, DocumentChunksService, ChunkPageRepository, DocumentUploadsService, DocumentUploadInterceptor],
 })

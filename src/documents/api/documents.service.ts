@@ -3,6 +3,7 @@ import {
   Inject,
   Injectable,
   NotFoundException,
+  Optional,
   ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
@@ -14,6 +15,8 @@ import { IngestQueue } from '../../ingest/queue/ingest.queue';
 import { SPLITTER_VERSION } from '../../ingest/chunking/text-splitter';
 import { DrainState } from '../../lifecycle/drain.state';
 import { setLogDocument } from '../../observability/logging/log-context';
+import { STATUS_EVENTS, StatusEvents } from '../../events/status-events';
+import { DocumentCallbacks } from '../../webhooks/api/document-callbacks';
 import { DocumentEntity } from '../document.entity';
 import { DocumentPage, PageCursor, decodeCursor } from '../document-page';
 import { DocumentReadsRepository, DocumentWithModel, NamespaceUsage } from '../document-reads.repository';
@@ -38,6 +41,8 @@ export class DocumentsService {
     @Inject(IngestQueue) private readonly ingest: IngestJobs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly drain: DrainState,
+    @Optional() @Inject(STATUS_EVENTS) private readonly events?: StatusEvents,
+    @Optional() private readonly callbacks?: DocumentCallbacks,
   ) {}
 
   /**
@@ -47,21 +52,23 @@ export class DocumentsService {
    * answer, even when the copies arrive at the same moment; the same key with another body is a 422.
    */
   async submit(dto: CreateDocumentDto, idempotencyKey?: string): Promise<SubmitAnswer> {
-    return this.accept(this.prepare(dto), sha256Hex(JSON.stringify(dto)), idempotencyKey);
+    return this.accept(this.prepare(dto), sha256Hex(JSON.stringify(dto)), idempotencyKey, undefined, dto.callbackUrl);
   }
 
   /**
    * Records `doc` as `submit` says, `requestSha` standing for the request under an Idempotency-Key.
    * `onRecorded` runs in the same transaction when a new document or version was recorded (not when
-   * deduplicated or answered from the idempotency record).
+   * deduplicated or answered from the idempotency record); so is `callbackUrl`, checked first.
    */
   async accept(
     doc: NewDocument,
     requestSha: string,
     idempotencyKey?: string,
     onRecorded?: (em: EntityManager, document: DocumentEntity) => Promise<void>,
+    callbackUrl?: string,
   ): Promise<SubmitAnswer> {
     this.assertAccepting(idempotencyKey);
+    const callback = callbackUrl === undefined || !this.callbacks ? null : await this.callbacks.check(callbackUrl);
     const { answer, enqueue } = await this.versions.transaction(async (em) => {
       if (idempotencyKey !== undefined) {
         const prior = await this.idempotency.lockAndRecall(em, idempotencyKey);
@@ -73,7 +80,10 @@ export class DocumentsService {
         }
       }
       const { document, deduplicated } = await this.record(em, doc);
-      if (!deduplicated && onRecorded) await onRecorded(em, document);
+      if (!deduplicated) {
+        await this.callbacks?.record(em, document.id, callback);
+        if (onRecorded) await onRecorded(em, document);
+      }
       const answer: SubmitAnswer = {
         statusCode: deduplicated ? 200 : 202,
         body: { id: document.id, status: document.status, version: document.version, deduplicated, statusUrl: `/v1/documents/${document.id}` },
@@ -81,7 +91,11 @@ export class DocumentsService {
       if (idempotencyKey !== undefined) await this.idempotency.remember(em, idempotencyKey, requestSha, answer);
       return { answer, enqueue: !deduplicated };
     });
-    if (enqueue) await this.ingest.enqueue({ documentId: answer.body.id, version: answer.body.version });
+    if (enqueue) {
+      // Announced before the job exists, so no worker's `processing` can overtake it.
+      await this.events?.publish({ documentId: answer.body.id, namespace: doc.namespace, version: answer.body.version, status: 'queued' });
+      await this.ingest.enqueue({ documentId: answer.body.id, version: answer.body.version });
+    }
     return answer;
   }
 
@@ -143,6 +157,7 @@ export class DocumentsService {
   async reprocess(id: string): Promise<DocumentEntity> {
     const doc = await this.versions.requeue(id);
     if (!doc) throw new NotFoundException(`document ${id} not found`);
+    await this.events?.publish({ documentId: doc.id, namespace: doc.namespace, version: doc.version, status: 'queued' });
     await this.ingest.enqueue({ documentId: doc.id, version: doc.version });
     return doc;
   }

@@ -1,5 +1,6 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import { DocumentEntity } from '../../documents/document.entity';
+import { STATUS_EVENTS, StatusEvents } from '../../events/status-events';
 import { DeadLetterRepository } from '../../documents/dead-letter.repository';
 import { decodeCursor } from '../../documents/document-page';
 import { DocumentReadsRepository } from '../../documents/document-reads.repository';
@@ -33,6 +34,7 @@ export class DeadLettersService {
     private readonly reads: DocumentReadsRepository,
     private readonly queue: IngestQueue,
     private readonly deadLetters: DeadLetterQueue,
+    @Optional() @Inject(STATUS_EVENTS) private readonly events?: StatusEvents,
   ) {}
 
   async list(q: ListDeadLettersQuery): Promise<{ items: DeadLetterView[]; nextCursor: string | null }> {
@@ -65,7 +67,8 @@ export class DeadLettersService {
     await this.deadLetters.removeDeadLetter({ documentId: doc.id, version: doc.version });
   }
 
-  private async afterRequeue(doc: { id: string; version: number }): Promise<void> {
+  private async afterRequeue(doc: { id: string; version: number; namespace: string }): Promise<void> {
+    await this.events?.publish({ documentId: doc.id, namespace: doc.namespace, version: doc.version, status: 'queued' });
     await this.queue.enqueue({ documentId: doc.id, version: doc.version });
     await this.deadLetters.removeDeadLetter({ documentId: doc.id, version: doc.version - 1 });
   }

@@ -10,10 +10,14 @@ export const DEAD_LETTER_QUEUE = 'ingest-dlq';
 /** Re-embedding of ready documents into a new embedding generation (see GET /v1/reindex). */
 export const REINDEX_QUEUE = 'ingest-reindex';
 
+/** Signed webhook deliveries: a slow or failing receiver never holds up ingestion. */
+export const WEBHOOK_QUEUE = 'ingest-webhooks';
+
 export const IngestJobName = {
   IngestDocument: 'ingest-document',
   DeadLetter: 'dead-letter',
   ReindexDocument: 'reindex-document',
+  DeliverWebhook: 'deliver-webhook',
 } as const;
 export type IngestJobName = (typeof IngestJobName)[keyof typeof IngestJobName];
 
@@ -55,6 +59,13 @@ export interface IngestQueueJobs {
 export interface DeadLetterQueueJobs {
   [IngestJobName.DeadLetter]: DeadLetterPayload;
 }
+/** Payload of `deliver-webhook`: the delivery row holds the URL and the exact body to sign. */
+export interface DeliverWebhookPayload {
+  deliveryId: string;
+}
+export interface WebhookQueueJobs {
+  [IngestJobName.DeliverWebhook]: DeliverWebhookPayload;
+}
 export interface ReindexQueueJobs {
   [IngestJobName.ReindexDocument]: ReindexDocumentPayload;
 }
@@ -76,4 +87,9 @@ export function deadLetterJobId(payload: IngestDocumentPayload): string {
 /** One re-embed job per generation and document version. */
 export function reindexJobId(payload: ReindexDocumentPayload): string {
   return `reindex-g${payload.generationId}-${payload.documentId}-v${payload.version}`;
+}
+
+/** One job per delivery and manual retry (a retried delivery gets a new job, so BullMQ does not drop it). */
+export function webhookJobId(deliveryId: string, retry: number): string {
+  return `webhook-${deliveryId}-r${retry}`;
 }

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DocumentsRepository } from '../../documents/documents.repository';
 import { ingestFailures, ingestRetries } from '../../observability/metrics/service-metrics';
+import { STATUS_EVENTS, StatusEvents } from '../../events/status-events';
 import { DeadLetterQueue } from '../queue/dead-letter.queue';
 import { IngestDocumentPayload } from '../queue/ingest.jobs';
 import { JobFailure } from './job-failure';
@@ -26,6 +27,7 @@ export class FailureRecorder {
   constructor(
     private readonly documents: DocumentsRepository,
     private readonly deadLetters: DeadLetterQueue,
+    @Optional() @Inject(STATUS_EVENTS) private readonly events: StatusEvents = { publish: async () => undefined },
   ) {}
 
   async record(a: FailedAttempt, failure: JobFailure): Promise<void> {
@@ -48,6 +50,12 @@ export class FailureRecorder {
         );
         return true;
       });
+      if (recorded && a.namespace !== null) {
+        await this.events.publish({
+          documentId, namespace: a.namespace, version, status: failure.final ? 'failed' : 'queued',
+          error: { class: failure.errorClass, message: failure.message, stage: failure.stage },
+        });
+      }
       if (!recorded || !failure.final) return;
       // Unclaimed (the claim itself failed): the reconciler's dead-letter pass adds it with its namespace.
       if (a.namespace === null) return;

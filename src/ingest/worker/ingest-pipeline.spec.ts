@@ -25,6 +25,8 @@ import {
   PipelineWriter,
 } from './ingest-pipeline';
 import type { JobTries } from './queue-worker.host';
+import type { StatusEvent } from '../../events/status-event';
+import type { StatusEvents } from '../../events/status-events';
 
 /** The fakes never touch the transaction's EntityManager: they only pass it along. */
 const UNUSED_EM = {} as EntityManager;
@@ -182,6 +184,15 @@ class FakeExtractor implements PipelineExtractor {
   }
 }
 
+/** Records what the pipeline announces, in order, and whether `ready` came after the commit. */
+class FakeEvents implements StatusEvents {
+  readonly published: Array<Omit<StatusEvent, 'at'> & { afterCommit: boolean }> = [];
+  constructor(private readonly log: string[]) {}
+  async publish(event: Omit<StatusEvent, 'at'>): Promise<void> {
+    this.published.push({ ...event, afterCommit: this.log.includes('markReady') });
+  }
+}
+
 function setup(
   o: { live?: CurrentGenerations; afterInvalidate?: CurrentGenerations; claimed?: ClaimedDocument | null; text?: string; extractor?: FakeExtractor } = {},
 ) {
@@ -194,8 +205,9 @@ function setup(
   const writer = new FakeWriter(log);
   const failures = new FakeFailures();
   const extractor = o.extractor ?? new FakeExtractor();
-  const pipeline = new IngestPipeline(documents, new FakeEmbedders([oldModel, newModel]), generations, writer, failures, extractor);
-  return { pipeline, log, oldModel, newModel, documents, generations, writer, failures, extractor };
+  const events = new FakeEvents(log);
+  const pipeline = new IngestPipeline(documents, new FakeEmbedders([oldModel, newModel]), generations, writer, failures, extractor, events);
+  return { pipeline, log, oldModel, newModel, documents, generations, writer, failures, extractor, events };
 }
 
 /** What the writer gets for `generation` embedded by `model`. */
@@ -240,6 +252,27 @@ describe('IngestPipeline', () => {
       { documentId: DOC.id, version: DOC.version, attempt: DOC.attempts, startedAt: expect.any(Date), outcome: 'ready', stage: null, errorClass: null, message: null },
     ]);
     expect(t.failures.recorded).toEqual([]);
+  });
+
+  it('announces each stage, embedding progress, and ready only after the commit', async () => {
+    const t = setup();
+    await t.pipeline.run(PAYLOAD, FIRST_TRY);
+    const ids = { documentId: DOC.id, namespace: DOC.namespace, version: DOC.version };
+    expect(t.events.published).toEqual([
+      { ...ids, status: 'processing', stage: 'load', afterCommit: false },
+      { ...ids, status: 'processing', stage: 'split', afterCommit: false },
+      { ...ids, status: 'processing', stage: 'embed', chunksEmbedded: 0, chunksTotal: DRAFTS.length, afterCommit: false },
+      { ...ids, status: 'processing', stage: 'embed', chunksEmbedded: DRAFTS.length, chunksTotal: DRAFTS.length, afterCommit: false },
+      { ...ids, status: 'processing', stage: 'write', afterCommit: false },
+      { ...ids, status: 'ready', chunkCount: DRAFTS.length, afterCommit: true },
+    ]);
+  });
+
+  it('announces no ready when the version was stale at the write', async () => {
+    const t = setup();
+    t.documents.stillProcessing = false;
+    await expect(t.pipeline.run(PAYLOAD, FIRST_TRY)).resolves.toBe('stale');
+    expect(t.events.published.map((e) => e.status)).not.toContain('ready');
   });
 
   it('fails for good at the split when the text has nothing to index', async () => {

@@ -1,8 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { AttemptRecord, ClaimedDocument, DocumentsRepository, EmbeddingUsageRecord } from '../../documents/documents.repository';
 import { CachedEmbedding } from '../../embedding/cached-embedder';
 import { EmbedderRegistry } from '../../embedding/embedder-registry';
 import { FileTextExtractor } from '../../extraction/worker/file-text.extractor';
+import { StatusEvent } from '../../events/status-event';
+import { STATUS_EVENTS, StatusEvents } from '../../events/status-events';
 import { CurrentGenerations, Generation, GenerationChangedError } from '../../vector-store/generations/generation';
 import { GenerationChunks, GenerationWriter } from '../../vector-store/generations/generation-writer';
 import { LiveGenerations } from '../../vector-store/generations/live-generations';
@@ -62,7 +64,13 @@ export class IngestPipeline {
     @Inject(GenerationWriter) private readonly writer: PipelineWriter,
     @Inject(FailureRecorder) private readonly failures: PipelineFailures,
     @Inject(FileTextExtractor) private readonly extractor: PipelineExtractor,
+    @Optional() @Inject(STATUS_EVENTS) private readonly events: StatusEvents = { publish: async () => undefined },
   ) {}
+
+  /** Announces a change of the claimed version to live streams and webhooks. */
+  private announce(doc: ClaimedDocument, change: Omit<StatusEvent, 'documentId' | 'namespace' | 'version' | 'at'>): Promise<void> {
+    return this.events.publish({ documentId: doc.id, namespace: doc.namespace, version: doc.version, ...change });
+  }
 
   /**
    * Processes `payload`'s version. Resolves 'stale' when the version is no longer current
@@ -79,6 +87,7 @@ export class IngestPipeline {
       const attempt = (outcome: IngestOutcome): AttemptRecord => ({
         documentId: claimed.id, version: claimed.version, attempt: claimed.attempts, startedAt, outcome, stage: null, errorClass: null, message: null,
       });
+      await this.announce(doc, { status: 'processing', stage: 'load' });
       const outcome = await this.ingest(doc, attempt('ready'));
       // A ready attempt was recorded with the chunks; a stale one is recorded here.
       if (outcome === 'stale') await this.documents.recordAttempt(attempt('stale'));
@@ -96,9 +105,11 @@ export class IngestPipeline {
     if (stored === null) return 'stale';
     // An uploaded file's text is extracted on every attempt; a text document's is stored.
     const source = doc.source;
+    if (source) await this.announce(doc, { status: 'processing', stage: 'extract' });
     const extracted = source ? await stage('extract', () => this.extractor.extract({ id: doc.id, source })) : { text: stored };
     if (extracted === null) return 'stale';
     const text = extracted.text;
+    await this.announce(doc, { status: 'processing', stage: 'split' });
     const drafts = await stage('split', () => {
       const chunks = draftChunks(doc, text, extracted.pageStarts);
       if (chunks.length === 0) throw new PermanentIngestError('no_text', 'document has no text to index');
@@ -107,11 +118,14 @@ export class IngestPipeline {
     const written = retryOnGenerationChange(async () => {
       // One stage call, so the stage histogram counts one embed per try.
       const writes = await stage('embed', async () => this.embed(doc, await this.generations.current(), drafts));
+      await this.announce(doc, { status: 'processing', stage: 'write' });
       return stage('write', () => this.write(doc, writes, drafts.length, ready));
     }, () => this.generations.invalidate());
-    return written.catch((err: unknown) => {
+    const outcome = await written.catch((err: unknown) => {
       throw err instanceof GenerationChangedError ? new StageError('write', new Error('the embedding generation kept changing during the write')) : err;
     });
+    if (outcome === 'ready') await this.announce(doc, { status: 'ready', chunkCount: drafts.length });
+    return outcome;
   }
 
   /**
@@ -121,13 +135,14 @@ export class IngestPipeline {
    */
   private async embed(doc: ClaimedDocument, live: CurrentGenerations, drafts: ChunkDraft[]): Promise<Array<GenerationChunks & { usage: CachedEmbedding }>> {
     const texts = drafts.map((d) => d.textToEmbed);
-    const forGeneration = async (generation: Generation): Promise<GenerationChunks & { usage: CachedEmbedding }> => {
+    const progress = embedProgress((chunksEmbedded, chunksTotal) => this.announce(doc, { status: 'processing', stage: 'embed', chunksEmbedded, chunksTotal }));
+    const forGeneration = async (generation: Generation, onProgress?: typeof progress): Promise<GenerationChunks & { usage: CachedEmbedding }> => {
       const embedder = await this.embedders.embedderFor(generation);
-      const usage = await embedder.embed(texts);
+      const usage = await embedder.embed(texts, onProgress);
       const chunks = drafts.map((d, i) => ({ ...d, embedding: usage.vectors[i] }));
       return { generation, modelId: embedder.modelId, chunks, usage };
     };
-    const writes = [await forGeneration(live.active)];
+    const writes = [await forGeneration(live.active, progress)];
     if (live.building) {
       const building = live.building;
       const next = await forGeneration(building).catch((err: unknown) => {
@@ -167,5 +182,19 @@ function totalUsage(usages: CachedEmbedding[]): EmbeddingUsageRecord {
     embeddedTexts: usages.reduce((n, u) => n + u.providerTexts, 0),
     cachedTexts: usages.reduce((n, u) => n + u.cacheHits, 0),
     tokensEstimated: usages.some((u) => u.tokensEstimated),
+  };
+}
+
+// Progress reaches clients at most this often (and always at the start and the end).
+const PROGRESS_INTERVAL_MS = 250;
+
+/** Passes embedding progress on, thinned out so a large document does not flood its streams. */
+function embedProgress(report: (embedded: number, total: number) => Promise<void>): (embedded: number, total: number) => Promise<void> {
+  let last = 0;
+  return async (embedded, total) => {
+    const now = Date.now();
+    if (embedded !== 0 && embedded < total && now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    await report(embedded, total);
   };
 }

@@ -7,6 +7,7 @@ import { ReembedDocument } from '../../reindex/worker/reembed-document';
 import { ReindexCoordinator } from '../../reindex/worker/reindex.coordinator';
 import { ReindexProcessor } from '../../reindex/worker/reindex.processor';
 import { VectorStoreModule } from '../../vector-store/vector-store.module';
+import { WebhooksWorkerModule } from '../../webhooks/worker/webhooks-worker.module';
 import { IngestQueueModule } from '../queue/ingest-queue.module';
 import { FailureRecorder } from './failure-recorder';
 import { IngestPipeline } from './ingest-pipeline';
@@ -21,7 +22,7 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
  */
 @Global()
 @Module({
-  imports: [IngestQueueModule, DocumentsDataModule, VectorStoreModule, TerminusModule, ExtractionWorkerModule],
+  imports: [IngestQueueModule, DocumentsDataModule, VectorStoreModule, TerminusModule, ExtractionWorkerModule, WebhooksWorkerModule],
   providers: [
     IngestPipeline,
     FailureRecorder,

@@ -50,11 +50,16 @@ export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implem
   /** Jobs this process runs at once. */
   protected abstract concurrency(): number;
 
+  /** Delay before retry n; the queue's own backoff (QUEUE_BACKOFF_MS, QUEUE_BACKOFF_MAX_MS) unless overridden. */
+  protected retryDelay(): (attemptsMade: number) => number {
+    return cappedJitteredBackoff(this.config.queue.backoffMs, this.config.queue.backoffMaxMs);
+  }
+
   /** Runs one job; throw to retry (BullMQ `attempts`/`backoff`), `UnrecoverableError` to fail it for good. */
   protected abstract handle(job: Job<Payload, Result>, tries: JobTries): Promise<Result>;
 
   onApplicationBootstrap(): void {
-    configureWorker(this.worker, this.config, this.concurrency());
+    configureWorker(this.worker, this.config, this.concurrency(), this.retryDelay());
     this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
   }
 
@@ -96,11 +101,11 @@ export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implem
   }
 }
 
-function configureWorker(worker: Worker, config: AppConfig, concurrency: number): void {
+function configureWorker(worker: Worker, config: AppConfig, concurrency: number, retryDelay: (attemptsMade: number) => number): void {
   const q = config.queue;
   worker.concurrency = concurrency;
   Object.assign(worker.opts, {
-    settings: { backoffStrategy: cappedJitteredBackoff(q.backoffMs, q.backoffMaxMs) },
+    settings: { backoffStrategy: retryDelay },
     lockDuration: q.lockMs,
     lockRenewTime: q.lockMs / 2,
     stalledInterval: q.stalledIntervalMs,

@@ -76,4 +76,10 @@ export class CreateDocumentDto {
   @ValidateNested()
   @Type(() => ChunkingDto)
   chunking?: ChunkingDto;
+
+  /** Called (signed, see Webhooks in the README) when this version is ready or failed. */
+  @IsOptional()
+  @IsString({ message: 'callbackUrl must be a string' })
+  @MaxLength(2048)
+  callbackUrl?: string;
 }

@@ -38,7 +38,7 @@ export class DocumentUploadsService {
       const answer = await this.documents.accept(doc, requestSha, idempotencyKey, async (em, document) => {
         await this.blobs.link(em, upload.blobId, document.id);
         willLink = true;
-      });
+      }, fields.document.callbackUrl);
       linked = willLink;
       return answer;
     } finally {

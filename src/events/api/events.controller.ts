@@ -1,0 +1,38 @@
+import { BadRequestException, Controller, Get, Headers, NotFoundException, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
+import { StatusStreamsService } from './status-streams.service';
+
+const uuidPipe = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundException('document not found (ids are UUIDs)') });
+
+/** Live status as Server-Sent Events (`event: status`, JSON `data`). */
+@Controller('v1')
+export class EventsController {
+  constructor(private readonly streams: StatusStreamsService) {}
+
+  /** One document's changes; ends after `ready` or `failed` (at once if it already is). */
+  @Get('documents/:id/events')
+  async document(@Param('id', uuidPipe) id: string, @Res() res: Response): Promise<void> {
+    await this.streams.document(id, res);
+  }
+
+  /**
+   * Every change in a namespace, without end. A reconnecting client sends `Last-Event-ID`
+   * (browsers do) or `?lastEventId=` and receives what it missed first.
+   */
+  @Get('events')
+  async namespace(
+    @Query('namespace') namespace: unknown,
+    @Query('lastEventId') lastEventIdQuery: unknown,
+    @Headers('last-event-id') lastEventIdHeader: string | undefined,
+    @Res() res: Response,
+  ): Promise<void> {
+    if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) {
+      throw new BadRequestException(`namespace is required and ${NAMESPACE_RULE}`);
+    }
+    if (lastEventIdQuery !== undefined && typeof lastEventIdQuery !== 'string') {
+      throw new BadRequestException('lastEventId must be given once');
+    }
+    await this.streams.namespace(namespace, lastEventIdHeader ?? lastEventIdQuery, res);
+  }
+}
