@@ -5,6 +5,8 @@ import { AppModule, AppOptions, Roles } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBody } from './common/json-body.middleware';
+import { applyServerLimits } from './common/edge/http-server-limits';
+import { methodNotAllowed } from './common/edge/method-not-allowed.middleware';
 
 /** Builds the Nest application for the given roles with the HTTP edge configured. */
 export async function createApp(config: AppConfig, roles: Roles, options: AppOptions = {}): Promise<NestExpressApplication> {
@@ -12,6 +14,10 @@ export async function createApp(config: AppConfig, roles: Roles, options: AppOpt
     bodyParser: false,
     bufferLogs: true,
   });
+  app.disable('x-powered-by');
+  applyServerLimits(app.getHttpServer(), config.limits);
+  const express = app.getHttpAdapter().getInstance() as { router: { stack: unknown[] } };
+  app.use(methodNotAllowed(() => express.router.stack));
   app.use(jsonBody(config.bodyLimitBytes));
   app.useGlobalPipes(
     new ValidationPipe({

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
+import { isDatabaseBusy } from './database-busy';
 import { isDatabaseUnavailable } from './database-errors';
 
 /**
@@ -16,7 +17,18 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     if (err instanceof HttpException) {
       const body = err.getResponse();
-      res.status(err.getStatus()).json(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      // The rest of an oversized body is never read: close the socket instead of waiting for it.
+      if (err.getStatus() === 413) {
+        res.setHeader('Connection', 'close');
+        res.once('finish', () => res.socket?.end());
+      }
+      res.status(err.getStatus()).json(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : shortMessages(body));
+      return;
+    }
+    if (isDatabaseBusy(err)) {
+      this.logger.warn(`database busy: ${err instanceof Error ? err.message : String(err)}`);
+      res.setHeader('Retry-After', '1');
+      res.status(503).json({ statusCode: 503, error: 'Service Unavailable', message: 'the database is busy, try again shortly' });
       return;
     }
     if (isDatabaseUnavailable(err)) {
@@ -30,4 +42,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
     this.logger.error(`unhandled error ${correlationId}: ${err instanceof Error ? err.stack : String(err)}`);
     res.status(500).json({ statusCode: 500, error: 'Internal Server Error', message: 'internal error', correlationId });
   }
+}
+
+/** Most validation messages one answer lists: a body with thousands of bad keys gets a short answer. */
+const MAX_MESSAGES = 20;
+
+function shortMessages(body: object): object {
+  const messages = (body as { message?: unknown }).message;
+  if (!Array.isArray(messages) || messages.length <= MAX_MESSAGES) return body;
+  return { ...body, message: [...messages.slice(0, MAX_MESSAGES), `... and ${messages.length - MAX_MESSAGES} more problems`] };
 }

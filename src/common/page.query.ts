@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsOptionalNamespace } from './namespace';
 
 /** Keyset paging shared by list endpoints: `limit` (1-100, default 20) and the `nextCursor` of the previous page. */
@@ -13,6 +13,7 @@ export class PageQuery {
 
   @IsOptional()
   @IsString()
+  @MaxLength(200, { message: 'cursor is not valid: pass the nextCursor of a previous page' })
   cursor?: string;
 }
 

@@ -1,6 +1,7 @@
 import { ChunkingConfig, readChunkSizes } from './chunking.config';
 import { PostgresConfig, RedisConfig, readPostgres, readRedis } from './connections.config';
 import { EmbeddingConfig, readEmbedding, readEmbeddingModel } from './embedding.config';
+import { LimitsConfig, readLimits } from './limits.config';
 import { ConfigError, EnvReader } from './env-reader';
 import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
 import { ReindexConfig, readReindex } from './reindex.config';
@@ -9,6 +10,7 @@ import { SearchConfig, readSearch } from './search.config';
 export type { ChunkingConfig } from './chunking.config';
 export type { PostgresConfig, RedisConfig } from './connections.config';
 export type { EmbeddingCacheRetention, EmbeddingConfig, EmbeddingProviderName } from './embedding.config';
+export type { LimitsConfig } from './limits.config';
 export type { QueueConfig } from './queue.config';
 export type { ReindexConfig } from './reindex.config';
 export type { SearchConfig } from './search.config';
@@ -31,6 +33,8 @@ export interface AppConfig {
   embedding: EmbeddingConfig;
   reindex: ReindexConfig;
   search: SearchConfig;
+  /** What one request or document may cost. */
+  limits: LimitsConfig;
 }
 
 /**
@@ -57,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     embedding: readEmbedding(r, model),
     reindex: readReindex(r),
     search: readSearch(r),
+    limits: readLimits(r),
   };
   r.throwIfInvalid();
   return config;

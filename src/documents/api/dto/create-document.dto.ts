@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import { IsOptionalNamespace } from '../../../common/namespace';
 import { IsPlainJsonObject } from '../../../common/is-plain-json-object';
+import { KeepRawJson } from '../../../common/edge/keep-raw-json';
 
 // Postgres text cannot hold U+0000; refusing it here keeps it a 400, not a failed insert.
 const NO_NUL = /^[^\u0000]*$/;
@@ -57,6 +58,7 @@ export class CreateDocumentDto {
 
   @IsOptional()
   @IsPlainJsonObject()
+  @KeepRawJson()
   metadata?: Record<string, unknown>;
 
   @IsOptional()

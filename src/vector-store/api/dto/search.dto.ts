@@ -12,6 +12,7 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsOptionalNamespace } from '../../../common/namespace';
+import { KeepRawJson } from '../../../common/edge/keep-raw-json';
 import { MetadataFilter, SearchMode } from '../../chunk.repository';
 
 export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'vector', 'keyword'];
@@ -78,6 +79,7 @@ export class SearchDto {
 
   @IsOptional()
   @IsMetadataFilter()
+  @KeepRawJson()
   filter?: MetadataFilter;
 
   /** `hybrid` (default) fuses vector and keyword ranks; `vector` or `keyword` use one list. */
