@@ -5,7 +5,7 @@ import { AppModule, AppOptions, Roles } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBody } from './common/json-body.middleware';
-import { applyServerLimits } from './common/edge/http-server-limits';
+import { applyServerLimits, idleOnlyWhileReading } from './common/edge/http-server-limits';
 import { methodNotAllowed } from './common/edge/method-not-allowed.middleware';
 
 /** Builds the Nest application for the given roles with the HTTP edge configured. */
@@ -19,6 +19,7 @@ export async function createApp(config: AppConfig, roles: Roles, options: AppOpt
   const express = app.getHttpAdapter().getInstance() as { router: { stack: unknown[] } };
   app.use(methodNotAllowed(() => express.router.stack));
   app.use(jsonBody(config.bodyLimitBytes));
+  app.use(idleOnlyWhileReading(config.limits.httpIdleTimeoutMs));
   app.useGlobalPipes(
     new ValidationPipe({
       transform: true,

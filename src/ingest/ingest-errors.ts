@@ -9,6 +9,7 @@ export type IngestStage = 'claim' | 'load' | 'split' | 'embed' | 'write';
 /** What went wrong, as a short stable code operators can filter dead letters by. */
 export type ErrorClass =
   | 'no_text'
+  | 'too_large'
   | 'embedding_rejected'
   | 'embedding_unavailable'
   | 'database_unavailable'

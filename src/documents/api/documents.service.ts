@@ -15,6 +15,7 @@ import { SPLITTER_VERSION } from '../../ingest/chunking/text-splitter';
 import { DrainState } from '../../lifecycle/drain.state';
 import { DocumentEntity } from '../document.entity';
 import { DocumentPage, PageCursor, decodeCursor } from '../document-page';
+import { chunkCostProblem, overlapProblem } from './chunk-cost';
 import { DocumentReadsRepository, DocumentWithModel, NamespaceUsage } from '../document-reads.repository';
 import { DocumentVersionsRepository, NewDocument } from '../document-versions.repository';
 import { AttemptRecord } from '../documents.repository';
@@ -130,6 +131,10 @@ export class DocumentsService {
     if (chunking.chunkOverlap >= chunking.chunkSize) {
       throw new BadRequestException(`chunking.overlap (${chunking.chunkOverlap}) must be smaller than chunking.size (${chunking.chunkSize})`);
     }
+    const costProblem =
+      (dto.chunking ? overlapProblem(chunking.chunkSize, chunking.chunkOverlap) : null) ??
+      chunkCostProblem(chunking, dto.content.length, this.config.limits.maxChunksPerDocument);
+    if (costProblem) throw new BadRequestException(costProblem);
     // No model: the workers embed with the active generation's, which this process cannot vouch for.
     const pipeline: PipelineConfig = { ...chunking, contextual: this.config.chunking.contextual, splitter: SPLITTER_VERSION };
     return {

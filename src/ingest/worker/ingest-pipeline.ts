@@ -1,4 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
 import { AttemptRecord, ClaimedDocument, DocumentsRepository, EmbeddingUsageRecord } from '../../documents/documents.repository';
 import { CachedEmbedding } from '../../embedding/cached-embedder';
 import { EmbedderRegistry } from '../../embedding/embedder-registry';
@@ -55,6 +57,7 @@ export class IngestPipeline {
     @Inject(LiveGenerations) private readonly generations: PipelineGenerations,
     @Inject(GenerationWriter) private readonly writer: PipelineWriter,
     @Inject(FailureRecorder) private readonly failures: PipelineFailures,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
   ) {}
 
   /**
@@ -88,7 +91,7 @@ export class IngestPipeline {
     const text = await stage('load', () => this.documents.loadContent(doc.id, doc.version));
     if (text === null) return 'stale';
     const drafts = await stage('split', () => {
-      const chunks = draftChunks(doc, text);
+      const chunks = draftChunks(doc, text, this.config?.limits.maxChunksPerDocument);
       if (chunks.length === 0) throw new PermanentIngestError('no_text', 'document has no text to index');
       return chunks;
     });
