@@ -22,6 +22,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
         res.setHeader('Connection', 'close');
         res.once('finish', () => res.socket?.end());
       }
+      // Every 503 is "busy or stopping": say when to come back.
+      if (err.getStatus() === 503 && !res.getHeader('Retry-After')) res.setHeader('Retry-After', '1');
       res.status(err.getStatus()).json(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : shortMessages(body));
       return;
     }

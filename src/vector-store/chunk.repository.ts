@@ -97,6 +97,8 @@ export class ChunkRepository {
    */
   async search(s: ChunkSearch): Promise<ChunkHit[]> {
     return this.db.transaction(async (em) => {
+      // Before anything that may wait: a search that cannot finish soon gives its connection back.
+      if (s.statementTimeoutMs !== undefined) await em.query(`SET LOCAL statement_timeout = ${Math.trunc(s.statementTimeoutMs)}`);
       await this.lock.hold(em, s.generation);
       const keyword = s.mode === 'vector' ? null : await this.keywordPlan(em, s);
       const exactVector = s.mode !== 'keyword' && (await this.statistics.namespaceChunks(s.namespace)) <= s.exactVectorMaxChunks;
