@@ -48,6 +48,11 @@ describe('abuse at the HTTP edge: fast, clear 4xx and bounded sockets', () => {
     ['a lone surrogate in externalId', `{"content":"x","externalId":"\\udfff","namespace":"${ns}"}`, /externalId must not contain a lone UTF-16 surrogate/],
     ['NUL in a metadata value', `{"content":"x","namespace":"${ns}","metadata":{"k":"a\\u0000"}}`, /metadata\.k must not contain NUL/],
     ['JSON nested 10,000 deep', `{"content":"x","metadata":${'{"a":'.repeat(10000)}1${'}'.repeat(10000)}}`, /nested deeper than 32 levels/],
+    ['metadata nested 9 levels', `{"content":"x","namespace":"${ns}","metadata":${'{"a":'.repeat(9)}1${'}'.repeat(9)}}`, /metadata must be a JSON object with at most 100 keys, 8 levels of nesting and 64 KB/],
+    ['metadata of more than 100 keys', JSON.stringify({ content: 'x', namespace: ns, metadata: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, i])) }), /metadata must be a JSON object with at most 100 keys/],
+    ['a title over 1000 characters', JSON.stringify({ content: 'x', namespace: ns, title: 't'.repeat(1001) }), /title must be shorter than or equal to 1000 characters/],
+    ['an externalId over 512 characters', JSON.stringify({ content: 'x', namespace: ns, externalId: 'e'.repeat(513) }), /externalId must be shorter than or equal to 512 characters/],
+    ['a namespace over 128 characters', JSON.stringify({ content: 'x', namespace: 'n'.repeat(129) }), /namespace must be 1-128 characters/],
     ['100,000 unknown keys', `{"content":"x",${Array.from({ length: 100000 }, (_, i) => `"k${i}":1`).join(',')}}`, /request body has more than 1000 keys/],
   ])('documents: %s is a 400 that names it, and nothing is stored', async (_name, body, message) => {
     const started = Date.now();
@@ -75,6 +80,13 @@ describe('abuse at the HTTP edge: fast, clear 4xx and bounded sockets', () => {
     expect(res.status).toBe(202);
     const doc = (await (await fetch(`${t.url}/v1/documents/${res.body.id}`)).json()) as { metadata: unknown };
     expect(doc.metadata).toEqual(metadata);
+  });
+
+  it('refuses page limits and topK out of range with 400', async () => {
+    expect((await fetch(`${t.url}/v1/documents?limit=101`)).status).toBe(400);
+    expect((await fetch(`${t.url}/v1/dead-letters?limit=0`)).status).toBe(400);
+    expect((await postJson(t.url, '/v1/search', { query: 'x', topK: 101 })).status).toBe(400);
+    expect((await postJson(t.url, '/v1/dead-letters/retry', { limit: 10001 })).status).toBe(400);
   });
 
   it('answers a query string with a reserved key or NUL with 400', async () => {
