@@ -9,7 +9,7 @@ import { GenerationChunks, GenerationWriter } from '../../vector-store/generatio
 import { LiveGenerations } from '../../vector-store/generations/live-generations';
 import { retryOnGenerationChange } from '../../vector-store/generations/retry-on-generation-change';
 import { ChunkDraft, draftChunks } from '../chunking/chunk-drafts';
-import { IngestStage, PermanentIngestError, StageError } from '../ingest-errors';
+import { IngestStage, PermanentIngestError, StageError, isDocumentGone } from '../ingest-errors';
 import { IngestDocumentPayload } from '../queue/ingest.jobs';
 import { FailureRecorder } from './failure-recorder';
 import { jobFailure } from './job-failure';
@@ -80,6 +80,8 @@ export class IngestPipeline {
       if (outcome === 'stale') await this.documents.recordAttempt(attempt('stale'));
       return outcome;
     } catch (err) {
+      // Deleted while this job ran: nothing to write, nothing to record.
+      if (isDocumentGone(err)) return 'stale';
       const failure = jobFailure(err, tries);
       const attempt = doc?.attempts ?? tries.made + 1;
       await this.failures.record({ payload, namespace: doc?.namespace ?? null, attempt, startedAt }, failure);
