@@ -11,6 +11,8 @@ import { requestContext } from './observability/logging/request-context.middlewa
 import { httpMetrics } from './observability/metrics/http-metrics.middleware';
 import { QUEUE_DASHBOARD_ROUTE } from './observability/queues/api/queue-dashboard.module';
 import { serveOpenApi } from './common/openapi';
+import { applyServerLimits, idleOnlyWhileReading } from './common/edge/http-server-limits';
+import { methodNotAllowed } from './common/edge/method-not-allowed.middleware';
 
 /** Builds the Nest application for the given roles with the HTTP edge configured. */
 export async function createApp(config: AppConfig, roles: Roles, options: AppOptions = {}): Promise<NestExpressApplication> {
@@ -21,7 +23,12 @@ export async function createApp(config: AppConfig, roles: Roles, options: AppOpt
   app.useLogger(app.get(PinoLogger));
   // Before everything else: the request id and the timer cover the whole request.
   app.use(requestContext(), httpMetrics([QUEUE_DASHBOARD_ROUTE]));
-  app.use(jsonBody(config.bodyLimitBytes));
+  app.disable('x-powered-by');
+  applyServerLimits(app.getHttpServer(), config.limits);
+  const express = app.getHttpAdapter().getInstance() as { router: { stack: unknown[] } };
+  app.use(methodNotAllowed(() => express.router.stack));
+  app.use(jsonBody(config.bodyLimitBytes, ['/v1/documents']));
+  app.use(idleOnlyWhileReading(config.limits.httpIdleTimeoutMs));
   app.useGlobalPipes(
     new ValidationPipe({
       transform: true,

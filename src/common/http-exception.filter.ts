@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
+import { isDatabaseBusy } from './database-busy';
 import { isDatabaseUnavailable } from './database-errors';
 import { ErrorBody, errorBodyOf, reasonPhrase } from './error-body';
 
@@ -16,12 +17,25 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (err instanceof HttpException) {
-      send(res, errorBodyOf(err));
+      // The rest of an oversized body is never read: close the socket instead of waiting for it.
+      if (err.getStatus() === 413) {
+        res.setHeader('Connection', 'close');
+        res.once('finish', () => res.socket?.end());
+      }
+      // Every 503 is "busy or stopping": say when to come back.
+      if (err.getStatus() === 503 && !res.headersSent && !res.getHeader('Retry-After')) res.setHeader('Retry-After', '1');
+      send(res, shortMessages(errorBodyOf(err)));
       return;
     }
     const clientError = clientErrorOf(err);
     if (clientError) {
       send(res, clientError);
+      return;
+    }
+    if (isDatabaseBusy(err)) {
+      this.logger.warn(`database busy: ${err instanceof Error ? err.message : String(err)}`);
+      res.setHeader('Retry-After', '1');
+      send(res, { statusCode: 503, error: 'Service Unavailable', message: 'the database is busy, try again shortly' });
       return;
     }
     if (isDatabaseUnavailable(err)) {
@@ -55,4 +69,16 @@ function clientErrorOf(err: unknown): ErrorBody | null {
   const { status, expose, message } = err as { status?: unknown; expose?: unknown; message?: unknown };
   if (typeof status !== 'number' || status < 400 || status > 499 || expose === false) return null;
   return { statusCode: status, error: reasonPhrase(status), message: typeof message === 'string' && message !== '' ? message : reasonPhrase(status) };
+}
+
+/** Most validation messages one answer lists: a body with thousands of bad keys gets a short answer. */
+const MAX_MESSAGES = 20;
+
+function shortMessages(body: ErrorBody): ErrorBody {
+  const details = body.details as { errors?: unknown } | undefined;
+  const errors = details?.errors;
+  if (!Array.isArray(errors) || errors.length <= MAX_MESSAGES) return body;
+  const more = `... and ${errors.length - MAX_MESSAGES} more problems`;
+  const kept = errors.slice(0, MAX_MESSAGES).map(String);
+  return { ...body, message: [...kept, more].join('; '), details: { ...details, errors: [...kept, more] } };
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsOptionalNamespace, NAMESPACE_PATTERN } from './namespace';
 
 /** Keyset paging shared by list endpoints: `limit` (1-100, default 20) and the `nextCursor` of the previous page. */
@@ -16,6 +16,7 @@ export class PageQuery {
   @ApiPropertyOptional({ description: 'the `nextCursor` of the previous page' })
   @IsOptional()
   @IsString()
+  @MaxLength(200, { message: 'cursor is not valid: pass the nextCursor of a previous page' })
   cursor?: string;
 }
 

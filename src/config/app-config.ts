@@ -4,6 +4,7 @@ import { PostgresConfig, RedisConfig, readPostgres, readRedis } from './connecti
 import { EmbeddingConfig, readEmbedding, readEmbeddingModel } from './embedding.config';
 import { FilesConfig, readFiles } from './files.config';
 import { EventsConfig, WebhooksConfig, readEvents, readWebhooks } from './events.config';
+import { LimitsConfig, readLimits } from './limits.config';
 import { ConfigError, EnvReader } from './env-reader';
 import { ObservabilityConfig, readObservability } from './observability.config';
 import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
@@ -16,6 +17,7 @@ export type { PostgresConfig, RedisConfig } from './connections.config';
 export type { EmbeddingCacheRetention, EmbeddingConfig, EmbeddingProviderName } from './embedding.config';
 export type { LogFormat, LogLevel, ObservabilityConfig } from './observability.config';
 export type { FilesConfig } from './files.config';
+export type { LimitsConfig } from './limits.config';
 export type { QueueConfig } from './queue.config';
 export type { EventsConfig, WebhooksConfig } from './events.config';
 export type { ReindexConfig } from './reindex.config';
@@ -44,6 +46,8 @@ export interface AppConfig {
   files: FilesConfig;
   events: EventsConfig;
   webhooks: WebhooksConfig;
+  /** What one request or document may cost. */
+  limits: LimitsConfig;
 }
 
 /**
@@ -76,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     files: readFiles(r),
     events: readEvents(r),
     webhooks: readWebhooks(r),
+    limits: readLimits(r),
   };
   r.throwIfInvalid();
   return config;

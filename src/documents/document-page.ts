@@ -50,9 +50,19 @@ export function encodeCursor(createdAt: string, id: string): string {
   return Buffer.from(`${createdAt}|${id}`, 'utf8').toString('base64url');
 }
 
-/** Null when the cursor is not one this service handed out. */
+const CURSOR = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/**
+ * Null when the cursor is not one this service handed out: its timestamp must be a real
+ * instant and its id a UUID, so a crafted cursor is a 400, never a failed query.
+ */
 export function decodeCursor(cursor: string): PageCursor | null {
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$/.exec(decoded);
-  return match ? { createdAt: match[1], id: match[2] } : null;
+  const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) return null;
+  const [, y, mo, d, h, mi, s] = match.slice(0, 7).map(Number);
+  const at = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  const real = at.getUTCFullYear() === y && at.getUTCMonth() === mo - 1 && at.getUTCDate() === d && at.getUTCHours() === h && at.getUTCMinutes() === mi && at.getUTCSeconds() === s;
+  if (!real || y < 1) return null;
+  const [timestamp, id] = match[0].split('|');
+  return { createdAt: timestamp, id };
 }

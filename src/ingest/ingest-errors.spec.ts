@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { QueryFailedError } from 'typeorm';
 import { EmbeddingError } from '../embedding/embedding.errors';
-import { PermanentIngestError, StageError, classifyError } from './ingest-errors';
+import { PermanentIngestError, StageError, classifyError, isDocumentGone } from './ingest-errors';
 
 const pgError = (code: string, message = 'db error'): QueryFailedError =>
   new QueryFailedError('SELECT 1', [], Object.assign(new Error(message), { code }));
@@ -20,5 +20,22 @@ describe('classifyError', () => {
   ])('classifies %s', (_name, err, errorClass, transient) => {
     expect(classifyError(err)).toMatchObject({ errorClass, transient });
     expect(classifyError(new StageError('embed', err))).toMatchObject({ errorClass, transient });
+  });
+});
+
+describe('isDocumentGone', () => {
+  const fk = (detail: string) =>
+    new QueryFailedError('INSERT', [], Object.assign(new Error('violates foreign key constraint'), { code: '23503', detail }));
+
+  it('is true for a foreign key to a deleted document, also inside a StageError', () => {
+    const err = fk('Key (document_id)=(6f1c…) is not present in table "documents".');
+    expect(isDocumentGone(err)).toBe(true);
+    expect(isDocumentGone(new StageError('write', err))).toBe(true);
+  });
+
+  it('is false for other foreign keys and other errors', () => {
+    expect(isDocumentGone(fk('Key (generation_id)=(3) is not present in table "embedding_generations".'))).toBe(false);
+    expect(isDocumentGone(pgError('23505'))).toBe(false);
+    expect(isDocumentGone(new Error('boom'))).toBe(false);
   });
 });

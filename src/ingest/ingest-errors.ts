@@ -12,6 +12,7 @@ export type ErrorClass =
   | 'unreadable_file'
   | 'extract_timeout'
   | 'extract_out_of_memory'
+  | 'too_large'
   | 'embedding_rejected'
   | 'embedding_unavailable'
   | 'database_unavailable'
@@ -76,4 +77,16 @@ export function classifyError(err: unknown): ClassifiedError {
 function errorCode(err: unknown): string | undefined {
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * True when an error says the document itself is gone: a row written for it broke a
+ * foreign key to `documents` because it was deleted meanwhile. Its job then ends
+ * quietly (stale), as a deleted document's job should, not as a failure.
+ */
+export function isDocumentGone(err: unknown): boolean {
+  const cause = err instanceof StageError ? err.failure : err;
+  if (!(cause instanceof QueryFailedError)) return false;
+  const driver = cause.driverError as { code?: unknown; detail?: unknown };
+  return driver.code === '23503' && typeof driver.detail === 'string' && /not present in table "documents"/.test(driver.detail);
 }

@@ -35,6 +35,8 @@ export interface ChunkSearch {
   keywordBudget: number;
   /** Namespaces of at most this many chunks rank the vector list exactly rather than through the HNSW index. */
   exactVectorMaxChunks: number;
+  /** Statement timeout of the search's queries (SEARCH_STATEMENT_TIMEOUT_MS); the connection's own when absent. */
+  statementTimeoutMs?: number;
   /** Set by the repository from the namespace's size: rank the vector list exactly. */
   exactVector?: boolean;
   /** The active generation whose model made `embedding`; the search throws `GenerationChangedError` if it is no longer active. */

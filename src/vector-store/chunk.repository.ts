@@ -13,6 +13,9 @@ import { KeywordStatistics } from './keyword-statistics';
 export type { ChunkHit, ChunkRanks, ChunkSearch, FusionParams, MetadataCondition, MetadataFilter, SearchMode } from './chunk-search.query';
 export { keywordQuery } from './chunk-search.query';
 
+/** Rows per INSERT when replacing a document's chunks. */
+export const WRITE_BATCH_ROWS = 500;
+
 /** A chunk ready to store: text, position and its vector. */
 export interface ChunkToWrite {
   index: number;
@@ -50,8 +53,8 @@ export class ChunkRepository {
   /**
    * Replaces all chunks of a document in `table` with `chunks`, each stamped with the
    * `model` that embedded it, inside the caller's transaction, which must hold that
-   * table's generation (`GenerationLock.hold`). One INSERT for all rows (arrays unnested
-   * server-side), whatever the chunk count.
+   * table's generation (`GenerationLock.hold`). Rows go in INSERTs of at most
+   * WRITE_BATCH_ROWS (arrays unnested server-side).
    */
   async replaceChunks(
     em: EntityManager,
@@ -62,7 +65,13 @@ export class ChunkRepository {
     chunks: ChunkToWrite[],
   ): Promise<void> {
     await em.query(`DELETE FROM ${table} WHERE document_id = $1`, [documentId]);
-    if (chunks.length === 0) return;
+    // Bounded batches: one statement's parameters stay a few megabytes whatever the document's size.
+    for (let from = 0; from < chunks.length; from += WRITE_BATCH_ROWS) {
+      await this.insertChunks(em, table, documentId, namespace, model, chunks.slice(from, from + WRITE_BATCH_ROWS));
+    }
+  }
+
+  private async insertChunks(em: EntityManager, table: ChunkTable, documentId: string, namespace: string, model: string, chunks: ChunkToWrite[]): Promise<void> {
     await em.query(
       `INSERT INTO ${table} (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding, context)
        SELECT u.id, $1, $2, u.idx, u.content, u.sha, char_length(u.content), u.meta, $3, u.emb, u.ctx
@@ -93,6 +102,8 @@ export class ChunkRepository {
     // between its statements cannot show it a table that has changed under it.
     const isolation = this.reads.isReplica ? 'REPEATABLE READ' : 'READ COMMITTED';
     return this.reads.source.transaction(isolation, async (em) => {
+      // Before anything that may wait: a search that cannot finish soon gives its connection back.
+      if (s.statementTimeoutMs !== undefined) await em.query(`SET LOCAL statement_timeout = ${Math.trunc(s.statementTimeoutMs)}`);
       await this.lock.hold(em, s.generation);
       const keyword = s.mode === 'vector' ? null : await this.keywordPlan(em, s);
       const exactVector = s.mode !== 'keyword' && (await this.statistics.namespaceChunks(s.namespace)) <= s.exactVectorMaxChunks;

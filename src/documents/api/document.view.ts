@@ -2,6 +2,7 @@ import { DocumentWithModel } from '../document-reads.repository';
 import { AttemptRecord } from '../documents.repository';
 import { DocumentSource } from '../document-source';
 import { ChunkUnit } from '../pipeline';
+import { publicErrorMessage } from '../public-error';
 
 /** One attempt at processing a version, as the status endpoint shows it. */
 export interface AttemptView {
@@ -24,7 +25,7 @@ export function toAttemptView(a: AttemptRecord): AttemptView {
     outcome: a.outcome,
     stage: a.stage,
     errorClass: a.errorClass,
-    error: a.message,
+    error: publicErrorMessage(a.errorClass, a.message),
   };
 }
 
@@ -81,7 +82,7 @@ export function toDocumentView({ document: d, model }: DocumentWithModel): Docum
     version: d.version,
     attempts: d.attempts,
     chunkCount: d.chunkCount,
-    lastError: d.lastError,
+    lastError: publicErrorMessage(d.lastErrorClass, d.lastError),
     lastErrorClass: d.lastErrorClass,
     failedStage: d.failedStage,
     contentSha256: d.contentSha256,

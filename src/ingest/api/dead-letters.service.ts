@@ -7,6 +7,7 @@ import { DocumentReadsRepository } from '../../documents/document-reads.reposito
 import { AttemptRecord } from '../../documents/documents.repository';
 import { DeadLetterQueue } from '../queue/dead-letter.queue';
 import { ListDeadLettersQuery, RetryDeadLettersDto } from './dto/dead-letters.query';
+import { publicErrorMessage } from '../../documents/public-error';
 import { IngestQueue } from '../queue/ingest.queue';
 
 export interface DeadLetterView {
@@ -82,7 +83,7 @@ function toView(d: DocumentEntity, history: AttemptRecord[]): DeadLetterView {
     externalId: d.externalId,
     payload: { documentId: d.id, version: d.version },
     errorClass: d.lastErrorClass,
-    error: d.lastError,
+    error: publicErrorMessage(d.lastErrorClass, d.lastError),
     stage: d.failedStage,
     attempts: d.attempts,
     failedAt: (d.completedAt ?? d.updatedAt).toISOString(),
@@ -94,7 +95,7 @@ function toView(d: DocumentEntity, history: AttemptRecord[]): DeadLetterView {
         outcome: h.outcome,
         stage: h.stage,
         errorClass: h.errorClass,
-        error: h.message,
+        error: publicErrorMessage(h.errorClass, h.message),
       })),
   };
 }

@@ -101,3 +101,23 @@ describe('chunkMetadata', () => {
     expect(chunkMetadata({ headingPath: 'mine' }, ['Install'])).toEqual({ headingPath: 'mine' });
   });
 });
+
+describe('what one heading can cost', () => {
+  it('keeps a megabyte-long heading to 120 characters in the heading path and the context', () => {
+    const huge = 'word '.repeat(200000);
+    const text = `# ${huge}\n\nbody`;
+    const headings = markdownHeadings(text);
+    expect(headings).toHaveLength(1);
+    expect(headings[0].title.length).toBeLessThanOrEqual(120);
+    const path = headingPathAt(headings, text.indexOf('body'));
+    expect(JSON.stringify(chunkMetadata({}, path)).length).toBeLessThan(200);
+    expect((chunkContext('T', path) ?? '').length).toBeLessThanOrEqual(300);
+  });
+
+  it('never cuts a heading inside a surrogate pair', () => {
+    const title = `${'a'.repeat(119)}😀 and more`;
+    const [h] = markdownHeadings(`# ${title}\n`);
+    expect(h.title).toBe('a'.repeat(119));
+    expect(chunkContext(null, [`${'b'.repeat(119)}😀`])).toBe('b'.repeat(119));
+  });
+});

@@ -15,6 +15,12 @@ const MAX_PART_LENGTH = 120;
 /** Longest context kept; headings nearest the title are dropped first to fit. */
 const MAX_CONTEXT_LENGTH = 300;
 
+/**
+ * Characters of a heading line read. Titles are kept to MAX_PART_LENGTH, so every chunk's
+ * heading path (repeated in its metadata) stays small whatever the document holds.
+ */
+const MAX_HEADING_READ = 4 * MAX_PART_LENGTH;
+
 const ATX_HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
@@ -42,8 +48,9 @@ export function markdownHeadings(text: string): MarkdownHeading[] {
         else if (marker[0] === fence[0] && marker.length >= fence.length) fence = null;
       }
     } else if (first === '#' && fence === null) {
-      const m = ATX_HEADING.exec(text.slice(lineStart, lineEnd).replace(/\r$/, ''));
-      const title = m ? cleanHeading(m[2]) : '';
+      // Only the start of a heading line is read: a megabyte-long heading costs what a short one does.
+      const m = ATX_HEADING.exec(text.slice(lineStart, Math.min(lineEnd, lineStart + MAX_HEADING_READ)).replace(/\r$/, ''));
+      const title = m ? cutText(cleanHeading(m[2]), MAX_PART_LENGTH).trim() : '';
       if (m && title !== '') {
         const level = m[1].length;
         open.length = Math.min(open.length, level - 1);
@@ -84,7 +91,7 @@ export function headingPathAt(headings: readonly MarkdownHeading[], offset: numb
 export function chunkContext(title: string | null, headingPath: readonly string[]): string | null {
   const parts: string[] = [];
   const add = (raw: string | null): void => {
-    const part = (raw ?? '').replace(/\s+/g, ' ').trim().slice(0, MAX_PART_LENGTH).trim();
+    const part = cutText((raw ?? '').replace(/\s+/g, ' ').trim(), MAX_PART_LENGTH).trim();
     if (part !== '' && part.toLowerCase() !== parts[parts.length - 1]?.toLowerCase()) parts.push(part);
   };
   add(title);
@@ -111,6 +118,12 @@ export function chunkMetadata(documentMetadata: Record<string, unknown>, heading
 /** The text given to the embedding model for a chunk: `"<context>: <content>"`, or the content alone. */
 export function textToEmbed(context: string | null, content: string): string {
   return context ? `${context}: ${content}` : content;
+}
+
+/** The first `max` UTF-16 units of `s`, never ending inside a surrogate pair (jsonb refuses a lone half). */
+function cutText(s: string, max: number): string {
+  const cut = s.slice(0, max);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 function firstNonSpace(text: string, from: number, to: number): string {

@@ -1,7 +1,11 @@
 import { PipelineConfig, sha256Hex } from '../../documents/pipeline';
 import { PAGES_KEY, pagesBetween } from '../../extraction/extracted-text';
 import { chunkContext, chunkMetadata, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
+import { PermanentIngestError } from '../ingest-errors';
 import { splitForPipeline } from './pipeline-splitter';
+
+/** Chunks one document may make when the caller sets no other bound (MAX_CHUNKS_PER_DOCUMENT). */
+export const DEFAULT_MAX_CHUNKS = 10000;
 
 /** A chunk of a document before it has a vector: what is stored, and the text the model embeds. */
 export interface ChunkDraft {
@@ -32,10 +36,15 @@ export interface DraftSource {
 /**
  * Splits a document's text as its pipeline says and gives each chunk its heading path,
  * context and metadata. Empty when the text has nothing to index. With `pageStarts` (text
- * extracted from a PDF), each chunk's metadata also names its `pages`.
+ * extracted from a PDF), each chunk's metadata also names its `pages`. A document that makes
+ * more than `maxChunks` chunks fails for good (`too_large`): its cost would grow with
+ * each one (embedding, a row and an index entry per chunk) and no retry makes it smaller.
  */
-export function draftChunks(doc: DraftSource, text: string, pageStarts?: readonly number[]): ChunkDraft[] {
+export function draftChunks(doc: DraftSource, text: string, pageStarts?: readonly number[], maxChunks = DEFAULT_MAX_CHUNKS): ChunkDraft[] {
   const pieces = splitForPipeline(text, doc.pipeline);
+  if (pieces.length > maxChunks) {
+    throw new PermanentIngestError('too_large', `the document makes more than ${maxChunks} chunks (${pieces.length}): split it, or send it with a larger chunk size`);
+  }
   const headings = markdownHeadings(text);
   return pieces.map((p) => {
     const path = headingPathAt(headings, p.start);

@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
 import { AttemptRecord, ClaimedDocument, DocumentsRepository, EmbeddingUsageRecord } from '../../documents/documents.repository';
 import { CachedEmbedding } from '../../embedding/cached-embedder';
 import { EmbedderRegistry } from '../../embedding/embedder-registry';
@@ -10,7 +12,7 @@ import { GenerationChunks, GenerationWriter } from '../../vector-store/generatio
 import { LiveGenerations } from '../../vector-store/generations/live-generations';
 import { retryOnGenerationChange } from '../../vector-store/generations/retry-on-generation-change';
 import { ChunkDraft, draftChunks } from '../chunking/chunk-drafts';
-import { IngestStage, PermanentIngestError, StageError } from '../ingest-errors';
+import { IngestStage, PermanentIngestError, StageError, isDocumentGone } from '../ingest-errors';
 import { IngestDocumentPayload } from '../queue/ingest.jobs';
 import { chunksWritten, stageDuration } from '../../observability/metrics/service-metrics';
 import { FailureRecorder } from './failure-recorder';
@@ -65,6 +67,7 @@ export class IngestPipeline {
     @Inject(FailureRecorder) private readonly failures: PipelineFailures,
     @Inject(FileTextExtractor) private readonly extractor: PipelineExtractor,
     @Optional() @Inject(STATUS_EVENTS) private readonly events: StatusEvents = { publish: async () => undefined },
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
   ) {}
 
   /** Announces a change of the claimed version to live streams and webhooks. */
@@ -93,6 +96,8 @@ export class IngestPipeline {
       if (outcome === 'stale') await this.documents.recordAttempt(attempt('stale'));
       return outcome;
     } catch (err) {
+      // Deleted while this job ran: nothing to write, nothing to record.
+      if (isDocumentGone(err)) return 'stale';
       const failure = jobFailure(err, tries);
       const attempt = doc?.attempts ?? tries.made + 1;
       await this.failures.record({ payload, namespace: doc?.namespace ?? null, attempt, startedAt }, failure);
@@ -111,7 +116,7 @@ export class IngestPipeline {
     const text = extracted.text;
     await this.announce(doc, { status: 'processing', stage: 'split' });
     const drafts = await stage('split', () => {
-      const chunks = draftChunks(doc, text, extracted.pageStarts);
+      const chunks = draftChunks(doc, text, extracted.pageStarts, this.config?.limits.maxChunksPerDocument);
       if (chunks.length === 0) throw new PermanentIngestError('no_text', 'document has no text to index');
       return chunks;
     });

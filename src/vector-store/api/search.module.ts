@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SearchController } from './search.controller';
 import { QueryEmbeddings } from './query-embeddings';
+import { SearchGate } from './search-gate';
 import { SearchService } from './search.service';
 import { VectorStoreModule } from '../vector-store.module';
 
@@ -8,6 +9,6 @@ import { VectorStoreModule } from '../vector-store.module';
 @Module({
   imports: [VectorStoreModule],
   controllers: [SearchController],
-  providers: [SearchService, QueryEmbeddings],
+  providers: [SearchService, QueryEmbeddings, SearchGate],
 })
 export class SearchModule {}

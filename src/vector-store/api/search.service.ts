@@ -7,6 +7,8 @@ import { LiveGenerations } from '../generations/live-generations';
 import { retryOnGenerationChange } from '../generations/retry-on-generation-change';
 import { SearchDto } from './dto/search.dto';
 import { quotesIdentifier } from './query-shape';
+import { SearchGate } from './search-gate';
+import { withinAnswerBudget } from './answer-budget';
 import { QueryEmbeddings } from './query-embeddings';
 
 /** A document with its best chunks, for `groupBy: "document"`. */
@@ -40,6 +42,7 @@ export class SearchService {
     private readonly generations: LiveGenerations,
     private readonly queryEmbeddings: QueryEmbeddings,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly gate: SearchGate,
   ) {}
 
   /** Throws `BadRequestException` when topK exceeds SEARCH_MAX_TOP_K. */
@@ -57,7 +60,7 @@ export class SearchService {
     const hits = await retryOnGenerationChange(async () => {
       const { active } = await this.generations.current();
       const embedding = mode === 'keyword' ? null : await this.queryEmbeddings.embed(active, dto.query);
-      return this.chunks.search({
+      return this.gate.run(() => this.chunks.search({
         mode,
         query: dto.query,
         embedding,
@@ -74,10 +77,15 @@ export class SearchService {
         keywordBudget: cfg.keywordBudget,
         exactVectorMaxChunks: cfg.exactVectorMaxChunks,
         generation: active,
-      });
+        statementTimeoutMs: this.config.limits.searchStatementTimeoutMs,
+      }));
     }, () => this.generations.invalidate());
-    if (!byDocument) return { mode, groupBy: 'chunk', chunks: hits };
-    return { mode, groupBy: 'document', documents: groupByDocument(hits, topK, dto.chunksPerDocument ?? DEFAULT_CHUNKS_PER_DOCUMENT) };
+    const budget = this.config.limits.searchMaxResponseChars;
+    if (!byDocument) return { mode, groupBy: 'chunk', chunks: withinAnswerBudget(hits, budget) };
+    const grouped = groupByDocument(hits, topK, dto.chunksPerDocument ?? DEFAULT_CHUNKS_PER_DOCUMENT);
+    const kept = new Set(withinAnswerBudget(grouped.flatMap((d) => d.chunks), budget));
+    const documents = grouped.map((d) => ({ ...d, chunks: d.chunks.filter((c) => kept.has(c)) })).filter((d) => d.chunks.length > 0);
+    return { mode, groupBy: 'document', documents };
   }
 }
 

@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import { DEFAULT_NAMESPACE, IsOptionalNamespace, NAMESPACE_PATTERN } from '../../../common/namespace';
 import { IsPlainJsonObject } from '../../../common/is-plain-json-object';
+import { KeepRawJson } from '../../../common/edge/keep-raw-json';
 
 // Postgres text cannot hold U+0000; refusing it here keeps it a 400, not a failed insert.
 const NO_NUL = /^[^\u0000]*$/;
@@ -68,6 +69,7 @@ export class CreateDocumentDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { team: 'ops' }, description: 'kept with each chunk; search can filter on it' })
   @IsOptional()
   @IsPlainJsonObject()
+  @KeepRawJson()
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: () => ChunkingDto, description: 'overrides the configured chunking for this document, in characters' })

@@ -13,6 +13,7 @@ import {
   registerDecorator,
 } from 'class-validator';
 import { IsOptionalNamespace } from '../../../common/namespace';
+import { KeepRawJson } from '../../../common/edge/keep-raw-json';
 import { MetadataFilter, SearchMode } from '../../chunk.repository';
 
 export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'vector', 'keyword'];
@@ -21,6 +22,13 @@ export type GroupBy = (typeof GROUP_BY)[number];
 
 const MAX_FILTER_KEYS = 20;
 const MAX_IN_VALUES = 100;
+/**
+ * Most key/value combinations a filter may name (the product of its `$in` sizes): each is
+ * a separate probe of the metadata index, and 2 keys x 100 values took seconds.
+ */
+const MAX_FILTER_COMBINATIONS = 100;
+/** Longest query, in characters: a question, not a document. */
+export const MAX_QUERY_LENGTH = 2000;
 
 function isScalar(v: unknown): v is string | number | boolean {
   return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
@@ -31,6 +39,7 @@ export function metadataFilterProblem(value: unknown): string | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'filter must be an object';
   const entries = Object.entries(value);
   if (entries.length > MAX_FILTER_KEYS) return `filter may have at most ${MAX_FILTER_KEYS} keys`;
+  let combinations = 1;
   for (const [key, cond] of entries) {
     if (key.length === 0 || key.length > 200) return 'filter keys must be 1-200 characters';
     if (isScalar(cond)) continue;
@@ -39,6 +48,10 @@ export function metadataFilterProblem(value: unknown): string | null {
     const values = isIn ? (cond as { $in: unknown }).$in : undefined;
     if (!Array.isArray(values) || values.length === 0 || values.length > MAX_IN_VALUES || !values.every(isScalar)) {
       return `filter.${key} must be a string, number or boolean, or { "$in": [1-${MAX_IN_VALUES} such values] }`;
+    }
+    combinations *= values.length;
+    if (combinations > MAX_FILTER_COMBINATIONS) {
+      return `filter names more than ${MAX_FILTER_COMBINATIONS} combinations of values (the product of its "$in" list sizes): narrow it`;
     }
   }
   return null;
@@ -66,7 +79,7 @@ export class SearchDto {
   @IsString({ message: 'query must be a string' })
   @Matches(/\S/, { message: 'query must contain text' })
   @Matches(/^[^\u0000]*$/, { message: 'query must not contain NUL (\\u0000) characters' })
-  @MaxLength(10000)
+  @MaxLength(MAX_QUERY_LENGTH, { message: `query must be at most ${MAX_QUERY_LENGTH} characters` })
   query!: string;
 
   @ApiPropertyOptional({ example: 'demo', default: 'default' })
@@ -88,6 +101,7 @@ export class SearchDto {
   })
   @IsOptional()
   @IsMetadataFilter()
+  @KeepRawJson()
   filter?: MetadataFilter;
 
   /** `hybrid` (default) fuses vector and keyword ranks; `vector` or `keyword` use one list. */
