@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from './config/app-config';
+import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
 import { redisOptions } from './common/redis-options';
 import { dataSourceOptions } from './database/data-source';
@@ -45,6 +46,7 @@ export class AppModule {
         options.embeddingProvider ? ProvidedEmbeddingModule.with(options.embeddingProvider) : EmbeddingModule,
         HealthModule,
         ...(roles.api ? [DocumentsModule, SearchModule, DeadLettersModule, ReindexApiModule] : []),
+        ...(roles.api ? [AuthModule] : []),
         ...(roles.worker ? [IngestWorkerModule] : []),
       ],
     };

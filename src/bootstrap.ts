@@ -4,6 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppOptions, Roles } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { applyHttpSecurity } from './common/http-security';
 import { jsonBody } from './common/json-body.middleware';
 
 /** Builds the Nest application for the given roles with the HTTP edge configured. */
@@ -12,6 +13,7 @@ export async function createApp(config: AppConfig, roles: Roles, options: AppOpt
     bodyParser: false,
     bufferLogs: true,
   });
+  applyHttpSecurity(app, config.auth);
   app.use(jsonBody(config.bodyLimitBytes));
   app.useGlobalPipes(
     new ValidationPipe({

@@ -1,3 +1,4 @@
+import { AuthConfig, readAuth } from './auth.config';
 import { ChunkingConfig, readChunkSizes } from './chunking.config';
 import { PostgresConfig, RedisConfig, readPostgres, readRedis } from './connections.config';
 import { EmbeddingConfig, readEmbedding, readEmbeddingModel } from './embedding.config';
@@ -6,6 +7,7 @@ import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
 import { ReindexConfig, readReindex } from './reindex.config';
 import { SearchConfig, readSearch } from './search.config';
 
+export type { AuthConfig, RateLimits } from './auth.config';
 export type { ChunkingConfig } from './chunking.config';
 export type { PostgresConfig, RedisConfig } from './connections.config';
 export type { EmbeddingCacheRetention, EmbeddingConfig, EmbeddingProviderName } from './embedding.config';
@@ -31,6 +33,7 @@ export interface AppConfig {
   embedding: EmbeddingConfig;
   reindex: ReindexConfig;
   search: SearchConfig;
+  auth: AuthConfig;
 }
 
 /**
@@ -57,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     embedding: readEmbedding(r, model),
     reindex: readReindex(r),
     search: readSearch(r),
+    auth: readAuth(r, env),
   };
   r.throwIfInvalid();
   return config;

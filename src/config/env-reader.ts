@@ -16,6 +16,11 @@ export class EnvReader {
     this.problems.push(`${name}=${JSON.stringify(this.env[name] ?? '')}: ${why}`);
   }
 
+  /** Like `fail`, without echoing the value: for secrets. */
+  failQuietly(name: string, why: string): void {
+    this.problems.push(`${name}: ${why}`);
+  }
+
   throwIfInvalid(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
   }

@@ -11,6 +11,7 @@ import { EmbeddingGenerations1764300000500 } from './migrations/1764300000500-em
 import { EmbeddingCacheRetention1764300000600 } from './migrations/1764300000600-embedding-cache-retention';
 import { EmbeddingCharacters1764300000700 } from './migrations/1764300000700-embedding-characters';
 import { ChunkVectorStorage1764300000800 } from './migrations/1764300000800-chunk-vector-storage';
+import { ApiKeys1764600000000 } from './migrations/1764600000000-api-keys';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   EmbeddingCacheRetention1764300000600,
   EmbeddingCharacters1764300000700,
   ChunkVectorStorage1764300000800,
+  ApiKeys1764600000000,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */

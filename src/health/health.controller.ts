@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { AuthMode } from '../auth/auth-mode';
+import { Public } from '../auth/access.decorators';
 import { WORKER_LIVENESS, WorkerLivenessIndicator } from '../ingest/worker/worker-liveness.indicator';
 import { DrainState } from '../lifecycle/drain.state';
 import { PostgresHealthIndicator } from './postgres.health';
@@ -9,6 +11,7 @@ import { RedisHealthIndicator } from './redis.health';
  * Kubernetes probes. Liveness: the process answers (and, in a worker, it still consumes).
  * Readiness: Postgres with pgvector and Redis answer, and the process is not draining.
  */
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -18,6 +21,7 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
     private readonly drain: DrainState,
     @Optional() @Inject(WORKER_LIVENESS) private readonly worker?: WorkerLivenessIndicator,
+    @Optional() private readonly auth?: AuthMode,
   ) {}
 
   @Get('live')
@@ -29,7 +33,12 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.lifecycle(), () => this.postgres.check(), () => this.redis.check()]);
+    return this.health.check([
+      () => this.lifecycle(),
+      () => this.postgres.check(),
+      () => this.redis.check(),
+      ...(this.auth ? [() => this.auth!.check(this.indicators)] : []),
+    ]);
   }
 
   private lifecycle(): HealthIndicatorResult {

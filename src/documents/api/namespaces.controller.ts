@@ -1,4 +1,5 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
+import { Access } from '../../auth/access.decorators';
 import { NAMESPACE_PATTERN } from '../../common/namespace';
 import { DocumentsService } from './documents.service';
 
@@ -9,6 +10,7 @@ export class NamespacesController {
 
   /** `{ namespace, documents, chunks, embeddingTokens, embeddingCharacters, tokensEstimated }` over the namespace's current documents. */
   @Get(':namespace/usage')
+  @Access({ scope: 'documents:read', namespace: 'param' })
   async usage(@Param('namespace') namespace: string) {
     if (!NAMESPACE_PATTERN.test(namespace)) throw new NotFoundException(`namespace ${namespace} not found`);
     const u = await this.documents.usage(namespace);

@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Access, CurrentPrincipal } from '../../auth/access.decorators';
+import { Principal, namespaceFilter } from '../../auth/principal';
 import { DeadLettersService } from './dead-letters.service';
 import { ListDeadLettersQuery, RetryDeadLettersDto } from './dto/dead-letters.query';
 
@@ -10,23 +12,27 @@ export class DeadLettersController {
   constructor(private readonly deadLetters: DeadLettersService) {}
 
   @Get()
-  list(@Query() query: ListDeadLettersQuery) {
-    return this.deadLetters.list(query);
+  @Access({ scope: 'documents:read', namespace: 'query', everyNamespaceScope: 'admin' })
+  list(@Query() query: ListDeadLettersQuery, @CurrentPrincipal() principal: Principal) {
+    return this.deadLetters.list(query, namespaceFilter(principal));
   }
 
   @Post('retry')
   @HttpCode(202)
-  retryMany(@Body() dto: RetryDeadLettersDto) {
-    return this.deadLetters.retryMany(dto);
+  @Access({ scope: 'documents:write', namespace: 'body-filter', everyNamespaceScope: 'admin' })
+  retryMany(@Body() dto: RetryDeadLettersDto, @CurrentPrincipal() principal: Principal) {
+    return this.deadLetters.retryMany(dto, namespaceFilter(principal));
   }
 
   @Post(':id/retry')
+  @Access({ scope: 'documents:write', namespace: 'document', notFound: 'no dead letter for document :id' })
   @HttpCode(202)
   retry(@Param('id', uuidPipe) id: string) {
     return this.deadLetters.retry(id);
   }
 
   @Delete(':id')
+  @Access({ scope: 'documents:write', namespace: 'document', notFound: 'no dead letter for document :id' })
   @HttpCode(204)
   async discard(@Param('id', uuidPipe) id: string): Promise<void> {
     await this.deadLetters.discard(id);

@@ -1,4 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
+import { Access } from '../../auth/access.decorators';
 import { ReindexService, ReindexView } from './reindex.service';
 
 /**
@@ -6,6 +7,7 @@ import { ReindexService, ReindexView } from './reindex.service';
  * generation while search keeps answering from the current one, then switch atomically.
  */
 @Controller('v1/reindex')
+@Access({ scope: 'admin' })
 export class ReindexController {
   constructor(private readonly reindex: ReindexService) {}
 

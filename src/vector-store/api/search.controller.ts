@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Access } from '../../auth/access.decorators';
 import { ChunkHit } from '../chunk.repository';
 import { SearchDto } from './dto/search.dto';
 import { SearchService } from './search.service';
@@ -15,6 +16,7 @@ export class SearchController {
    */
   @Post()
   @HttpCode(200)
+  @Access({ scope: 'search', namespace: 'body', budget: 'search' })
   async search(@Body() dto: SearchDto) {
     const r = await this.searchService.search(dto);
     if (r.groupBy === 'chunk') return { mode: r.mode, groupBy: r.groupBy, results: r.chunks.map(chunkView) };
