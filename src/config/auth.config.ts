@@ -33,7 +33,7 @@ export function readAuth(r: EnvReader, env: NodeJS.ProcessEnv): AuthConfig {
     adminApiKey,
     required: r.bool('AUTH_REQUIRED', env.NODE_ENV === 'production'),
     rateLimits: {
-      writePerMin: r.int('RATE_LIMIT_WRITE_PER_MIN', 600, 0, 1000000),
+      writePerMin: r.int('RATE_LIMIT_WRITE_PER_MIN', 1200, 0, 1000000),
       searchPerMin: r.int('RATE_LIMIT_SEARCH_PER_MIN', 1200, 0, 1000000),
     },
     corsOrigins: origins === undefined ? [] : origins.split(',').map((o) => o.trim()).filter((o) => o !== ''),
