@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AdminOnlyMiddleware } from './admin-only.middleware';
 import { ApiKeyRepository } from './api-key.repository';
 import { KeysController } from './api/keys.controller';
 import { KeysService } from './api/keys.service';
@@ -13,7 +14,16 @@ import { RateLimiter } from './rate-limiter';
 @Global()
 @Module({
   controllers: [KeysController],
-  providers: [ApiKeyRepository, Authenticator, NamespaceGate, RateLimiter, AuthMode, KeysService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthMode],
+  providers: [
+    ApiKeyRepository,
+    Authenticator,
+    NamespaceGate,
+    RateLimiter,
+    AuthMode,
+    KeysService,
+    AdminOnlyMiddleware,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AuthMode, Authenticator, AdminOnlyMiddleware],
 })
 export class AuthModule {}
