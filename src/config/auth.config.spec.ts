@@ -33,3 +33,18 @@ describe('auth configuration', () => {
     expect((error as ConfigError).message).not.toContain('short-secret-value');
   });
 });
+
+describe('configuration problems never repeat a secret', () => {
+  it('masks the password of a URL and leaves out the values of keys and secrets', () => {
+    let error: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'http://app:pg-secret-pw@db/ingest', REDIS_URL: 'redis://:redis-secret-pw@cache:x', PGPASSWORD: 'x', EMBEDDING_RPM: 'lots' });
+    } catch (err) {
+      error = err;
+    }
+    const message = (error as ConfigError).message;
+    expect(message).toContain('DATABASE_URL="http://app:***@db/ingest": must start with postgres:// or postgresql://');
+    expect(message).toContain('EMBEDDING_RPM="lots"');
+    expect(message).not.toMatch(/pg-secret-pw|redis-secret-pw/);
+  });
+});
