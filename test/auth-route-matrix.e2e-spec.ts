@@ -87,7 +87,7 @@ describe('route matrix: every route refuses what it must and serves the right ke
     const method = route.split(' ')[0];
     const req = await c.request(ctx, ns);
     try {
-      return await call(t.url, method, req.path, { key, body: req.body });
+      return await call(t.url, method, req.path, { key, body: req.body, stream: c.stream });
     } finally {
       await c.after?.(ctx);
     }

@@ -118,12 +118,15 @@ describe('secrets never leave the service', () => {
     };
     for (const [route, c] of Object.entries(ROUTE_CASES)) {
       const req = await c.request(ctx, 'canary');
-      const res = await record(route.split(' ')[0], req.path, { key: admin, body: req.body });
+      const res = await record(route.split(' ')[0], req.path, { key: admin, body: req.body, stream: c.stream });
       if (route === 'POST /v1/keys') written.pop(); // shows its own new secret once, by design; none of the canaries
       if (route === 'POST /v1/keys') expect(res.text).not.toMatch(/CANARY/);
       await c.after?.(ctx);
     }
-    for (const route of [...PUBLIC_ROUTES, 'GET /metrics']) await record(route.split(' ')[0], route.split(' ')[1]);
+    for (const route of [...PUBLIC_ROUTES, 'GET /metrics']) {
+      await record(route.split(' ')[0], route.split(' ')[1]);
+      await record(route.split(' ')[0], route.split(' ')[1], { key: admin });
+    }
 
     // What it stored.
     const db = t.app.get<DataSource>(getDataSourceToken());

@@ -17,12 +17,17 @@ export async function call(
   baseUrl: string,
   method: string,
   path: string,
-  opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+  opts: { key?: string; body?: unknown; headers?: Record<string, string>; stream?: boolean } = {},
 ): Promise<HttpAnswer> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${baseUrl}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  // A stream that is answered (2xx) never ends on its own: its status and headers are the answer.
+  if (opts.stream && res.ok) {
+    await res.body?.cancel();
+    return { status: res.status, headers: res.headers, text: '', body: undefined };
+  }
   const text = await res.text();
   let body: unknown;
   try {

@@ -40,6 +40,8 @@ export interface RouteCase {
   request(ctx: MatrixContext, ns: string): Promise<MatrixRequest>;
   /** Statuses of success for the right key. */
   ok: number[];
+  /** The route answers a stream (server-sent events): only its status and headers are read. */
+  stream?: boolean;
   /** Undoes what a successful call started. */
   after?(ctx: MatrixContext): Promise<void>;
 }
