@@ -1,4 +1,4 @@
-import { generateSecret, hashSecret, sameDigest } from './api-key-secret';
+import { generateSecret, hashSecret, looksLikeKey, sameDigest } from './api-key-secret';
 
 describe('API key secrets', () => {
   it('are 32 random bytes behind a recognisable prefix, with a short display prefix and their SHA-256', () => {
@@ -9,6 +9,12 @@ describe('API key secrets', () => {
     expect(a.displayPrefix).toBe(a.secret.slice(0, 12));
     expect(a.hash.toString('hex')).toBe(hashSecret(a.secret).toString('hex'));
     expect(a.hash).toHaveLength(32);
+  });
+
+  it('tells the shape of an issued key from anything else', () => {
+    expect(looksLikeKey(generateSecret().secret)).toBe(true);
+    expect(looksLikeKey(`${generateSecret().secret}x`)).toBe(false);
+    expect(looksLikeKey('Bearer nonsense')).toBe(false);
   });
 
   it('compares digests exactly', () => {

@@ -18,6 +18,12 @@ export function generateSecret(): NewSecret {
   return { secret, hash: hashSecret(secret), displayPrefix: secret.slice(0, DISPLAY_LENGTH) };
 }
 
+/** Whether `s` has the shape of a key this service issues: anything else is refused without a lookup. */
+export function looksLikeKey(s: string): boolean {
+  return SHAPE.test(s);
+}
+const SHAPE = new RegExp(`^${KEY_PREFIX}[A-Za-z0-9_-]{43}$`);
+
 /** SHA-256 is enough for 256-bit random secrets: there is nothing to brute-force. */
 export function hashSecret(secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest();

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
-import { hashSecret, sameDigest } from './api-key-secret';
+import { hashSecret, looksLikeKey, sameDigest } from './api-key-secret';
 import { ApiKeyRepository, StoredKey } from './api-key.repository';
 import { TtlCache } from './key-lookup.cache';
 import { ADMIN_PRINCIPAL, OPEN_PRINCIPAL, Principal } from './principal';
@@ -50,6 +50,8 @@ export class Authenticator {
     if (secret === undefined) throw unauthorized('missing API key: send it as "Authorization: Bearer <key>" or "x-api-key: <key>"');
     const digest = hashSecret(secret);
     if (this.adminDigest !== undefined && sameDigest(digest, this.adminDigest)) return ADMIN_PRINCIPAL;
+    // Garbage never costs a database query.
+    if (!looksLikeKey(secret)) throw unauthorized('API key is not valid');
     const key = await this.lookup(digest);
     // The lookup is by digest, then compared again in constant time: no early exit reveals a near match.
     if (!key || !sameDigest(key.keyHash, digest)) throw unauthorized('API key is not valid');

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { Access } from '../access.decorators';
+import { Access, CurrentPrincipal } from '../access.decorators';
+import { Principal } from '../principal';
 import { CreateKeyDto } from './dto/create-key.dto';
 import { KeyView, KeysService } from './keys.service';
 
@@ -13,8 +14,8 @@ export class KeysController {
 
   /** 201 with `key`, the secret, shown this once. */
   @Post()
-  create(@Body() dto: CreateKeyDto): Promise<KeyView & { key: string }> {
-    return this.keys.create(dto);
+  create(@Body() dto: CreateKeyDto, @CurrentPrincipal() by: Principal): Promise<KeyView & { key: string }> {
+    return this.keys.create(dto, by.id);
   }
 
   @Get()
@@ -23,7 +24,7 @@ export class KeysController {
   }
 
   @Delete(':id')
-  revoke(@Param('id', uuidPipe) id: string): Promise<KeyView> {
-    return this.keys.revoke(id);
+  revoke(@Param('id', uuidPipe) id: string, @CurrentPrincipal() by: Principal): Promise<KeyView> {
+    return this.keys.revoke(id, by.id);
   }
 }

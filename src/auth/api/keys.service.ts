@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { generateSecret } from '../api-key-secret';
 import { ApiKeyRepository, StoredKey } from '../api-key.repository';
 import { Authenticator } from '../authenticator';
@@ -21,13 +21,15 @@ export interface KeyView {
 /** Creates, lists and revokes API keys. */
 @Injectable()
 export class KeysService {
+  private readonly logger = new Logger('ApiKeys');
+
   constructor(
     private readonly repo: ApiKeyRepository,
     private readonly authenticator: Authenticator,
   ) {}
 
   /** The new key with its secret: the only time the secret is ever shown. */
-  async create(dto: CreateKeyDto): Promise<KeyView & { key: string }> {
+  async create(dto: CreateKeyDto, by: string): Promise<KeyView & { key: string }> {
     if (dto.namespaces.includes(ALL_NAMESPACES) && dto.namespaces.length > 1) {
       throw new BadRequestException('namespaces: "*" already means every namespace; give it alone');
     }
@@ -46,6 +48,7 @@ export class KeysService {
     });
     // The first key ends open mode: this replica stops answering unauthenticated calls now, not after its cache.
     this.authenticator.forget();
+    this.logger.log(`key ${stored.id} (${stored.prefix}…) created by ${by}: scopes ${stored.scopes.join(',')}, namespaces ${stored.namespaces.join(',')}`);
     return { ...toView(stored), key: secret.secret };
   }
 
@@ -54,10 +57,11 @@ export class KeysService {
   }
 
   /** Revokes at once here; other replicas within the key cache's TTL. */
-  async revoke(id: string): Promise<KeyView> {
+  async revoke(id: string, by: string): Promise<KeyView> {
     const key = await this.repo.revoke(id);
     if (!key) throw new NotFoundException(`API key ${id} not found`);
     this.authenticator.forget();
+    this.logger.log(`key ${key.id} (${key.prefix}…) revoked by ${by}`);
     return toView(key);
   }
 }
