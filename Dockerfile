@@ -27,8 +27,10 @@ RUN --mount=type=cache,target=/root/.npm \
 
 # ---------------------------------------------------------------- runtime
 FROM ${NODE_IMAGE} AS runtime
+# AUTH_REQUIRED: the API refuses to start without ADMIN_API_KEY (or a stored admin key); never open mode.
 ENV NODE_ENV=production \
-    PORT=3000
+    PORT=3000 \
+    AUTH_REQUIRED=true
 WORKDIR /app
 # Files stay root-owned (read-only for the app); the process runs as the image's non-root "node" user.
 COPY --from=build /app/package.json ./package.json

@@ -183,6 +183,9 @@ class Bench {
       EMBEDDING_PROVIDER: 'hash',
       EMBEDDING_DIMENSION: String(DIMENSION),
       WORKER_CONCURRENCY: String(o.concurrency),
+      // A benchmark measures the service, not its per-caller budgets.
+      RATE_LIMIT_WRITE_PER_MIN: '0',
+      RATE_LIMIT_SEARCH_PER_MIN: '0',
       ...(o.pool ? { PG_POOL_SIZE: String(o.pool) } : {}),
       ...o.extraEnv,
     };

@@ -189,6 +189,9 @@ class ReindexBench {
       QUEUE_PREFIX: o.prefix,
       EMBEDDING_PROVIDER: 'hash',
       EMBEDDING_DIMENSION: String(dimension),
+      // A benchmark measures the service, not its per-caller budgets.
+      RATE_LIMIT_WRITE_PER_MIN: '0',
+      RATE_LIMIT_SEARCH_PER_MIN: '0',
       ...o.extraEnv,
     };
     const apiPort = await freePort();

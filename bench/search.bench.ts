@@ -185,6 +185,9 @@ class SearchBench {
       ROLE: 'api',
       PORT: String(port),
       QUEUE_PREFIX: `bench-search-${process.pid}`,
+      // A benchmark measures the service, not its per-caller budgets.
+      RATE_LIMIT_WRITE_PER_MIN: '0',
+      RATE_LIMIT_SEARCH_PER_MIN: '0',
       ...extraEnv,
     };
     const proc = this.children.start(name, path.join(__dirname, '../src/main.js'), env, port, path.join(this.logDir, `${name}.log`));

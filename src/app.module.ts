@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from './config/app-config';
+import { AuthModule } from './auth/auth.module';
 import { ConfigModule } from './config/config.module';
 import { QueueConnection, QueueConnectionModule } from './common/queue-connection.module';
 import { dataSourceOptions } from './database/data-source';
@@ -58,6 +59,7 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         ...(roles.api ? [DocumentsModule, SearchModule, DeadLettersModule, ReindexApiModule] : []),
+        ...(roles.api ? [AuthModule] : []),
         ...(roles.worker ? [IngestWorkerModule] : []),
         ...(roles.api ? [QueuesApiModule.forRoot(config.observability)] : []),
         ...(roles.api ? [EventsApiModule, WebhooksApiModule] : []),

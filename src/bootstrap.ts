@@ -4,6 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppOptions, Roles } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { applyHttpSecurity } from './common/http-security';
 import { jsonBody } from './common/json-body.middleware';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { BootLogger } from './observability/logging/boot-logger';
@@ -23,6 +24,7 @@ export async function createApp(config: AppConfig, roles: Roles, options: AppOpt
   app.useLogger(app.get(PinoLogger));
   // Before everything else: the request id and the timer cover the whole request.
   app.use(requestContext(), httpMetrics([QUEUE_DASHBOARD_ROUTE]));
+  applyHttpSecurity(app, config.auth);
   app.disable('x-powered-by');
   applyServerLimits(app.getHttpServer(), config.limits);
   const express = app.getHttpAdapter().getInstance() as { router: { stack: unknown[] } };

@@ -58,6 +58,9 @@ async function main(): Promise<void> {
 /** Service settings for the suite: short locks and reconcile periods so recovery is quick to observe. */
 export const CHAOS_ENV: Record<string, string> = {
   WORKER_CONCURRENCY: '4',
+  // The suite posts its documents as fast as it can; budgets per caller are not what it tests.
+  RATE_LIMIT_WRITE_PER_MIN: '0',
+  RATE_LIMIT_SEARCH_PER_MIN: '0',
   QUEUE_ATTEMPTS: '10',
   QUEUE_BACKOFF_MS: '200',
   QUEUE_BACKOFF_MAX_MS: '2000',

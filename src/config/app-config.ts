@@ -1,4 +1,5 @@
 import { BatchConfig, readBatch } from './batch.config';
+import { AuthConfig, readAuth } from './auth.config';
 import { ChunkingConfig, readChunkSizes } from './chunking.config';
 import { PostgresConfig, RedisConfig, readPostgres, readRedis } from './connections.config';
 import { EmbeddingConfig, readEmbedding, readEmbeddingModel } from './embedding.config';
@@ -12,6 +13,7 @@ import { ReindexConfig, readReindex } from './reindex.config';
 import { SearchConfig, readSearch } from './search.config';
 
 export type { BatchConfig } from './batch.config';
+export type { AuthConfig, RateLimits } from './auth.config';
 export type { ChunkingConfig } from './chunking.config';
 export type { PostgresConfig, RedisConfig } from './connections.config';
 export type { EmbeddingCacheRetention, EmbeddingConfig, EmbeddingProviderName } from './embedding.config';
@@ -48,6 +50,7 @@ export interface AppConfig {
   webhooks: WebhooksConfig;
   /** What one request or document may cost. */
   limits: LimitsConfig;
+  auth: AuthConfig;
 }
 
 /**
@@ -81,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     events: readEvents(r),
     webhooks: readWebhooks(r),
     limits: readLimits(r),
+    auth: readAuth(r, env),
   };
   r.throwIfInvalid();
   return config;

@@ -6,6 +6,13 @@ export class ConfigError extends Error {
   }
 }
 
+// The problem list is logged: values of these are never repeated in it, nor a password inside a URL.
+const SECRET_NAME = /(KEY|SECRET|PASSWORD|TOKEN)$/;
+
+function withoutPassword(value: string): string {
+  return value.replace(/(\/\/[^/@:\s]*:)[^@/\s]*@/, '$1***@');
+}
+
 /** Typed accessors over the environment that collect problems instead of throwing at the first. */
 export class EnvReader {
   private readonly problems: string[] = [];
@@ -13,7 +20,13 @@ export class EnvReader {
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   fail(name: string, why: string): void {
-    this.problems.push(`${name}=${JSON.stringify(this.env[name] ?? '')}: ${why}`);
+    if (SECRET_NAME.test(name)) return this.failQuietly(name, why);
+    this.problems.push(`${name}=${JSON.stringify(withoutPassword(this.env[name] ?? ''))}: ${why}`);
+  }
+
+  /** Like `fail`, without echoing the value: for secrets. */
+  failQuietly(name: string, why: string): void {
+    this.problems.push(`${name}: ${why}`);
   }
 
   throwIfInvalid(): void {

@@ -13,6 +13,7 @@ import { EmbeddingCharacters1764300000700 } from './migrations/1764300000700-emb
 import { ChunkVectorStorage1764300000800 } from './migrations/1764300000800-chunk-vector-storage';
 import { FileUploads1764931000000 } from './migrations/1764931000000-file-uploads';
 import { Webhooks1764735100000 } from './migrations/1764735100000-webhooks';
+import { ApiKeys1764600000000 } from './migrations/1764600000000-api-keys';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   ChunkVectorStorage1764300000800,
   FileUploads1764931000000,
   Webhooks1764735100000,
+  ApiKeys1764600000000,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */

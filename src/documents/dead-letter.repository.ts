@@ -6,6 +6,8 @@ import { IS_DEAD_LETTER, queueNextVersion } from './document-state.sql';
 
 export interface DeadLetterFilter {
   namespace?: string;
+  /** Only these namespaces (an API key's), when set. */
+  namespaces?: string[];
   errorClass?: string;
   limit: number;
   cursor?: PageCursor;
@@ -15,6 +17,7 @@ export interface DeadLetterFilter {
 export interface DeadLetterSelection {
   ids?: string[];
   namespace?: string;
+  namespaces?: string[];
   errorClass?: string;
   limit: number;
 }
@@ -36,6 +39,7 @@ export class DeadLetterRepository {
       where: (qb) => {
         qb.andWhere(IS_DEAD_LETTER);
         if (filter.namespace !== undefined) qb.andWhere('d.namespace = :namespace', { namespace: filter.namespace });
+        if (filter.namespaces !== undefined) qb.andWhere('d.namespace = ANY(:namespaces)', { namespaces: filter.namespaces });
         if (filter.errorClass !== undefined) qb.andWhere('d.last_error_class = :ec', { ec: filter.errorClass });
       },
       item: (document) => document,
@@ -54,10 +58,11 @@ export class DeadLetterRepository {
                         AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
                         AND ($2::text IS NULL OR namespace = $2)
                         AND ($3::text IS NULL OR last_error_class = $3)
+                        AND ($5::text[] IS NULL OR namespace = ANY($5::text[]))
                       ORDER BY updated_at
                       LIMIT $4
                       FOR UPDATE SKIP LOCKED)`,
-      params: [sel.ids ?? null, sel.namespace ?? null, sel.errorClass ?? null, sel.limit],
+      params: [sel.ids ?? null, sel.namespace ?? null, sel.errorClass ?? null, sel.limit, sel.namespaces ?? null],
     });
   }
 

@@ -16,6 +16,8 @@ export interface DocumentWithModel {
 
 export interface ListFilter {
   namespace?: string;
+  /** Only these namespaces (an API key's), when set. */
+  namespaces?: string[];
   status?: DocumentStatus;
   limit: number;
   cursor?: PageCursor;
@@ -64,6 +66,7 @@ export class DocumentReadsRepository {
       where: (qb) => {
         qb.addSelect(EMBEDDED_MODEL, 'embedded_model');
         if (filter.namespace !== undefined) qb.andWhere('d.namespace = :namespace', { namespace: filter.namespace });
+        if (filter.namespaces !== undefined) qb.andWhere('d.namespace = ANY(:namespaces)', { namespaces: filter.namespaces });
         if (filter.status !== undefined) qb.andWhere('d.status = :status', { status: filter.status });
       },
       item: (document, raw) => ({ document, model: raw.embedded_model }),

@@ -3,6 +3,8 @@ import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicator
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { inErrorShape } from './health-failure';
+import { AuthMode } from '../auth/auth-mode';
+import { Public } from '../auth/access.decorators';
 import { WORKER_LIVENESS, WorkerLivenessIndicator } from '../ingest/worker/worker-liveness.indicator';
 import { DrainState } from '../lifecycle/drain.state';
 import { PostgresHealthIndicator } from './postgres.health';
@@ -28,6 +30,7 @@ class HealthResponse {
  * Readiness: Postgres with pgvector and Redis answer, and the process is not draining.
  */
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -37,6 +40,7 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
     private readonly drain: DrainState,
     @Optional() @Inject(WORKER_LIVENESS) private readonly worker?: WorkerLivenessIndicator,
+    @Optional() private readonly auth?: AuthMode,
   ) {}
 
   @Get('live')
@@ -54,7 +58,14 @@ export class HealthController {
   @ApiOkResponse({ type: HealthResponse })
   @ApiErrors([503], { 503: 'not ready: `details` holds each check' })
   ready() {
-    return inErrorShape('not ready', () => this.health.check([() => this.lifecycle(), () => this.postgres.check(), () => this.redis.check()]));
+    return inErrorShape('not ready', () =>
+      this.health.check([
+        () => this.lifecycle(),
+        () => this.postgres.check(),
+        () => this.redis.check(),
+        ...(this.auth ? [() => this.auth!.check(this.indicators)] : []),
+      ]),
+    );
   }
 
   private lifecycle(): HealthIndicatorResult {

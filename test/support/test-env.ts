@@ -8,6 +8,9 @@ const defaults: Record<string, string> = {
   // The suite runs several models (hash, scripted, local, a fake hosted one) on one
   // database on purpose; test/model-guard.e2e-spec.ts checks the refusal itself.
   ALLOW_MODEL_MISMATCH: 'true',
+  // Suites post far faster than a caller would; the rate-limit tests set their own budgets.
+  RATE_LIMIT_WRITE_PER_MIN: '0',
+  RATE_LIMIT_SEARCH_PER_MIN: '0',
 };
 for (const [key, value] of Object.entries(defaults)) {
   if (process.env[`TEST_${key}`] !== undefined) process.env[key] = process.env[`TEST_${key}`];

@@ -2,6 +2,8 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Pa
 import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors } from '../../common/api-errors.decorator';
+import { Access, CurrentPrincipal } from '../../auth/access.decorators';
+import { Principal, namespaceFilter } from '../../auth/principal';
 import { AttemptView, DocumentView, toAttemptView, toDocumentView } from './document.view';
 import { BatchAnswer, DocumentBatchService } from './document-batch.service';
 import { DocumentChunksService } from './document-chunks.service';
@@ -53,12 +55,14 @@ export class DocumentsController {
   @ApiOkResponse({ type: SubmitResponse, description: 'the same content and settings were already recorded (`deduplicated: true`)' })
   @ApiErrors([400, 413, 415, 422, 503])
   @UseInterceptors(DocumentUploadInterceptor)
+  @Access({ scope: 'documents:write', namespace: 'body', deniedStatus: 403 })
   async create(
     @Body() dto: CreateDocumentDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
+    @CurrentPrincipal() principal: Principal,
   ) {
-    const answer = await this.documents.submit(dto, idempotencyKey);
+    const answer = await this.documents.submit(dto, idempotencyKey, principal.id);
     res.status(answer.statusCode);
     return answer.body;
   }
@@ -87,8 +91,12 @@ export class DocumentsController {
   @ApiOperation({ summary: 'List documents', description: 'Newest first, a page at a time.' })
   @ApiOkResponse({ type: DocumentPageResponse })
   @ApiErrors([400])
-  async list(@Query() query: ListDocumentsQuery): Promise<{ items: DocumentView[]; nextCursor: string | null }> {
-    const page = await this.documents.list(query);
+  @Access({ scope: 'documents:read', namespace: 'query' })
+  async list(
+    @Query() query: ListDocumentsQuery,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<{ items: DocumentView[]; nextCursor: string | null }> {
+    const page = await this.documents.list(query, namespaceFilter(principal));
     return { items: page.items.map(toDocumentView), nextCursor: page.nextCursor };
   }
 
@@ -108,6 +116,7 @@ export class DocumentsController {
   @ID_PARAM
   @ApiOkResponse({ type: DocumentWithHistoryResponse })
   @ApiErrors([404])
+  @Access({ scope: 'documents:read', namespace: 'document' })
   async get(@Param('id', uuidPipe) id: string): Promise<DocumentView & { history: AttemptView[] }> {
     const found = await this.documents.getWithHistory(id);
     return { ...toDocumentView(found), history: found.history.map(toAttemptView) };
@@ -123,6 +132,7 @@ export class DocumentsController {
   }
 
   @Post(':id/reprocess')
+  @Access({ scope: 'documents:write', namespace: 'document' })
   @HttpCode(202)
   @ApiOperation({ summary: 'Process a document again', description: 'Its current text, under a new version.' })
   @ID_PARAM
@@ -134,6 +144,7 @@ export class DocumentsController {
   }
 
   @Delete(':id')
+  @Access({ scope: 'documents:write', namespace: 'document' })
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a document', description: 'Removes it and its chunks; a job still running for it ends without writing.' })
   @ID_PARAM

@@ -51,9 +51,11 @@ export class DocumentsService {
    * content under the same (namespace, externalId) and chunking settings is not processed again (200,
    * deduplicated) unless the document failed. With an Idempotency-Key, a repeated request gets the first
    * answer, even when the copies arrive at the same moment; the same key with another body is a 422.
+   * Keys are scoped to the caller (`owner`, an API key's id) and the namespace: one caller guessing another's
+   * key gets its own answer, never the other's.
    */
-  async submit(dto: CreateDocumentDto, idempotencyKey?: string): Promise<SubmitAnswer> {
-    return this.accept(this.prepare(dto), sha256Hex(JSON.stringify(dto)), idempotencyKey, undefined, dto.callbackUrl);
+  async submit(dto: CreateDocumentDto, idempotencyKey?: string, owner = 'open'): Promise<SubmitAnswer> {
+    return this.accept(this.prepare(dto), sha256Hex(JSON.stringify(dto)), idempotencyKey, undefined, dto.callbackUrl, owner);
   }
 
   /**
@@ -67,12 +69,13 @@ export class DocumentsService {
     idempotencyKey?: string,
     onRecorded?: (em: EntityManager, document: DocumentEntity) => Promise<void>,
     callbackUrl?: string,
+    owner = 'open',
   ): Promise<SubmitAnswer> {
     this.assertAccepting(idempotencyKey);
     const callback = callbackUrl === undefined || !this.callbacks ? null : await this.callbacks.check(callbackUrl);
     const { answer, enqueue } = await this.versions.transaction(async (em) => {
       if (idempotencyKey !== undefined) {
-        const prior = await this.idempotency.lockAndRecall(em, idempotencyKey);
+        const prior = await this.idempotency.lockAndRecall(em, scopedIdempotencyKey(owner, doc.namespace, idempotencyKey));
         if (prior) {
           if (prior.requestSha256 !== requestSha) {
             throw new UnprocessableEntityException('Idempotency-Key was already used with a different request body');
@@ -89,7 +92,9 @@ export class DocumentsService {
         statusCode: deduplicated ? 200 : 202,
         body: { id: document.id, status: document.status, version: document.version, deduplicated, statusUrl: `/v1/documents/${document.id}` },
       };
-      if (idempotencyKey !== undefined) await this.idempotency.remember(em, idempotencyKey, requestSha, answer);
+      if (idempotencyKey !== undefined) {
+        await this.idempotency.remember(em, scopedIdempotencyKey(owner, doc.namespace, idempotencyKey), requestSha, answer);
+      }
       return { answer, enqueue: !deduplicated };
     });
     if (enqueue) {
@@ -144,14 +149,14 @@ export class DocumentsService {
   }
 
   /** A page of documents, newest first; 400 for a cursor this service did not hand out. */
-  list(query: ListDocumentsQuery): Promise<DocumentPage<DocumentWithModel>> {
+  list(query: ListDocumentsQuery, namespaces?: string[]): Promise<DocumentPage<DocumentWithModel>> {
     let cursor: PageCursor | undefined;
     if (query.cursor !== undefined) {
       const decoded = decodeCursor(query.cursor);
       if (!decoded) throw new BadRequestException('cursor is not valid: pass the nextCursor of a previous page');
       cursor = decoded;
     }
-    return this.reads.list({ namespace: query.namespace, status: query.status, limit: query.limit ?? 20, cursor });
+    return this.reads.list({ namespace: query.namespace, namespaces, status: query.status, limit: query.limit ?? 20, cursor });
   }
 
   /** Processes the current text again under a new version. */
@@ -199,4 +204,9 @@ export class DocumentsService {
       pipelineHash: pipelineHash(pipeline),
     };
   }
+}
+
+/** The stored form of an Idempotency-Key: owner and namespace first, so keys never collide across callers. */
+export function scopedIdempotencyKey(owner: string, namespace: string, key: string): string {
+  return `${owner}/${namespace}/${key}`;
 }

@@ -1,4 +1,5 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
+import { Access } from '../../auth/access.decorators';
 import { NAMESPACE_PATTERN } from '../../common/namespace';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.decorator';
@@ -17,6 +18,7 @@ export class NamespacesController {
   @ApiParam({ name: 'namespace', example: 'demo' })
   @ApiOkResponse({ type: NamespaceUsageResponse })
   @ApiErrors([404], { 404: 'not a valid namespace name' })
+  @Access({ scope: 'documents:read', namespace: 'param' })
   async usage(@Param('namespace') namespace: string) {
     if (!NAMESPACE_PATTERN.test(namespace)) throw new NotFoundException(`namespace ${namespace} not found`);
     const u = await this.documents.usage(namespace);

@@ -1,4 +1,5 @@
 import { EmbeddingsResponse, usageTokens, vectorsOf } from './openai-embeddings.response';
+import { redact } from '../../common/redact';
 import { UpstreamError, describeError, httpError, snippet } from './openai-upstream.errors';
 
 /** Header that carries the API key: `Authorization: Bearer <key>` (OpenAI and most servers) or `api-key: <key>` (Azure OpenAI). */
@@ -59,7 +60,8 @@ export class OpenAiEmbeddingsClient {
       // One signal bounds the whole exchange, the body included.
       const signal = AbortSignal.timeout(timeoutMs);
       res = await fetch(this.url, { method: 'POST', headers: this.headers, body: JSON.stringify(body), signal });
-      raw = await res.text();
+      // An upstream may echo the key it refused; it must not reach a document's error or a log.
+      raw = redact(await res.text(), [this.options.apiKey]);
     } catch (err) {
       // Duck-typed: fetch rejects with a DOMException, which is not an Error in every realm.
       const name = (err as { name?: unknown } | null)?.name;

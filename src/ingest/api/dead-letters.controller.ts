@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.decorator';
+import { Access, CurrentPrincipal } from '../../auth/access.decorators';
+import { Principal, namespaceFilter } from '../../auth/principal';
 import { DeadLettersService } from './dead-letters.service';
 import { DeadLetterPageResponse, RequeuedManyResponse, RequeuedResponse } from './dto/dead-letter.responses';
 import { ListDeadLettersQuery, RetryDeadLettersDto } from './dto/dead-letters.query';
@@ -17,8 +19,9 @@ export class DeadLettersController {
   @ApiOperation({ summary: 'List dead letters', description: 'Documents that failed for good, newest first, with their error history.' })
   @ApiOkResponse({ type: DeadLetterPageResponse })
   @ApiErrors([400])
-  list(@Query() query: ListDeadLettersQuery) {
-    return this.deadLetters.list(query);
+  @Access({ scope: 'documents:read', namespace: 'query', everyNamespaceScope: 'admin' })
+  list(@Query() query: ListDeadLettersQuery, @CurrentPrincipal() principal: Principal) {
+    return this.deadLetters.list(query, namespaceFilter(principal));
   }
 
   @Post('retry')
@@ -26,11 +29,13 @@ export class DeadLettersController {
   @ApiOperation({ summary: 'Re-queue many dead letters' })
   @ApiAcceptedResponse({ type: RequeuedManyResponse })
   @ApiErrors([400])
-  retryMany(@Body() dto: RetryDeadLettersDto) {
-    return this.deadLetters.retryMany(dto);
+  @Access({ scope: 'documents:write', namespace: 'body-filter', everyNamespaceScope: 'admin' })
+  retryMany(@Body() dto: RetryDeadLettersDto, @CurrentPrincipal() principal: Principal) {
+    return this.deadLetters.retryMany(dto, namespaceFilter(principal));
   }
 
   @Post(':id/retry')
+  @Access({ scope: 'documents:write', namespace: 'document', notFound: 'no dead letter for document :id' })
   @HttpCode(202)
   @ApiOperation({ summary: 'Re-queue one dead letter', description: 'Under a new version, with fresh attempts.' })
   @ApiParam({ name: 'id', format: 'uuid', description: "the document's id" })
@@ -41,6 +46,7 @@ export class DeadLettersController {
   }
 
   @Delete(':id')
+  @Access({ scope: 'documents:write', namespace: 'document', notFound: 'no dead letter for document :id' })
   @HttpCode(204)
   @ApiOperation({ summary: 'Discard a dead letter', description: 'The document stays failed.' })
   @ApiParam({ name: 'id', format: 'uuid', description: "the document's id" })

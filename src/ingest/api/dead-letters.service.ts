@@ -38,13 +38,14 @@ export class DeadLettersService {
     @Optional() @Inject(STATUS_EVENTS) private readonly events?: StatusEvents,
   ) {}
 
-  async list(q: ListDeadLettersQuery): Promise<{ items: DeadLetterView[]; nextCursor: string | null }> {
+  /** `namespaces` narrows the list to an API key's namespaces. */
+  async list(q: ListDeadLettersQuery, namespaces?: string[]): Promise<{ items: DeadLetterView[]; nextCursor: string | null }> {
     let cursor: { createdAt: string; id: string } | undefined;
     if (q.cursor !== undefined) {
       cursor = decodeCursor(q.cursor) ?? undefined;
       if (!cursor) throw new BadRequestException('cursor is not valid: pass the nextCursor of a previous page');
     }
-    const page = await this.documents.list({ namespace: q.namespace, errorClass: q.errorClass, limit: q.limit ?? 20, cursor });
+    const page = await this.documents.list({ namespace: q.namespace, namespaces, errorClass: q.errorClass, limit: q.limit ?? 20, cursor });
     const items = await Promise.all(page.items.map(async (d) => toView(d, await this.reads.attemptHistory(d.id, 20))));
     return { items, nextCursor: page.nextCursor };
   }
@@ -56,8 +57,8 @@ export class DeadLettersService {
     return { id: doc.id, status: 'queued', version: doc.version };
   }
 
-  async retryMany(dto: RetryDeadLettersDto): Promise<{ requeued: number; ids: string[] }> {
-    const docs = await this.documents.requeue({ namespace: dto.namespace, errorClass: dto.errorClass, limit: dto.limit ?? 1000 });
+  async retryMany(dto: RetryDeadLettersDto, namespaces?: string[]): Promise<{ requeued: number; ids: string[] }> {
+    const docs = await this.documents.requeue({ namespace: dto.namespace, namespaces, errorClass: dto.errorClass, limit: dto.limit ?? 1000 });
     for (const doc of docs) await this.afterRequeue(doc);
     return { requeued: docs.length, ids: docs.map((d) => d.id) };
   }

@@ -2,6 +2,7 @@ import { Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.decorator';
 import { ReindexResponse } from './dto/reindex.responses';
+import { Access } from '../../auth/access.decorators';
 import { ReindexService, ReindexView } from './reindex.service';
 
 /**
@@ -10,6 +11,7 @@ import { ReindexService, ReindexView } from './reindex.service';
  */
 @ApiTags('reindex')
 @Controller('v1/reindex')
+@Access({ scope: 'admin' })
 export class ReindexController {
   constructor(private readonly reindex: ReindexService) {}
 

@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Access } from '../../auth/access.decorators';
 import { ChunkHit } from '../chunk.repository';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.decorator';
@@ -22,6 +23,7 @@ export class SearchController {
   @ApiOperation({ summary: 'Search', description: 'Hybrid (vector + keyword), vector or keyword retrieval over the chunks.' })
   @ApiOkResponse({ type: SearchResponse })
   @ApiErrors([400, 413, 503])
+  @Access({ scope: 'search', namespace: 'body', budget: 'search' })
   async search(@Body() dto: SearchDto) {
     const r = await this.searchService.search(dto);
     if (r.groupBy === 'chunk') return { mode: r.mode, groupBy: r.groupBy, results: r.chunks.map(chunkView) };
