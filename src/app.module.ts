@@ -15,6 +15,8 @@ import { DeadLettersModule } from './ingest/api/dead-letters.module';
 import { IngestWorkerModule } from './ingest/worker/ingest-worker.module';
 import { ReindexApiModule } from './reindex/api/reindex-api.module';
 import { SearchModule } from './vector-store/api/search.module';
+import { AuditApiModule } from './audit/api/audit-api.module';
+import { AuditWorkerModule } from './audit/worker/audit-worker.module';
 
 /** Which halves of the service a process runs. */
 export interface Roles {
@@ -46,6 +48,8 @@ export class AppModule {
         HealthModule,
         ...(roles.api ? [DocumentsModule, SearchModule, DeadLettersModule, ReindexApiModule] : []),
         ...(roles.worker ? [IngestWorkerModule] : []),
+        ...(roles.api ? [AuditApiModule] : []),
+        ...(roles.worker ? [AuditWorkerModule] : []),
       ],
     };
   }

@@ -2,6 +2,7 @@ import { ChunkingConfig, readChunkSizes } from './chunking.config';
 import { PostgresConfig, RedisConfig, readPostgres, readRedis } from './connections.config';
 import { EmbeddingConfig, readEmbedding, readEmbeddingModel } from './embedding.config';
 import { ConfigError, EnvReader } from './env-reader';
+import { HealingConfig, readHealing } from './healing.config';
 import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
 import { ReindexConfig, readReindex } from './reindex.config';
 import { SearchConfig, readSearch } from './search.config';
@@ -10,6 +11,7 @@ export type { ChunkingConfig } from './chunking.config';
 export type { PostgresConfig, RedisConfig } from './connections.config';
 export type { EmbeddingCacheRetention, EmbeddingConfig, EmbeddingProviderName } from './embedding.config';
 export type { QueueConfig } from './queue.config';
+export type { AuditConfig, HealingConfig } from './healing.config';
 export type { ReindexConfig } from './reindex.config';
 export type { SearchConfig } from './search.config';
 export { ConfigError };
@@ -31,6 +33,7 @@ export interface AppConfig {
   embedding: EmbeddingConfig;
   reindex: ReindexConfig;
   search: SearchConfig;
+  healing: HealingConfig;
 }
 
 /**
@@ -57,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     embedding: readEmbedding(r, model),
     reindex: readReindex(r),
     search: readSearch(r),
+    healing: readHealing(r),
   };
   r.throwIfInvalid();
   return config;

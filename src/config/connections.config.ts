@@ -9,6 +9,9 @@ export interface PostgresConfig {
   database: string;
   /** Connections per process. */
   poolSize: number;
+  /** Server-side guards on every session: longest statement, longest idle time inside a transaction. */
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
 }
 
 /** Where Redis is, from REDIS_URL (`rediss:` for TLS). */
@@ -24,6 +27,10 @@ export interface RedisConfig {
 /** PG_POOL_SIZE, then DATABASE_URL when set, else PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. */
 export function readPostgres(r: EnvReader): PostgresConfig {
   const poolSize = r.int('PG_POOL_SIZE', 10, 1, 1000);
+  const guards = {
+    statementTimeoutMs: r.int('PG_STATEMENT_TIMEOUT_MS', 60000, 0, 86400000),
+    idleInTransactionTimeoutMs: r.int('PG_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60000, 0, 86400000),
+  };
   const url = r.url('DATABASE_URL', ['postgres:', 'postgresql:']);
   if (url) {
     return {
@@ -33,6 +40,7 @@ export function readPostgres(r: EnvReader): PostgresConfig {
       password: url.password ? decodeURIComponent(url.password) : undefined,
       database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'ingest',
       poolSize,
+      ...guards,
     };
   }
   return {
@@ -42,6 +50,7 @@ export function readPostgres(r: EnvReader): PostgresConfig {
     password: r.optional('PGPASSWORD'),
     database: r.str('PGDATABASE', 'ingest'),
     poolSize,
+    ...guards,
   };
 }
 

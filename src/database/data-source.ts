@@ -11,6 +11,7 @@ import { EmbeddingGenerations1764300000500 } from './migrations/1764300000500-em
 import { EmbeddingCacheRetention1764300000600 } from './migrations/1764300000600-embedding-cache-retention';
 import { EmbeddingCharacters1764300000700 } from './migrations/1764300000700-embedding-characters';
 import { ChunkVectorStorage1764300000800 } from './migrations/1764300000800-chunk-vector-storage';
+import { AuditEvents1764412300000 } from './migrations/1764412300000-audit-events';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   EmbeddingCacheRetention1764300000600,
   EmbeddingCharacters1764300000700,
   ChunkVectorStorage1764300000800,
+  AuditEvents1764412300000,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */
@@ -44,7 +46,9 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       max: pg.poolSize,
       connectionTimeoutMillis: 5000,
       // A probe or a request must not hang on a dead server.
-      statement_timeout: 60000,
+      statement_timeout: pg.statementTimeoutMs,
+      // A session wedged inside a transaction (its client gone quiet) must not hold row locks for ever.
+      idle_in_transaction_session_timeout: pg.idleInTransactionTimeoutMs,
     },
   };
 }
