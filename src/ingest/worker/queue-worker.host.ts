@@ -55,6 +55,8 @@ export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implem
 
   onApplicationBootstrap(): void {
     configureWorker(this.worker, this.config, this.concurrency());
+    // A job whose keys Redis lost (wiped mid-job) cannot be moved on; the reconciler re-adds it. Logged, not thrown.
+    this.worker.on('error', (err: Error) => this.logger.warn(`queue worker: ${err.message}`));
     this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
   }
 
