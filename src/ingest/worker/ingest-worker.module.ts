@@ -10,6 +10,7 @@ import { IngestQueueModule } from '../queue/ingest-queue.module';
 import { FailureRecorder } from './failure-recorder';
 import { IngestPipeline } from './ingest-pipeline';
 import { IngestProcessor } from './ingest.processor';
+import { JobConnectionTracker } from './job-connection-tracker';
 import { Reconciler } from './reconciler.service';
 import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indicator';
 
@@ -25,6 +26,7 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
     IngestPipeline,
     FailureRecorder,
     IngestProcessor,
+    JobConnectionTracker,
     ReembedDocument,
     ReindexProcessor,
     ReindexCoordinator,

@@ -3,6 +3,8 @@ import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap, OnModuleDest
 import { DelayedError, Job, Worker } from 'bullmq';
 import { AppConfig } from '../../config/app-config';
 import { cappedJitteredBackoff } from '../queue/backoff';
+import { JobConnectionTracker } from './job-connection-tracker';
+import { JobDeadline, JobDeadlineError, runWithDeadline } from './job-deadline';
 
 /** What the liveness check needs to tell a working consumer from a wedged one. */
 export interface ConsumerState {
@@ -43,8 +45,16 @@ export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implem
   private lastStartedAt = Date.now();
   private closing?: Promise<void>;
 
-  protected constructor(protected readonly config: AppConfig) {
+  protected constructor(
+    protected readonly config: AppConfig,
+    private readonly connections?: JobConnectionTracker,
+  ) {
     super();
+  }
+
+  /** The time this job may take; past it the job is aborted (see `runWithinDeadline`). */
+  protected deadlineMs(_job: Job<Payload, Result>): Promise<number> {
+    return Promise.resolve(this.config.healing.deadlineBaseMs);
   }
 
   /** Jobs this process runs at once. */
@@ -91,12 +101,43 @@ export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implem
     this.inFlight++;
     this.lastStartedAt = Date.now();
     try {
-      return await this.handle(job, { made: job.attemptsMade, allowed: job.opts.attempts ?? 1 });
+      const tries = { made: job.attemptsMade, allowed: job.opts.attempts ?? 1 };
+      return await this.runWithinDeadline(new JobDeadline(await this.deadlineMs(job)), () => this.handle(job, tries));
     } finally {
       this.inFlight--;
     }
   }
+
+  /**
+   * Runs `work` under `deadline`. Past it, the connections the job holds are destroyed
+   * (never returned to the pool) and their server sessions ended, which rolls back the
+   * job's transaction and frees its row locks; the job's own error path then records the
+   * attempt with class `timeout`. Work stuck outside the database gets a moment to notice,
+   * then the job is failed here so the worker moves on.
+   */
+  private async runWithinDeadline(deadline: JobDeadline, work: () => Promise<Result>): Promise<Result> {
+    let timer: NodeJS.Timeout | undefined;
+    let abandon: NodeJS.Timeout | undefined;
+    const running = runWithDeadline(deadline, work);
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const pids = deadline.expire();
+        this.logger.warn(`job exceeded its deadline of ${deadline.limitMs} ms: aborting it (${pids.length} connection(s) destroyed)`);
+        void this.connections?.terminate(pids);
+        abandon = setTimeout(() => reject(new JobDeadlineError(deadline.limitMs)), ABANDON_AFTER_MS);
+      }, deadline.limitMs);
+    });
+    try {
+      return await Promise.race([running, expired]);
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(abandon);
+    }
+  }
 }
+
+/** How long an expired job gets to fail by itself (its connections cut) before the worker gives up on it. */
+const ABANDON_AFTER_MS = 5000;
 
 function configureWorker(worker: Worker, config: AppConfig, concurrency: number): void {
   const q = config.queue;
