@@ -26,6 +26,7 @@ describe('job deadline', () => {
     app = await startApp({ JOB_DEADLINE_MS: '2000', JOB_DEADLINE_PER_MB_MS: '0', PG_STATEMENT_TIMEOUT_MS: '600000', QUEUE_ATTEMPTS: '10' });
     const db = app.app.get(DataSource);
     await blocker.connect();
+    const blockerPid = (await blocker.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
     await blocker.query('BEGIN');
     // Reads go on; any write of chunks waits for as long as this transaction lasts.
     await blocker.query('LOCK TABLE chunks IN SHARE MODE');
@@ -35,7 +36,7 @@ describe('job deadline', () => {
     const id = posted.body.id as string;
     const waiting = await waitUntil(
       "the job's session waiting on the lock",
-      async () => (await db.query(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> $1`, [blocker.processID])) as Array<{ pid: number }>,
+      async () => (await db.query(`SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> $1`, [blockerPid])) as Array<{ pid: number }>,
       (rows) => rows.length > 0,
       { timeoutMs: 10000 },
     );
