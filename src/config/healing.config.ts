@@ -22,9 +22,11 @@ export interface HealingConfig {
   deadlinePerMbMs: number;
   /** How often workers check that Redis still holds the marker written under the queue prefix. */
   redisMarkerCheckMs: number;
+  /** Fault injection for tests only: a worker kills its own process on a document whose text contains this. */
+  crashOnText: string | undefined;
 }
 
-/** AUDIT_*, JOB_DEADLINE_*, REDIS_MARKER_CHECK_MS. */
+/** AUDIT_*, JOB_DEADLINE_*, REDIS_MARKER_CHECK_MS, and the test-only FAULT_CRASH_ON_TEXT. */
 export function readHealing(r: EnvReader): HealingConfig {
   return {
     audit: {
@@ -37,5 +39,6 @@ export function readHealing(r: EnvReader): HealingConfig {
     deadlineBaseMs: r.int('JOB_DEADLINE_MS', 300000, 100, 86400000),
     deadlinePerMbMs: r.int('JOB_DEADLINE_PER_MB_MS', 600000, 0, 86400000),
     redisMarkerCheckMs: r.int('REDIS_MARKER_CHECK_MS', 2000, 100, 3600000),
+    crashOnText: r.optional('FAULT_CRASH_ON_TEXT'),
   };
 }

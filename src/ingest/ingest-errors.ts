@@ -14,6 +14,7 @@ export type ErrorClass =
   | 'database_unavailable'
   | 'database_rejected'
   | 'timeout'
+  | 'worker_crash'
   | 'internal';
 
 export interface ClassifiedError {

@@ -10,6 +10,7 @@ import { DocumentsRepository } from '../../documents/documents.repository';
 import { IngestOutcome, IngestPipeline } from './ingest-pipeline';
 import { JobConnectionTracker } from './job-connection-tracker';
 import { deadlineFor } from './job-deadline';
+import { WorkerCrashes } from './worker-crashes';
 import { JobTries, QueueWorkerHost } from './queue-worker.host';
 
 /** Consumes `ingest-document` jobs: hands each to the ingest pipeline (WORKER_CONCURRENCY at once). */
@@ -22,8 +23,18 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Inge
     private readonly documents: DocumentsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
     connections: JobConnectionTracker,
+    private readonly crashes: WorkerCrashes,
   ) {
     super(config, connections);
+  }
+
+  override onApplicationBootstrap(): void {
+    const logged = (work: Promise<void>): void => void work.catch((err: unknown) => this.logger.warn(`crash bookkeeping failed: ${String(err)}`));
+    this.worker.on('stalled', (jobId: string) => logged(this.crashes.stalled(jobId)));
+    this.worker.on('failed', (job: Job<IngestDocumentPayload> | undefined, err: Error) => {
+      if (job) logged(this.crashes.failed(job, err));
+    });
+    super.onApplicationBootstrap();
   }
 
   /** Scaled by the document's size, so a large document is not cut off by a limit meant for a small one. */
@@ -37,7 +48,8 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Inge
     return this.config.queue.concurrency;
   }
 
-  protected handle(job: Job<IngestDocumentPayload, IngestOutcome>, tries: JobTries): Promise<IngestOutcome> {
+  protected async handle(job: Job<IngestDocumentPayload, IngestOutcome>, tries: JobTries): Promise<IngestOutcome> {
+    await this.crashes.crashIfPoisoned(job.data);
     return this.pipeline.run(job.data, tries);
   }
 
