@@ -11,6 +11,7 @@ import { FailureRecorder } from './failure-recorder';
 import { IngestPipeline } from './ingest-pipeline';
 import { IngestProcessor } from './ingest.processor';
 import { JobConnectionTracker } from './job-connection-tracker';
+import { JobDeadlines } from './job-deadlines';
 import { WorkerCrashes } from './worker-crashes';
 import { Reconciler } from './reconciler.service';
 import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indicator';
@@ -28,6 +29,7 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
     FailureRecorder,
     IngestProcessor,
     JobConnectionTracker,
+    JobDeadlines,
     WorkerCrashes,
     ReembedDocument,
     ReindexProcessor,

@@ -5,11 +5,8 @@ import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { DrainState } from '../../lifecycle/drain.state';
 import { INGEST_QUEUE, IngestDocumentPayload } from '../queue/ingest.jobs';
-import { withTimeout } from '../../common/with-timeout';
-import { DocumentsRepository } from '../../documents/documents.repository';
 import { IngestOutcome, IngestPipeline } from './ingest-pipeline';
-import { JobConnectionTracker } from './job-connection-tracker';
-import { deadlineFor } from './job-deadline';
+import { JobDeadlines } from './job-deadlines';
 import { WorkerCrashes } from './worker-crashes';
 import { JobTries, QueueWorkerHost } from './queue-worker.host';
 
@@ -20,12 +17,11 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Inge
   constructor(
     private readonly pipeline: IngestPipeline,
     private readonly drain: DrainState,
-    private readonly documents: DocumentsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
-    connections: JobConnectionTracker,
+    deadlines: JobDeadlines,
     private readonly crashes: WorkerCrashes,
   ) {
-    super(config, connections);
+    super(config, deadlines);
   }
 
   override onApplicationBootstrap(): void {
@@ -35,13 +31,6 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Inge
       if (job) logged(this.crashes.failed(job, err));
     });
     super.onApplicationBootstrap();
-  }
-
-  /** Scaled by the document's size, so a large document is not cut off by a limit meant for a small one. */
-  protected override async deadlineMs(job: Job<IngestDocumentPayload, IngestOutcome>): Promise<number> {
-    const h = this.config.healing;
-    const doc = await withTimeout(this.documents.findById(job.data.documentId), 5000, 'document size').catch(() => null);
-    return deadlineFor(doc?.contentLength ?? 0, h.deadlineBaseMs, h.deadlinePerMbMs);
   }
 
   protected concurrency(): number {

@@ -3,8 +3,8 @@ import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap, OnModuleDest
 import { DelayedError, Job, Worker } from 'bullmq';
 import { AppConfig } from '../../config/app-config';
 import { cappedJitteredBackoff } from '../queue/backoff';
-import { JobConnectionTracker } from './job-connection-tracker';
 import { JobDeadline, JobDeadlineError, runWithDeadline } from './job-deadline';
+import { JobDeadlines } from './job-deadlines';
 
 /** What the liveness check needs to tell a working consumer from a wedged one. */
 export interface ConsumerState {
@@ -39,7 +39,7 @@ export interface JobTries {
  * SHUTDOWN_GRACE_MS to finish, before the database and queue connections close. The
  * rest are abandoned: their locks lapse and another worker retries them.
  */
-export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
+export abstract class QueueWorkerHost<Payload extends { documentId: string }, Result> extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   protected readonly logger = new Logger(this.constructor.name);
   private inFlight = 0;
   private lastStartedAt = Date.now();
@@ -47,14 +47,9 @@ export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implem
 
   protected constructor(
     protected readonly config: AppConfig,
-    private readonly connections?: JobConnectionTracker,
+    private readonly deadlines: JobDeadlines,
   ) {
     super();
-  }
-
-  /** The time this job may take; past it the job is aborted (see `runWithinDeadline`). */
-  protected deadlineMs(_job: Job<Payload, Result>): Promise<number> {
-    return Promise.resolve(this.config.healing.deadlineBaseMs);
   }
 
   /** Jobs this process runs at once. */
@@ -102,7 +97,7 @@ export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implem
     this.lastStartedAt = Date.now();
     try {
       const tries = { made: job.attemptsMade, allowed: job.opts.attempts ?? 1 };
-      return await this.runWithinDeadline(new JobDeadline(await this.deadlineMs(job)), () => this.handle(job, tries));
+      return await this.runWithinDeadline(new JobDeadline(await this.deadlines.forDocument(job.data.documentId)), () => this.handle(job, tries));
     } finally {
       this.inFlight--;
     }
@@ -123,7 +118,7 @@ export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implem
       timer = setTimeout(() => {
         const pids = deadline.expire();
         this.logger.warn(`job exceeded its deadline of ${deadline.limitMs} ms: aborting it (${pids.length} connection(s) destroyed)`);
-        void this.connections?.terminate(pids);
+        void this.deadlines.terminate(pids);
         abandon = setTimeout(() => reject(new JobDeadlineError(deadline.limitMs)), ABANDON_AFTER_MS);
       }, deadline.limitMs);
     });
