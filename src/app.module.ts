@@ -22,6 +22,8 @@ import { ReindexApiModule } from './reindex/api/reindex-api.module';
 import { SearchModule } from './vector-store/api/search.module';
 import { EventsApiModule } from './events/api/events-api.module';
 import { WebhooksApiModule } from './webhooks/api/webhooks-api.module';
+import { AuditApiModule } from './audit/api/audit-api.module';
+import { AuditWorkerModule } from './audit/worker/audit-worker.module';
 
 /** Which halves of the service a process runs. */
 export interface Roles {
@@ -63,6 +65,8 @@ export class AppModule {
         ...(roles.worker ? [IngestWorkerModule] : []),
         ...(roles.api ? [QueuesApiModule.forRoot(config.observability)] : []),
         ...(roles.api ? [EventsApiModule, WebhooksApiModule] : []),
+        ...(roles.api ? [AuditApiModule] : []),
+        ...(roles.worker ? [AuditWorkerModule] : []),
       ],
     };
   }

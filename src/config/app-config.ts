@@ -8,6 +8,7 @@ import { EventsConfig, WebhooksConfig, readEvents, readWebhooks } from './events
 import { LimitsConfig, readLimits } from './limits.config';
 import { ConfigError, EnvReader } from './env-reader';
 import { ObservabilityConfig, readObservability } from './observability.config';
+import { HealingConfig, readHealing } from './healing.config';
 import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
 import { ReindexConfig, readReindex } from './reindex.config';
 import { SearchConfig, readSearch } from './search.config';
@@ -22,6 +23,7 @@ export type { FilesConfig } from './files.config';
 export type { LimitsConfig } from './limits.config';
 export type { QueueConfig } from './queue.config';
 export type { EventsConfig, WebhooksConfig } from './events.config';
+export type { AuditConfig, HealingConfig } from './healing.config';
 export type { ReindexConfig } from './reindex.config';
 export type { SearchConfig } from './search.config';
 export { ConfigError };
@@ -51,6 +53,7 @@ export interface AppConfig {
   /** What one request or document may cost. */
   limits: LimitsConfig;
   auth: AuthConfig;
+  healing: HealingConfig;
 }
 
 /**
@@ -85,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhooks: readWebhooks(r),
     limits: readLimits(r),
     auth: readAuth(r, env),
+    healing: readHealing(r),
   };
   r.throwIfInvalid();
   return config;

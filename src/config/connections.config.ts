@@ -14,6 +14,9 @@ export interface PostgresConfig {
    * database and pool size unless the URL says otherwise). Writes never go there.
    */
   replica?: PostgresEndpoint;
+  /** Server-side guards on every session: longest statement, longest idle time inside a transaction. */
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
 }
 
 export type PostgresEndpoint = Pick<PostgresConfig, 'host' | 'port' | 'user' | 'password' | 'database'>;
@@ -43,6 +46,10 @@ export interface RedisNode {
 /** PG_POOL_SIZE, then DATABASE_URL when set, else PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. */
 export function readPostgres(r: EnvReader): PostgresConfig {
   const poolSize = r.int('PG_POOL_SIZE', 10, 1, 1000);
+  const guards = {
+    statementTimeoutMs: r.int('PG_STATEMENT_TIMEOUT_MS', 60000, 0, 86400000),
+    idleInTransactionTimeoutMs: r.int('PG_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60000, 0, 86400000),
+  };
   const url = r.url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const primary: PostgresEndpoint = url
     ? endpointOf(url, { user: 'postgres', database: 'ingest' })
@@ -55,7 +62,7 @@ export function readPostgres(r: EnvReader): PostgresConfig {
       };
   const readUrl = r.url('DATABASE_READ_URL', ['postgres:', 'postgresql:']);
   const replica = readUrl ? endpointOf(readUrl, primary) : undefined;
-  return { ...primary, poolSize, ...(replica ? { replica } : {}) };
+  return { ...primary, poolSize, ...guards, ...(replica ? { replica } : {}) };
 }
 
 /** A postgres:// URL's parts, with `fallback` for the user (and password) and database it leaves out. */

@@ -14,6 +14,7 @@ import { ChunkVectorStorage1764300000800 } from './migrations/1764300000800-chun
 import { FileUploads1764931000000 } from './migrations/1764931000000-file-uploads';
 import { Webhooks1764735100000 } from './migrations/1764735100000-webhooks';
 import { ApiKeys1764600000000 } from './migrations/1764600000000-api-keys';
+import { AuditEvents1764412300000 } from './migrations/1764412300000-audit-events';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   FileUploads1764931000000,
   Webhooks1764735100000,
   ApiKeys1764600000000,
+  AuditEvents1764412300000,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */
@@ -50,7 +52,9 @@ export function dataSourceOptions(config: AppConfig): DataSourceOptions {
       max: pg.poolSize,
       connectionTimeoutMillis: 5000,
       // A probe or a request must not hang on a dead server.
-      statement_timeout: 60000,
+      statement_timeout: pg.statementTimeoutMs,
+      // A session wedged inside a transaction (its client gone quiet) must not hold row locks for ever.
+      idle_in_transaction_session_timeout: pg.idleInTransactionTimeoutMs,
     },
   };
 }

@@ -140,12 +140,14 @@ export class DocumentsRepository {
    * Documents waiting (queued or processing) with no change for `olderThanMs`: candidates
    * for the reconciler, which re-enqueues those with no live job.
    */
-  async findStale(olderThanMs: number, limit: number): Promise<Array<{ id: string; version: number; status: DocumentStatus }>> {
+  async findStale(olderThanMs: number, limit: number, page: StalePage = {}): Promise<StaleDocument[]> {
     return this.db.query(
-      `SELECT id, version, status FROM documents
+      `SELECT id, namespace, version, status, updated_at AS "updatedAt" FROM documents
         WHERE status IN ('queued', 'processing') AND updated_at < now() - make_interval(secs => $1::float8 / 1000)
-        ORDER BY updated_at LIMIT $2`,
-      [olderThanMs, limit],
+          AND ($3::timestamptz IS NULL OR (updated_at, id) > ($3::timestamptz, $4::uuid))
+          AND ($5::text IS NULL OR namespace = $5)
+        ORDER BY updated_at, id LIMIT $2`,
+      [olderThanMs, limit, page.after?.updatedAt ?? null, page.after?.id ?? null, page.namespace ?? null],
     );
   }
 
@@ -158,6 +160,21 @@ export class DocumentsRepository {
       [limit],
     );
   }
+}
+
+/** A document queued or processing, as the reconciler and the auditor page through them. */
+export interface StaleDocument {
+  id: string;
+  namespace: string;
+  version: number;
+  status: DocumentStatus;
+  updatedAt: Date;
+}
+
+/** Which page of stale documents: after a row (in updated_at, id order), of one namespace. */
+export interface StalePage {
+  after?: Pick<StaleDocument, 'updatedAt' | 'id'>;
+  namespace?: string | null;
 }
 
 /** What embedding one document version cost. */

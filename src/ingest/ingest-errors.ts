@@ -18,6 +18,7 @@ export type ErrorClass =
   | 'database_unavailable'
   | 'database_rejected'
   | 'timeout'
+  | 'worker_crash'
   | 'internal';
 
 export interface ClassifiedError {

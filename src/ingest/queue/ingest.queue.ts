@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { JobState, Queue } from 'bullmq';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { currentRequestId, setLogDocument } from '../../observability/logging/log-context';
@@ -63,4 +63,28 @@ export class IngestQueue extends QueueGateway<IngestQueueJobs> {
       },
     };
   }
+
+  /**
+   * Enqueues `payload` unless its job is live (waiting, active, delayed). A finished job
+   * whose document is still waiting (its end was never recorded) is removed first, so the
+   * same id can be added again. 'live' when nothing was needed, 'added', or 'failed'.
+   */
+  async enqueueUnlessLive(payload: IngestDocumentPayload): Promise<'live' | 'added' | 'failed'> {
+    const state = await this.jobStateOf(payload);
+    if (isLive(state)) return 'live';
+    if (state !== 'unknown') await this.remove(ingestJobId(payload)).catch(() => undefined);
+    return (await this.enqueue(payload)) ? 'added' : 'failed';
+  }
+
+  /** The state of the job of `payload`'s version ('unknown' when Redis does not hold it). */
+  jobStateOf(payload: IngestDocumentPayload): Promise<JobState | 'unknown'> {
+    return this.jobState(ingestJobId(payload));
+  }
 }
+
+/** A job in one of these states will still run. */
+export function isLive(state: JobState | 'unknown'): boolean {
+  return LIVE_STATES.has(state);
+}
+
+const LIVE_STATES = new Set<string>(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);

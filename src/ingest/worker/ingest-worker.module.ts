@@ -12,6 +12,9 @@ import { IngestQueueModule } from '../queue/ingest-queue.module';
 import { FailureRecorder } from './failure-recorder';
 import { IngestPipeline } from './ingest-pipeline';
 import { IngestProcessor } from './ingest.processor';
+import { JobConnectionTracker } from './job-connection-tracker';
+import { JobDeadlines } from './job-deadlines';
+import { WorkerCrashes } from './worker-crashes';
 import { Reconciler } from './reconciler.service';
 import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indicator';
 
@@ -27,6 +30,9 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
     IngestPipeline,
     FailureRecorder,
     IngestProcessor,
+    JobConnectionTracker,
+    JobDeadlines,
+    WorkerCrashes,
     ReembedDocument,
     ReindexProcessor,
     ReindexCoordinator,
@@ -35,6 +41,6 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
     WorkerLivenessIndicator,
     { provide: WORKER_LIVENESS, useExisting: WorkerLivenessIndicator },
   ],
-  exports: [WORKER_LIVENESS],
+  exports: [WORKER_LIVENESS, JobDeadlines],
 })
 export class IngestWorkerModule {}

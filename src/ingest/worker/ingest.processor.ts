@@ -8,6 +8,8 @@ import { runWithLogContext } from '../../observability/logging/log-context';
 import { acceptToReady, documentsReady } from '../../observability/metrics/service-metrics';
 import { INGEST_QUEUE, IngestDocumentPayload } from '../queue/ingest.jobs';
 import { IngestOutcome, IngestPipeline } from './ingest-pipeline';
+import { JobDeadlines } from './job-deadlines';
+import { WorkerCrashes } from './worker-crashes';
 import { JobTries, QueueWorkerHost } from './queue-worker.host';
 
 /** Consumes `ingest-document` jobs: hands each to the ingest pipeline (WORKER_CONCURRENCY at once). */
@@ -18,8 +20,19 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Inge
     private readonly pipeline: IngestPipeline,
     private readonly drain: DrainState,
     @Inject(APP_CONFIG) config: AppConfig,
+    deadlines: JobDeadlines,
+    private readonly crashes: WorkerCrashes,
   ) {
-    super(config);
+    super(config, deadlines);
+  }
+
+  override onApplicationBootstrap(): void {
+    const logged = (work: Promise<void>): void => void work.catch((err: unknown) => this.logger.warn(`crash bookkeeping failed: ${String(err)}`));
+    this.worker.on('stalled', (jobId: string) => logged(this.crashes.stalled(jobId)));
+    this.worker.on('failed', (job: Job<IngestDocumentPayload> | undefined, err: Error) => {
+      if (job) logged(this.crashes.failed(job, err));
+    });
+    super.onApplicationBootstrap();
   }
 
   protected concurrency(): number {
@@ -29,6 +42,7 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Inge
   protected handle(job: Job<IngestDocumentPayload, IngestOutcome>, tries: JobTries): Promise<IngestOutcome> {
     const { documentId, version, requestId } = job.data;
     return runWithLogContext({ documentId, version, requestId }, async () => {
+      await this.crashes.crashIfPoisoned(job.data);
       const startedAt = Date.now();
       this.logger.debug(`processing document ${documentId} v${version} (attempt ${tries.made + 1} of ${tries.allowed})`);
       const outcome = await this.pipeline.run(job.data, tries);

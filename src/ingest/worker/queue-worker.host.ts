@@ -3,6 +3,8 @@ import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap, OnModuleDest
 import { DelayedError, Job, Worker } from 'bullmq';
 import { AppConfig } from '../../config/app-config';
 import { cappedJitteredBackoff } from '../queue/backoff';
+import { JobDeadline, JobDeadlineError, runWithDeadline } from './job-deadline';
+import { JobDeadlines } from './job-deadlines';
 
 /** What the liveness check needs to tell a working consumer from a wedged one. */
 export interface ConsumerState {
@@ -37,13 +39,16 @@ export interface JobTries {
  * SHUTDOWN_GRACE_MS to finish, before the database and queue connections close. The
  * rest are abandoned: their locks lapse and another worker retries them.
  */
-export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
+export abstract class QueueWorkerHost<Payload extends object, Result> extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   protected readonly logger = new Logger(this.constructor.name);
   private inFlight = 0;
   private lastStartedAt = Date.now();
   private closing?: Promise<void>;
 
-  protected constructor(protected readonly config: AppConfig) {
+  protected constructor(
+    protected readonly config: AppConfig,
+    private readonly deadlines: JobDeadlines,
+  ) {
     super();
   }
 
@@ -55,11 +60,19 @@ export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implem
     return cappedJitteredBackoff(this.config.queue.backoffMs, this.config.queue.backoffMaxMs);
   }
 
+  /** A document's job gets a deadline scaled by its size; any other job the base deadline. */
+  protected deadlineMs(payload: Payload): Promise<number> {
+    const documentId = (payload as { documentId?: unknown }).documentId;
+    return typeof documentId === 'string' ? this.deadlines.forDocument(documentId) : Promise.resolve(this.config.healing.deadlineBaseMs);
+  }
+
   /** Runs one job; throw to retry (BullMQ `attempts`/`backoff`), `UnrecoverableError` to fail it for good. */
   protected abstract handle(job: Job<Payload, Result>, tries: JobTries): Promise<Result>;
 
   onApplicationBootstrap(): void {
     configureWorker(this.worker, this.config, this.concurrency(), this.retryDelay());
+    // A job whose keys Redis lost (wiped mid-job) cannot be moved on; the reconciler re-adds it. Logged, not thrown.
+    this.worker.on('error', (err: Error) => this.logger.warn(`queue worker: ${err.message}`));
     this.worker.run().catch((err: unknown) => this.logger.error(`worker stopped: ${String(err)}`));
   }
 
@@ -94,12 +107,43 @@ export abstract class QueueWorkerHost<Payload, Result> extends WorkerHost implem
     this.inFlight++;
     this.lastStartedAt = Date.now();
     try {
-      return await this.handle(job, { made: job.attemptsMade, allowed: job.opts.attempts ?? 1 });
+      const tries = { made: job.attemptsMade, allowed: job.opts.attempts ?? 1 };
+      return await this.runWithinDeadline(new JobDeadline(await this.deadlineMs(job.data)), () => this.handle(job, tries));
     } finally {
       this.inFlight--;
     }
   }
+
+  /**
+   * Runs `work` under `deadline`. Past it, the connections the job holds are destroyed
+   * (never returned to the pool) and their server sessions ended, which rolls back the
+   * job's transaction and frees its row locks; the job's own error path then records the
+   * attempt with class `timeout`. Work stuck outside the database gets a moment to notice,
+   * then the job is failed here so the worker moves on.
+   */
+  private async runWithinDeadline(deadline: JobDeadline, work: () => Promise<Result>): Promise<Result> {
+    let timer: NodeJS.Timeout | undefined;
+    let abandon: NodeJS.Timeout | undefined;
+    const running = runWithDeadline(deadline, work);
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const pids = deadline.expire();
+        this.logger.warn(`job exceeded its deadline of ${deadline.limitMs} ms: aborting it (${pids.length} connection(s) destroyed)`);
+        void this.deadlines.terminate(pids);
+        abandon = setTimeout(() => reject(new JobDeadlineError(deadline.limitMs)), ABANDON_AFTER_MS);
+      }, deadline.limitMs);
+    });
+    try {
+      return await Promise.race([running, expired]);
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(abandon);
+    }
+  }
 }
+
+/** How long an expired job gets to fail by itself (its connections cut) before the worker gives up on it. */
+const ABANDON_AFTER_MS = 5000;
 
 function configureWorker(worker: Worker, config: AppConfig, concurrency: number, retryDelay: (attemptsMade: number) => number): void {
   const q = config.queue;

@@ -1,15 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/app-config';
-import { RedisClient, createRedisClient } from '../../common/redis-client';
-import { DocumentsRepository } from '../../documents/documents.repository';
+import { RedisClient } from '../../common/redis-client';
+import { RedisLease, leaseConnection } from '../../common/redis-lease';
+import { DocumentsRepository, StaleDocument } from '../../documents/documents.repository';
 import { DeadLetterQueue } from '../queue/dead-letter.queue';
-import { deadLetterJobId, ingestJobId } from '../queue/ingest.jobs';
+import { deadLetterJobId } from '../queue/ingest.jobs';
 import { IngestQueue } from '../queue/ingest.queue';
 import { reconcilerDeadLetters, reconcilerRequeued } from '../../observability/metrics/service-metrics';
 
-const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 const BATCH = 500;
 
 export interface ReconcileReport {
@@ -24,14 +23,25 @@ export interface ReconcileReport {
  * Every RECONCILE_INTERVAL_MS one replica (a Redis lock elects it) re-enqueues documents
  * queued or processing for longer than RECONCILE_AGE_MS that have no live job, and makes
  * the dead-letter queue hold exactly the failed documents.
+ *
+ * A wiped Redis is recognised at once rather than by documents growing old: a marker key
+ * under the queue prefix is checked on every reconnect and every REDIS_MARKER_CHECK_MS.
+ * When it is missing (Redis restarted empty, flushed, or never used), the next pass
+ * considers every unfinished document whatever its age, and writes the marker again.
  */
 @Injectable()
 export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(Reconciler.name);
   private timer?: NodeJS.Timeout;
+  private markerTimer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
-  private readonly owner = randomUUID();
   private readonly redis: RedisClient;
+  private readonly lease: RedisLease;
+  private readonly markerKey: string;
+  /** The marker was found missing and no full pass has completed since. */
+  private sweepPending = false;
+  /** When the marker was last found missing (for the recovery log line). */
+  private lossSeenAt = 0;
 
   constructor(
     private readonly documents: DocumentsRepository,
@@ -39,69 +49,88 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly deadLetters: DeadLetterQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    // Its own connection for the lock: fails fast while Redis is away, and never blocks.
-    this.redis = createRedisClient(config.redis, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    this.redis.on('error', () => undefined);
+    this.redis = leaseConnection(config.redis);
+    const ttl = Math.max(config.queue.reconcileIntervalMs * 2, 10000);
+    this.lease = new RedisLease(this.redis, `${config.queue.prefix}:reconciler:lock`, ttl);
+    this.markerKey = `${config.queue.prefix}:redis-marker`;
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.runIfElected()
-        .catch((err: unknown) => this.logger.warn(`reconcile failed: ${String(err)}`))
-        .finally(() => (this.running = undefined));
-    }, this.config.queue.reconcileIntervalMs);
+    this.timer = setInterval(() => this.trigger(), this.config.queue.reconcileIntervalMs);
     this.timer.unref();
+    this.markerTimer = setInterval(() => void this.checkMarker(), this.config.healing.redisMarkerCheckMs);
+    this.markerTimer.unref();
+    this.redis.on('ready', () => void this.checkMarker());
+    void this.checkMarker();
   }
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.markerTimer);
     await this.running;
     this.redis.disconnect();
   }
 
+  /** Starts a pass unless one is running in this process. */
+  private trigger(): void {
+    this.running ??= this.runIfElected()
+      .catch((err: unknown) => this.logger.warn(`reconcile failed: ${String(err)}`))
+      .finally(() => (this.running = undefined));
+  }
+
+  /** Looks for the marker; when it is gone, the next pass re-enqueues every unfinished document. */
+  async checkMarker(): Promise<void> {
+    try {
+      if (this.redis.status === 'wait') await this.redis.connect();
+      if (!this.sweepPending && (await this.redis.exists(this.markerKey)) === 1) return;
+    } catch {
+      return; // Redis unreachable: checked again on reconnect.
+    }
+    if (!this.sweepPending) {
+      this.sweepPending = true;
+      this.lossSeenAt = Date.now();
+      this.logger.warn(`Redis holds no marker under "${this.config.queue.prefix}" (restarted empty, flushed, or new): re-enqueueing every unfinished document`);
+    }
+    this.trigger();
+  }
+
   /** One pass, if no other replica holds the lock. Null when another replica is running. */
   async runIfElected(): Promise<ReconcileReport | null> {
-    const redis = this.redis;
-    if (redis.status === 'wait') await redis.connect();
-    const key = `${this.config.queue.prefix}:reconciler:lock`;
-    const ttl = Math.max(this.config.queue.reconcileIntervalMs * 2, 10000);
-    if ((await redis.set(key, this.owner, 'PX', ttl, 'NX')) !== 'OK') return null;
-    try {
-      return await this.reconcile();
-    } finally {
-      // Release only our own lock (it may have expired and been taken by another replica).
-      await redis.eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`, 1, key, this.owner);
-    }
+    return this.lease.runIfFree(() => this.reconcile());
   }
 
   /** One full pass; safe to run concurrently with workers and the API. */
   async reconcile(): Promise<ReconcileReport> {
-    const requeued = await this.requeueLost();
+    const sweep = this.sweepPending;
+    // Written first: a wipe during the pass removes it again and is seen by the next check.
+    if (sweep) await this.redis.set(this.markerKey, new Date().toISOString());
+    const requeued = await this.requeueLost(sweep ? 0 : this.config.queue.reconcileAgeMs);
     const dl = await this.syncDeadLetters();
     const report = { requeued, ...dl };
     reconcilerRequeued.inc(requeued);
     reconcilerDeadLetters.inc({ action: 'added' }, dl.deadLettersAdded);
     reconcilerDeadLetters.inc({ action: 'removed' }, dl.deadLettersRemoved);
+    if (sweep) {
+      this.sweepPending = false;
+      this.logger.log(`after the Redis loss: ${requeued} document(s) re-enqueued ${Date.now() - this.lossSeenAt} ms after it was seen`);
+    }
     if (requeued + dl.deadLettersAdded + dl.deadLettersRemoved > 0) {
       this.logger.log(`reconciled: ${JSON.stringify(report)}`);
     }
     return report;
   }
 
-  private async requeueLost(): Promise<number> {
-    const stale = await this.documents.findStale(this.config.queue.reconcileAgeMs, BATCH);
+  private async requeueLost(olderThanMs: number): Promise<number> {
     let requeued = 0;
-    for (const doc of stale) {
-      const payload = { documentId: doc.id, version: doc.version };
-      const jobId = ingestJobId(payload);
-      const state = await this.queue.jobState(jobId);
-      if (LIVE_STATES.has(state)) continue;
-      // A finished job with the document still waiting (its end was never recorded):
-      // remove it so the same id can be added again.
-      if (state !== 'unknown') await this.queue.remove(jobId).catch(() => 0);
-      if (await this.queue.enqueue(payload)) requeued++;
+    let after: StaleDocument | undefined;
+    for (;;) {
+      const stale = await this.documents.findStale(olderThanMs, BATCH, { after });
+      for (const doc of stale) {
+        if ((await this.queue.enqueueUnlessLive({ documentId: doc.id, version: doc.version })) === 'added') requeued++;
+      }
+      if (stale.length < BATCH) return requeued;
+      after = stale[stale.length - 1];
     }
-    return requeued;
   }
 
   private async syncDeadLetters(): Promise<{ deadLettersAdded: number; deadLettersRemoved: number }> {

@@ -2,6 +2,7 @@ import { Processor } from '@nestjs/bullmq';
 import { Inject } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { AppConfig } from '../../config/app-config';
+import { JobDeadlines } from '../../ingest/worker/job-deadlines';
 import { APP_CONFIG } from '../../config/config.module';
 import { REINDEX_QUEUE, ReindexDocumentPayload } from '../../ingest/queue/ingest.jobs';
 import { JobTries, QueueWorkerHost } from '../../ingest/worker/queue-worker.host';
@@ -15,8 +16,9 @@ export class ReindexProcessor extends QueueWorkerHost<ReindexDocumentPayload, Re
   constructor(
     private readonly reembed: ReembedDocument,
     @Inject(APP_CONFIG) config: AppConfig,
+    deadlines: JobDeadlines,
   ) {
-    super(config);
+    super(config, deadlines);
   }
 
   protected concurrency(): number {

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { cappedJitteredBackoff } from '../../ingest/queue/backoff';
 import { DeliverWebhookPayload, WEBHOOK_QUEUE } from '../../ingest/queue/ingest.jobs';
+import { JobDeadlines } from '../../ingest/worker/job-deadlines';
 import { JobTries, QueueWorkerHost } from '../../ingest/worker/queue-worker.host';
 import { SendOutcome, WebhookSender } from './webhook-sender';
 
@@ -14,8 +15,9 @@ export class WebhookProcessor extends QueueWorkerHost<DeliverWebhookPayload, Sen
   constructor(
     private readonly sender: WebhookSender,
     @Inject(APP_CONFIG) config: AppConfig,
+    deadlines: JobDeadlines,
   ) {
-    super(config);
+    super(config, deadlines);
   }
 
   protected concurrency(): number {

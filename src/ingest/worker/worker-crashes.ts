@@ -1,0 +1,66 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { DocumentsRepository } from '../../documents/documents.repository';
+import { IngestDocumentPayload } from '../queue/ingest.jobs';
+import { FailureRecorder } from './failure-recorder';
+
+/** BullMQ's reason for failing a job that stalled more than `maxStalledCount` times. */
+const STALL_LIMIT_REASON = 'job stalled more than allowable limit';
+const JOB_ID = /^doc-([0-9a-f-]{36})-v(\d+)$/;
+
+/**
+ * Poison documents: a job whose worker process dies under it (killed, out of memory) is
+ * found stalled by another worker and handed out again. Each such stall is recorded in the
+ * document's history with class `worker_crash`; after QUEUE_MAX_STALLED of them BullMQ
+ * fails the job, and the document ends `failed` with class `worker_crash` and a dead letter,
+ * instead of crash-looping the workers for ever.
+ */
+@Injectable()
+export class WorkerCrashes {
+  private readonly logger = new Logger(WorkerCrashes.name);
+
+  constructor(
+    private readonly documents: DocumentsRepository,
+    private readonly failures: FailureRecorder,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** A job was found stalled (its worker stopped renewing its lock): record the lost attempt. */
+  async stalled(jobId: string): Promise<void> {
+    const payload = payloadOf(jobId);
+    const doc = payload && (await this.documents.findById(payload.documentId));
+    if (!payload || !doc || doc.version !== payload.version || (doc.status !== 'processing' && doc.status !== 'queued')) return;
+    this.logger.warn(`document ${doc.id} v${doc.version}: its worker stopped while processing it (killed, crashed or frozen); handed out again`);
+    await this.documents.recordAttempt({
+      documentId: doc.id, version: doc.version, attempt: doc.attempts, startedAt: doc.startedAt ?? doc.updatedAt, outcome: 'retry',
+      stage: null, errorClass: 'worker_crash', message: 'the worker process stopped while processing this document',
+    });
+  }
+
+  /** A job failed by BullMQ: if for stalling too often, the document fails for good as a poison. */
+  async failed(job: Job<IngestDocumentPayload>, err: Error): Promise<void> {
+    if (err.message !== STALL_LIMIT_REASON) return;
+    const doc = await this.documents.findById(job.data.documentId);
+    if (!doc || doc.version !== job.data.version) return;
+    const message = `the worker process stopped while processing this document more than ${this.config.queue.maxStalledCount} time(s) (QUEUE_MAX_STALLED): given up as a poison document`;
+    await this.failures.record(
+      { payload: job.data, namespace: doc.namespace, attempt: doc.attempts, startedAt: doc.startedAt ?? new Date() },
+      { errorClass: 'worker_crash', transient: false, message, stage: null, final: true, rethrow: new UnrecoverableError(message) },
+    );
+  }
+
+  /** Test-only fault: kills this process on a document whose text holds FAULT_CRASH_ON_TEXT. */
+  async crashIfPoisoned(payload: IngestDocumentPayload): Promise<void> {
+    const marker = this.config.healing.crashOnText;
+    if (!marker) return;
+    const text = await this.documents.loadContent(payload.documentId, payload.version);
+    if (text?.includes(marker)) process.kill(process.pid, 'SIGKILL');
+  }
+}
+
+function payloadOf(jobId: string): IngestDocumentPayload | null {
+  const m = JOB_ID.exec(jobId);
+  return m ? { documentId: m[1], version: Number(m[2]) } : null;
+}
