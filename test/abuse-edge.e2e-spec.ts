@@ -98,7 +98,8 @@ describe('abuse at the HTTP edge: fast, clear 4xx and bounded sockets', () => {
     ['text/plain', '/v1/reindex'],
     ['application/x-www-form-urlencoded', '/v1/dead-letters/retry'],
     ['text/plain', '/v1/documents/00000000-0000-4000-8000-000000000000/reprocess'],
-    ['multipart/form-data; boundary=x', '/v1/documents'],
+    ['multipart/form-data; boundary=x', '/v1/search'],
+    ['text/plain', '/v1/documents'],
   ])('refuses a %s body to %s with 415 before running anything', async (type, path) => {
     const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body: 'a=1' });
     expect(res.status).toBe(415);

@@ -41,14 +41,14 @@ describe('what one search may cost', () => {
     const started = Date.now();
     const res = await postJson(t.url, '/v1/search', { query: 'x', namespace: ns, filter: { a: { $in: values(100) }, b: { $in: values(100) }, c: { $in: values(100) } } });
     expect(res.status).toBe(400);
-    expect(res.body.message).toEqual([expect.stringMatching(/more than 100 combinations/)]);
+    expect(res.body.message).toMatch(/more than 100 combinations/);
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('refuses a query longer than 2000 characters with 400', async () => {
     const res = await postJson(t.url, '/v1/search', { query: 'word '.repeat(401), namespace: ns });
     expect(res.status).toBe(400);
-    expect(res.body.message).toEqual(['query must be at most 2000 characters']);
+    expect(res.body.message).toBe('query must be at most 2000 characters');
   });
 
   it('answers a search past SEARCH_STATEMENT_TIMEOUT_MS with 503 and Retry-After', async () => {

@@ -21,7 +21,8 @@ function registeredRoutes(t: TestApp): string[] {
   const express = t.app.getHttpAdapter().getInstance() as { router: { stack: ExpressLayer[] } };
   const routes = new Set<string>();
   for (const layer of express.router.stack) {
-    if (!layer.route) continue;
+    // Middleware bound to every path (`/{*path}`, all methods) is not a route.
+    if (!layer.route || String(layer.route.path).includes('{*')) continue;
     for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') routes.add(`${method.toUpperCase()} ${layer.route.path}`);
   }
   return [...routes].sort();
@@ -37,7 +38,16 @@ describe('route matrix: every route refuses what it must and serves the right ke
   beforeAll(async () => {
     const database = await migratedDatabase('ingest_test_auth_matrix');
     // No worker: documents stay queued, so dead letters are made by hand and nothing races the assertions.
-    t = await startApp({ DATABASE_URL: database.url, ADMIN_API_KEY: ADMIN_KEY, RATE_LIMIT_WRITE_PER_MIN: '0' }, { api: true, worker: false });
+    t = await startApp(
+      {
+        DATABASE_URL: database.url,
+        ADMIN_API_KEY: ADMIN_KEY,
+        RATE_LIMIT_WRITE_PER_MIN: '0',
+        WEBHOOK_SECRET: `whsec_${Buffer.from('matrix webhook secret 32 bytes!!').toString('base64')}`,
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      },
+      { api: true, worker: false },
+    );
     db = t.app.get<DataSource>(getDataSourceToken());
     const revoked = await createKey(t.url, ADMIN_KEY, { namespaces: ['*'], scopes: [...SCOPES] });
     expect((await call(t.url, 'DELETE', `/v1/keys/${revoked.id}`, { key: ADMIN_KEY })).status).toBe(200);
@@ -71,6 +81,25 @@ describe('route matrix: every route refuses what it must and serves the right ke
       const id = await ctx.document(ns);
       await db.query(`UPDATE documents SET status = 'failed', attempts = 1, last_error = 'fixture', last_error_class = 'permanent' WHERE id = $1`, [id]);
       return id;
+    },
+    externalDocument: async (ns) => {
+      const externalId = `matrix-${Math.random()}`;
+      const res = await call(t.url, 'POST', '/v1/documents', { key: ADMIN_KEY, body: { content: `fixture ${externalId}`, namespace: ns, externalId } });
+      if (res.status !== 202) throw new Error(`fixture document: ${res.status} ${res.text}`);
+      return externalId;
+    },
+    failedDelivery: async (ns) => {
+      const documentId = await ctx.document(ns);
+      const rows: Array<{ id: string }> = await db.query(
+        `INSERT INTO webhook_deliveries (document_id, namespace, version, event_type, target, url, body, status, attempts)
+         VALUES ($1, $2, 1, 'document.ready', 'namespace', 'http://127.0.0.1:9/matrix-hook', '{}', 'failed', 1) RETURNING id`,
+        [documentId, ns],
+      );
+      return rows[0].id;
+    },
+    namespaceWebhook: async (ns) => {
+      const res = await call(t.url, 'PUT', `/v1/namespaces/${ns}/webhook`, { key: ADMIN_KEY, body: { url: 'http://127.0.0.1:9/matrix-hook' } });
+      if (res.status !== 200 && res.status !== 201) throw new Error(`fixture webhook: ${res.status} ${res.text}`);
     },
     apiKey: async () => (await createKey(t.url, ADMIN_KEY, { namespaces: [NS], scopes: ['search'] })).id,
     reindexRunning: async () => {

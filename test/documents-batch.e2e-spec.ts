@@ -43,7 +43,12 @@ describe('POST /v1/documents/batch', () => {
     return { status: res.status, body: await res.json() };
   }
 
-  const waitingJobs = async () => (await queue.getJobs(['waiting'])).map((j) => j.data as { documentId: string; version: number });
+  // The document and version each job names (its request id is the request's, whatever it is).
+  const waitingJobs = async () =>
+    (await queue.getJobs(['waiting'])).map((j) => {
+      const { documentId, version } = j.data as { documentId: string; version: number };
+      return { documentId, version };
+    });
   const rowsIn = async (ns: string) =>
     (await db.query(`SELECT id, external_id, version FROM documents WHERE namespace = $1 ORDER BY external_id`, [ns])) as Array<{
       id: string;

@@ -89,7 +89,7 @@ describe('ingest-cli against the real service', () => {
       const run = await cli(['add', bad, '--namespace', namespace, '--wait', '--url', t.url]);
       expect(run.code).toBe(1);
       expect(counts(run.stdout)).toMatchObject({ ready: 1, failed: 1 });
-      expect(run.stdout).toMatch(/^blank\.md\s+400 .*content must contain text/m);
+      expect(run.stdout).toMatch(/^blank\.md\s+.*no extractable text/m);
     } finally {
       rmSync(bad, { recursive: true, force: true });
     }

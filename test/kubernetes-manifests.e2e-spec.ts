@@ -12,8 +12,6 @@ const BASE = path.join(ROOT, 'deploy/kubernetes/base');
 const OVERLAY = path.join(ROOT, 'deploy/kubernetes/overlays/example');
 const CLUSTER_OVERLAY = path.join(ROOT, 'deploy/kubernetes/overlays/redis-cluster');
 
-/** Variables of capabilities configured outside src/config (API keys), set by the manifests on purpose. */
-const READ_OUTSIDE_CONFIG = new Set(['AUTH_REQUIRED', 'ADMIN_API_KEY']);
 
 /** JSON-schema validation from the Kubernetes (and KEDA) OpenAPI schemas, one model class per kind. */
 function validate(o: K8sObject): void {
@@ -97,7 +95,7 @@ function checkManifests(objects: K8sObject[]): void {
 
     // Every variable set is one the service reads.
     const read = variablesRead(env);
-    const unknown = Object.keys(env).filter((name) => !read.has(name) && !READ_OUTSIDE_CONFIG.has(name));
+    const unknown = Object.keys(env).filter((name) => !read.has(name));
     expect(unknown).toEqual([]);
 
     // Probes on the real paths, on the port the process listens on.

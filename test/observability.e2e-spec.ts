@@ -90,7 +90,7 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
       expect(declared.get('http_request_duration_seconds')).toBe('histogram');
       expect(declared.get('ingest_documents')).toBe('gauge');
       expect(declared.get('ingest_chunks_written_total')).toBe('counter');
-      expect(labelValues(text, 'ingest_queue_jobs', 'queue')).toEqual(new Set(['ingest', 'ingest-dlq', 'ingest-reindex']));
+      expect(labelValues(text, 'ingest_queue_jobs', 'queue')).toEqual(new Set(['ingest', 'ingest-dlq', 'ingest-reindex', 'ingest-webhooks']));
       expect(labelValues(text, 'ingest_queue_jobs', 'state')).toEqual(
         new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed']),
       );
@@ -149,7 +149,7 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     const res = await fetch(`${api.url}/v1/queues`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { queues: Array<{ name: string; counts: Record<string, number>; oldestWaitingAgeSeconds: number | null; paused: boolean }> };
-    expect(body.queues.map((q) => q.name)).toEqual(['ingest', 'ingest-dlq', 'ingest-reindex']);
+    expect(body.queues.map((q) => q.name)).toEqual(['ingest', 'ingest-dlq', 'ingest-reindex', 'ingest-webhooks']);
     const ingest = body.queues[0];
     expect(ingest.counts).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 0 });
     expect(ingest.counts.completed).toBeGreaterThanOrEqual(1);
@@ -194,7 +194,7 @@ describe('observability: metrics on both ports, queue states, JSON logs', () => 
     const queues = await fetch(`${api.url}/admin/queues/api/queues?activeQueue=ingest&status=completed&page=1`);
     expect(queues.status).toBe(200);
     const body = (await queues.json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
-    expect(body.queues.map((q) => q.name).sort()).toEqual(['ingest', 'ingest-dlq', 'ingest-reindex']);
+    expect(body.queues.map((q) => q.name).sort()).toEqual(['ingest', 'ingest-dlq', 'ingest-reindex', 'ingest-webhooks']);
     expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
     // Read-only: a retry through the dashboard's API is refused (it answers 200 when writable, below).
     const retry = await fetch(`${api.url}/admin/queues/api/queues/ingest/retry/failed`, { method: 'PUT' });

@@ -24,7 +24,7 @@ describe('Redis loss is recognised in seconds', () => {
     const slow = new ScriptedEmbedder();
     slow.delayMs = 100;
     // The age path would take two minutes: only the marker can explain a fast re-enqueue.
-    const env = { REDIS_URL: redis.url, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: '2', RECONCILE_AGE_MS: '120000', REDIS_MARKER_CHECK_MS: '1000' };
+    const env = { REDIS_URL: redis.url, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: '2', RECONCILE_AGE_MS: '120000', REDIS_MARKER_CHECK_MS: '1000', REDIS_LOSS_SWEEP: 'true' };
     app = await startApp(env, { api: true, worker: true }, { embeddingProvider: slow });
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {

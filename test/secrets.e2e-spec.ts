@@ -16,7 +16,7 @@ const CANARIES = {
   adminApiKey: 'CANARY-ADMIN-7f3a9c1e5b2d4f6a8c0e1b3d5f7a9c1e',
   providerKey: 'sk-CANARY-PROVIDER-4e6a8c0e2b4d6f8a0c2e4b6d8f0a',
   databasePassword: 'CANARYDBPASS9d8c7b6a5f4e',
-  webhookSecret: 'whsec_CANARYWEBHOOK3c5e7a9b1d2f4a6c',
+  webhookSecret: 'whsec_CANARYWEBHOOK3c5e7a9b1d2f4a6c0123456',
 };
 const DIM = 16;
 
@@ -112,6 +112,21 @@ describe('secrets never leave the service', () => {
     const ctx: MatrixContext = {
       document: async (ns) => (await record('POST', '/v1/documents', { key: admin, body: { content: `canary ${Math.random()}`, namespace: ns } })).body.id,
       deadLetter: async () => refused.body.id,
+      externalDocument: async (ns) => {
+        const externalId = `canary-${Math.random()}`;
+        await record('POST', '/v1/documents', { key: admin, body: { content: `canary ${externalId}`, namespace: ns, externalId } });
+        return externalId;
+      },
+      failedDelivery: async (ns) => {
+        const documentId = (await record('POST', '/v1/documents', { key: admin, body: { content: `canary ${Math.random()}`, namespace: ns } })).body.id;
+        const rows: Array<{ id: string }> = await t.app.get<DataSource>(getDataSourceToken()).query(
+          `INSERT INTO webhook_deliveries (document_id, namespace, version, event_type, target, url, body, status, attempts)
+           VALUES ($1, $2, 1, 'document.ready', 'namespace', 'http://127.0.0.1:9/canary-hook', '{}', 'failed', 1) RETURNING id`,
+          [documentId, ns],
+        );
+        return rows[0].id;
+      },
+      namespaceWebhook: async (ns) => void (await record('PUT', `/v1/namespaces/${ns}/webhook`, { key: admin, body: { url: 'http://127.0.0.1:9/canary-hook' } })),
       apiKey: async () => (await createKey(t.url, admin, { namespaces: ['canary'], scopes: ['search'] })).id,
       reindexRunning: async () => void (await record('POST', '/v1/reindex', { key: admin })),
       reindexStopped: async () => void (await record('DELETE', '/v1/reindex', { key: admin })),

@@ -298,7 +298,7 @@ function parseArgs(argv: string[]): Record<string, string> {
 }
 
 /** The service settings of a soak: the chaos suite's, with the self-healing timings short enough to matter. */
-export const SOAK_ENV: Record<string, string> = { ...CHAOS_ENV, RECONCILE_AGE_MS: '60000', RECONCILE_INTERVAL_MS: '10000', AUDIT_INTERVAL_MS: '20000' };
+export const SOAK_ENV: Record<string, string> = { ...CHAOS_ENV, REDIS_LOSS_SWEEP: 'true', RECONCILE_AGE_MS: '60000', RECONCILE_INTERVAL_MS: '10000', AUDIT_INTERVAL_MS: '20000' };
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));

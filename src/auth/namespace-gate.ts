@@ -34,6 +34,8 @@ export class NamespaceGate {
     switch (access.namespace) {
       case 'body':
       case 'body-filter': {
+        // A form's fields are read by its route after the guard, which checks the namespace there.
+        if (req.is('multipart/form-data')) return undefined;
         const body: unknown = req.body;
         const ns = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).namespace : undefined;
         if (ns === undefined && access.namespace === 'body-filter') return undefined;

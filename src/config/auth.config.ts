@@ -16,6 +16,8 @@ export interface AuthConfig {
   rateLimits: RateLimits;
   /** Origins allowed to call from a browser; empty means CORS stays off. */
   corsOrigins: string[];
+  /** METRICS_TOKEN: when set, `/metrics` answers only `Authorization: Bearer <token>` (API and worker ports). */
+  metricsToken: string | undefined;
 }
 
 /** Shortest ADMIN_API_KEY accepted: anything shorter can be guessed. */
@@ -37,5 +39,6 @@ export function readAuth(r: EnvReader, env: NodeJS.ProcessEnv): AuthConfig {
       searchPerMin: r.int('RATE_LIMIT_SEARCH_PER_MIN', 1200, 0, 1000000),
     },
     corsOrigins: origins === undefined ? [] : origins.split(',').map((o) => o.trim()).filter((o) => o !== ''),
+    metricsToken: r.optional('METRICS_TOKEN'),
   };
 }

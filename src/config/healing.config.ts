@@ -22,6 +22,11 @@ export interface HealingConfig {
   deadlinePerMbMs: number;
   /** How often workers check that Redis still holds the marker written under the queue prefix. */
   redisMarkerCheckMs: number;
+  /**
+   * REDIS_LOSS_SWEEP: a missing marker re-enqueues every unfinished document at once. Off only where
+   * one database serves several queue prefixes (the test suite), whose documents are not this queue's.
+   */
+  redisLossSweep: boolean;
   /** Fault injection for tests only: a worker kills its own process on a document whose text contains this. */
   crashOnText: string | undefined;
 }
@@ -39,6 +44,7 @@ export function readHealing(r: EnvReader): HealingConfig {
     deadlineBaseMs: r.int('JOB_DEADLINE_MS', 300000, 100, 86400000),
     deadlinePerMbMs: r.int('JOB_DEADLINE_PER_MB_MS', 600000, 0, 86400000),
     redisMarkerCheckMs: r.int('REDIS_MARKER_CHECK_MS', 2000, 100, 3600000),
+    redisLossSweep: r.bool('REDIS_LOSS_SWEEP', true),
     crashOnText: r.optional('FAULT_CRASH_ON_TEXT'),
   };
 }

@@ -5,7 +5,16 @@ const MAX_PUBLIC_MESSAGE = 300;
  * Classes whose messages the service writes itself, for the caller (no text to index,
  * too many chunks, what the embedding provider answered): shown as they are, cut short.
  */
-const CALLER_MESSAGES = new Set(['no_text', 'too_large', 'embedding_rejected', 'embedding_unavailable']);
+const CALLER_MESSAGES = new Set([
+  'no_text',
+  'too_large',
+  'unreadable_file',
+  'extract_timeout',
+  'extract_out_of_memory',
+  'worker_crash',
+  'embedding_rejected',
+  'embedding_unavailable',
+]);
 
 /** What callers read for the other classes: the raw text (SQL, driver, stack details) stays in the logs. */
 const GENERIC: Record<string, string> = {

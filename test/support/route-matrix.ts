@@ -23,6 +23,12 @@ export interface MatrixContext {
   document(ns: string): Promise<string>;
   /** A failed (dead-lettered) document in `ns`; returns its id. */
   deadLetter(ns: string): Promise<string>;
+  /** A queued document in `ns` with an external id; returns the external id. */
+  externalDocument(ns: string): Promise<string>;
+  /** A failed webhook delivery of a document in `ns`; returns its id. */
+  failedDelivery(ns: string): Promise<string>;
+  /** A webhook registered for `ns`. */
+  namespaceWebhook(ns: string): Promise<void>;
   /** A stored API key; returns its id. */
   apiKey(): Promise<string>;
   /** A running re-embed (started with the admin key). */
@@ -47,7 +53,7 @@ export interface RouteCase {
 }
 
 /** Routes anyone may call; the suite checks they answer without a key. */
-export const PUBLIC_ROUTES = ['GET /health/live', 'GET /health/ready'];
+export const PUBLIC_ROUTES = ['GET /health/live', 'GET /health/ready', 'GET /metrics', 'GET /docs', 'GET /docs/openapi.json'];
 
 export const ROUTE_CASES: Record<string, RouteCase> = {
   'POST /v1/documents': {
@@ -79,6 +85,92 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
     namespaced: 404,
     request: async (ctx, ns) => ({ path: `/v1/documents/${await ctx.document(ns)}` }),
     ok: [204],
+  },
+  'POST /v1/documents/batch': {
+    scope: 'documents:write',
+    namespaced: 403,
+    request: async (_ctx, ns) => ({ path: '/v1/documents/batch', body: { documents: [{ content: `matrix batch ${Math.random()}`, namespace: ns }] } }),
+    ok: [200],
+  },
+  'DELETE /v1/documents': {
+    scope: 'documents:write',
+    namespaced: 404,
+    request: async (ctx, ns) => ({ path: `/v1/documents?namespace=${ns}&externalId=${encodeURIComponent(await ctx.externalDocument(ns))}` }),
+    ok: [204],
+  },
+  'GET /v1/documents/:id/chunks': {
+    scope: 'documents:read',
+    namespaced: 404,
+    request: async (ctx, ns) => ({ path: `/v1/documents/${await ctx.document(ns)}/chunks` }),
+    ok: [200],
+  },
+  'GET /v1/documents/:id/events': {
+    scope: 'documents:read',
+    namespaced: 404,
+    request: async (ctx, ns) => ({ path: `/v1/documents/${await ctx.document(ns)}/events` }),
+    ok: [200],
+    stream: true,
+  },
+  'GET /v1/events': {
+    scope: 'documents:read',
+    namespaced: 404,
+    request: async (_ctx, ns) => ({ path: `/v1/events?namespace=${ns}` }),
+    ok: [200],
+    stream: true,
+  },
+  'PUT /v1/namespaces/:namespace/webhook': {
+    scope: 'documents:write',
+    namespaced: 404,
+    request: async (_ctx, ns) => ({ path: `/v1/namespaces/${ns}/webhook`, body: { url: 'http://127.0.0.1:9/matrix-hook' } }),
+    ok: [200, 201],
+  },
+  'GET /v1/namespaces/:namespace/webhook': {
+    scope: 'documents:read',
+    namespaced: 404,
+    request: async (ctx, ns) => {
+      await ctx.namespaceWebhook(ns);
+      return { path: `/v1/namespaces/${ns}/webhook` };
+    },
+    ok: [200],
+  },
+  'DELETE /v1/namespaces/:namespace/webhook': {
+    scope: 'documents:write',
+    namespaced: 404,
+    request: async (ctx, ns) => {
+      await ctx.namespaceWebhook(ns);
+      return { path: `/v1/namespaces/${ns}/webhook` };
+    },
+    ok: [204],
+  },
+  'GET /v1/webhook-deliveries': {
+    scope: 'documents:read',
+    namespaced: 404,
+    request: async (_ctx, ns) => ({ path: `/v1/webhook-deliveries?namespace=${ns}&status=failed` }),
+    ok: [200],
+  },
+  'GET /v1/webhook-deliveries/:id': {
+    scope: 'documents:read',
+    namespaced: 404,
+    request: async (ctx, ns) => ({ path: `/v1/webhook-deliveries/${await ctx.failedDelivery(ns)}` }),
+    ok: [200],
+  },
+  'POST /v1/webhook-deliveries/:id/retry': {
+    scope: 'documents:write',
+    namespaced: 404,
+    request: async (ctx, ns) => ({ path: `/v1/webhook-deliveries/${await ctx.failedDelivery(ns)}/retry` }),
+    ok: [202],
+  },
+  'GET /v1/queues': {
+    scope: 'admin',
+    namespaced: false,
+    request: async () => ({ path: '/v1/queues' }),
+    ok: [200],
+  },
+  'GET /v1/audit': {
+    scope: 'admin',
+    namespaced: false,
+    request: async () => ({ path: '/v1/audit' }),
+    ok: [200],
   },
   'GET /v1/namespaces/:namespace/usage': {
     scope: 'documents:read',

@@ -19,7 +19,8 @@ export function servedRoutes(app: NestExpressApplication): ServedRoute[] {
   const stack = (express.router ?? express._router)?.stack ?? [];
   const routes: ServedRoute[] = [];
   for (const layer of stack) {
-    if (!layer.route) continue;
+    // Middleware bound to every path (`/{*path}`, all methods) is not a route.
+    if (!layer.route || String(layer.route.path).includes('{*')) continue;
     const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
     for (const path of paths) {
       for (const [method, on] of Object.entries(layer.route.methods)) {

@@ -8,6 +8,9 @@ const defaults: Record<string, string> = {
   // The suite runs several models (hash, scripted, local, a fake hosted one) on one
   // database on purpose; test/model-guard.e2e-spec.ts checks the refusal itself.
   ALLOW_MODEL_MISMATCH: 'true',
+  // One database serves every file's queue prefix: a new prefix holds no marker, and must not take the
+  // others' unfinished documents (test/redis-loss.e2e-spec.ts turns it on).
+  REDIS_LOSS_SWEEP: 'false',
   // Suites post far faster than a caller would; the rate-limit tests set their own budgets.
   RATE_LIMIT_WRITE_PER_MIN: '0',
   RATE_LIMIT_SEARCH_PER_MIN: '0',

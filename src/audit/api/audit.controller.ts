@@ -1,4 +1,6 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors.decorator';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { AuditEventsRepository } from '../audit-events.repository';
@@ -13,6 +15,7 @@ const RECENT_EVENTS = 50;
  * `GET /v1/audit`: drift found now (a report-only pass, nothing changed) and the auditor's
  * recent findings and actions. Administrators only, once API keys exist.
  */
+@ApiTags('operations')
 @Controller('v1/audit')
 export class AuditController {
   constructor(
@@ -22,6 +25,9 @@ export class AuditController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Drift between documents and vectors', description: 'A report-only pass now, and the recent findings and repairs (admin).' })
+  @ApiOkResponse({ description: 'findings by kind, and recent audit events' })
+  @ApiErrors([400])
   async report(@Query() query: AuditQuery) {
     const namespace = query.namespace ?? null;
     const now = await this.audit.run({ namespace, repair: false, windows: REPORT_WINDOWS, cursors: freshCursors(), record: false });

@@ -1,7 +1,7 @@
 import { RequestHandler } from 'express';
 
 interface RouteLayer {
-  route?: { methods: Record<string, boolean> };
+  route?: { path: string; methods: Record<string, boolean> };
   match(path: string): boolean;
 }
 
@@ -15,7 +15,8 @@ export function methodNotAllowed(routerStack: () => readonly unknown[]): Request
     if (req.method === 'OPTIONS') return next();
     const allowed = new Set<string>();
     for (const layer of routerStack() as RouteLayer[]) {
-      if (!layer.route || !layer.match(req.path)) continue;
+      // Middleware bound to every path (`/{*path}`, all methods) is not a route of the API.
+      if (!layer.route || String(layer.route.path).includes('{*') || !layer.match(req.path)) continue;
       for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') allowed.add(method.toUpperCase());
     }
     const method = req.method === 'HEAD' ? 'GET' : req.method;

@@ -12,7 +12,8 @@ import { IdempotencyRepository } from '../idempotency.repository';
 import { sha256Hex } from '../pipeline';
 import { CheckedItem, checkBatchItem } from './batch-item';
 import { BulkIngestJobs, DocumentVersionStore, IdempotencyStore } from './documents.ports';
-import { DocumentsService } from './documents.service';
+import { Principal, OPEN_PRINCIPAL, holdsNamespace } from '../../auth/principal';
+import { DocumentsService, scopedIdempotencyKey } from './documents.service';
 import { CreateDocumentBatchDto } from './dto/create-document-batch.dto';
 import { BatchItemResult } from './dto/document.responses';
 
@@ -40,18 +41,22 @@ export class DocumentBatchService {
     @Optional() private readonly callbacks?: DocumentCallbacks,
   ) {}
 
-  async submit(batch: CreateDocumentBatchDto, idempotencyKey?: string): Promise<BatchAnswer> {
+  async submit(batch: CreateDocumentBatchDto, idempotencyKey?: string, principal: Principal = OPEN_PRINCIPAL): Promise<BatchAnswer> {
     this.documents.assertAccepting(idempotencyKey);
     const max = this.config.batch.maxDocuments;
     if (batch.documents.length > max) {
       throw new PayloadTooLargeException(`documents holds ${batch.documents.length} documents; a batch takes at most ${max} (BATCH_MAX_DOCUMENTS)`);
     }
-    const items = await Promise.all(batch.documents.map((raw, index) => this.checkCallback(this.prepare(checkBatchItem(raw, index)))));
+    const items = await Promise.all(
+      batch.documents.map((raw, index) => this.checkCallback(inNamespaceOf(principal, this.prepare(checkBatchItem(raw, index))))),
+    );
+    // Scoped to the caller, as a single post's key is (a batch may span namespaces).
+    const scopedKey = idempotencyKey === undefined ? undefined : scopedIdempotencyKey(principal.id, '*batch', idempotencyKey);
     // Its own prefix: the same key reused between a single post and a batch is a different request.
     const requestSha = sha256Hex(`batch:${JSON.stringify(batch.documents)}`);
     const { answer, enqueue } = await this.versions.transaction(async (em) => {
-      if (idempotencyKey !== undefined) {
-        const prior = await this.idempotency.lockAndRecall<BatchAnswer>(em, idempotencyKey);
+      if (scopedKey !== undefined) {
+        const prior = await this.idempotency.lockAndRecall<BatchAnswer>(em, scopedKey);
         if (prior) {
           if (prior.requestSha256 !== requestSha) {
             throw new UnprocessableEntityException('Idempotency-Key was already used with a different request body');
@@ -61,7 +66,7 @@ export class DocumentBatchService {
       }
       const { results, enqueue } = await this.recordAll(em, items);
       const answer: BatchAnswer = { statusCode: 200, body: { results } };
-      if (idempotencyKey !== undefined) await this.idempotency.remember(em, idempotencyKey, requestSha, answer);
+      if (scopedKey !== undefined) await this.idempotency.remember(em, scopedKey, requestSha, answer);
       return { answer, enqueue };
     });
     if (enqueue.length > 0) {
@@ -137,6 +142,12 @@ export class DocumentBatchService {
       throw err;
     }
   }
+}
+
+/** An item for a namespace the caller's key does not hold is rejected with the reason. */
+function inNamespaceOf(principal: Principal, item: PreparedItem): PreparedItem {
+  if (!('doc' in item) || holdsNamespace(principal, item.doc.namespace)) return item;
+  return { index: item.index, error: `this API key does not hold namespace "${item.doc.namespace}"` };
 }
 
 /** The first item of each (namespace, externalId), and every item without an externalId. */

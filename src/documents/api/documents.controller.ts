@@ -3,7 +3,8 @@ import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiNoContentResponse, ApiOkRes
 import type { Response } from 'express';
 import { ApiErrors } from '../../common/api-errors.decorator';
 import { Access, CurrentPrincipal } from '../../auth/access.decorators';
-import { Principal, namespaceFilter } from '../../auth/principal';
+import { Principal, holdsNamespace, namespaceFilter } from '../../auth/principal';
+import { DEFAULT_NAMESPACE } from '../../common/namespace';
 import { AttemptView, DocumentView, toAttemptView, toDocumentView } from './document.view';
 import { BatchAnswer, DocumentBatchService } from './document-batch.service';
 import { DocumentChunksService } from './document-chunks.service';
@@ -80,11 +81,13 @@ export class DocumentsController {
   @ApiBody({ type: CreateDocumentBatchDto })
   @ApiOkResponse({ type: BatchResponse, description: 'one result per document, in request order' })
   @ApiErrors([400, 413, 415, 422, 503], { 413: 'more documents than BATCH_MAX_DOCUMENTS, or a body over BODY_LIMIT_BYTES' })
+  @Access({ scope: 'documents:write' })
   async createBatch(
     @Body() batch: CreateDocumentBatchDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<BatchAnswer['body']> {
-    return (await this.batches.submit(batch, idempotencyKey)).body;
+    return (await this.batches.submit(batch, idempotencyKey, principal)).body;
   }
 
   @Get()
@@ -106,7 +109,11 @@ export class DocumentsController {
   @ApiOperation({ summary: 'Delete a document by its external id', description: 'Removes the document and its chunks.' })
   @ApiNoContentResponse({ description: 'deleted' })
   @ApiErrors([400, 404])
-  async deleteByExternalId(@Query() query: DeleteByExternalIdQuery): Promise<void> {
+  @Access({ scope: 'documents:write' })
+  async deleteByExternalId(@Query() query: DeleteByExternalIdQuery, @CurrentPrincipal() principal: Principal): Promise<void> {
+    const namespace = query.namespace ?? DEFAULT_NAMESPACE;
+    // Another namespace's document answers as a missing one.
+    if (!holdsNamespace(principal, namespace)) throw new NotFoundException(`no document with externalId ${JSON.stringify(query.externalId)} in namespace ${namespace}`);
     await this.documents.deleteByExternalId(query.namespace, query.externalId);
   }
 
@@ -127,6 +134,7 @@ export class DocumentsController {
   @ID_PARAM
   @ApiOkResponse({ type: ChunkPageResponse })
   @ApiErrors([400, 404])
+  @Access({ scope: 'documents:read', namespace: 'document' })
   chunkPage(@Param('id', uuidPipe) id: string, @Query() query: DocumentChunksQuery) {
     return this.chunks.page(id, query);
   }

@@ -1,17 +1,27 @@
 import { BadRequestException, Controller, Get, Headers, NotFoundException, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { Access } from '../../auth/access.decorators';
+import { ApiErrors } from '../../common/api-errors.decorator';
 import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
 import { StatusStreamsService } from './status-streams.service';
 
 const uuidPipe = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundException('document not found (ids are UUIDs)') });
 
 /** Live status as Server-Sent Events (`event: status`, JSON `data`). */
+@ApiTags('events')
 @Controller('v1')
 export class EventsController {
   constructor(private readonly streams: StatusStreamsService) {}
 
   /** One document's changes; ends after `ready` or `failed` (at once if it already is). */
   @Get('documents/:id/events')
+  @ApiOperation({ summary: "A document's live status (Server-Sent Events)", description: '`event: status` per change; the stream ends after `ready` or `failed`.' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'a text/event-stream of `status` events (JSON data)' })
+  @ApiErrors([404, 503])
+  @Access({ scope: 'documents:read', namespace: 'document' })
   async document(@Param('id', uuidPipe) id: string, @Res() res: Response): Promise<void> {
     await this.streams.document(id, res);
   }
@@ -21,6 +31,13 @@ export class EventsController {
    * (browsers do) or `?lastEventId=` and receives what it missed first.
    */
   @Get('events')
+  @ApiOperation({ summary: "A namespace's live status (Server-Sent Events)", description: 'Every change in the namespace, without end; `Last-Event-ID` resumes.' })
+  @ApiQuery({ name: 'namespace', required: true, example: 'demo' })
+  @ApiQuery({ name: 'lastEventId', required: false, description: 'resume after this event (the Last-Event-ID header does the same)' })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'a text/event-stream of `status` events (JSON data)' })
+  @ApiErrors([400, 404, 503])
+  @Access({ scope: 'documents:read', namespace: 'query' })
   async namespace(
     @Query('namespace') namespace: unknown,
     @Query('lastEventId') lastEventIdQuery: unknown,

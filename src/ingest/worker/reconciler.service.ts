@@ -58,6 +58,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => this.trigger(), this.config.queue.reconcileIntervalMs);
     this.timer.unref();
+    if (!this.config.healing.redisLossSweep) return;
     this.markerTimer = setInterval(() => void this.checkMarker(), this.config.healing.redisMarkerCheckMs);
     this.markerTimer.unref();
     this.redis.on('ready', () => void this.checkMarker());

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { withTimeout } from '../../common/with-timeout';
-import { DEAD_LETTER_QUEUE, INGEST_QUEUE, REINDEX_QUEUE } from '../../ingest/queue/ingest.jobs';
+import { DEAD_LETTER_QUEUE, INGEST_QUEUE, REINDEX_QUEUE, WEBHOOK_QUEUE } from '../../ingest/queue/ingest.jobs';
 import { ReuseFor } from '../reuse-for';
 
 /** The job states reported for every queue (BullMQ 5's names). */
@@ -36,9 +36,10 @@ export class QueueStates {
     @InjectQueue(INGEST_QUEUE) ingest: Queue,
     @InjectQueue(DEAD_LETTER_QUEUE) deadLetters: Queue,
     @InjectQueue(REINDEX_QUEUE) reindex: Queue,
+    @InjectQueue(WEBHOOK_QUEUE) webhooks: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.queues = [ingest, deadLetters, reindex];
+    this.queues = [ingest, deadLetters, reindex, webhooks];
     this.states = new ReuseFor(
       () => this.config.observability.queueCountsCacheMs,
       () => {

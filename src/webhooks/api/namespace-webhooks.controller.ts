@@ -1,5 +1,8 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Put, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { Access } from '../../auth/access.decorators';
+import { ApiErrors } from '../../common/api-errors.decorator';
 import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
 import { NamespaceWebhooksRepository } from '../namespace-webhooks.repository';
 import { WEBHOOK_EVENT_TYPES } from '../webhook-event-types';
@@ -13,6 +16,8 @@ function checkNamespace(namespace: string): string {
 }
 
 /** A namespace's webhook: called for each of its documents that becomes ready or fails. */
+@ApiTags('webhooks')
+@ApiParam({ name: 'namespace', example: 'demo' })
 @Controller('v1/namespaces/:namespace/webhook')
 export class NamespaceWebhooksController {
   constructor(
@@ -22,6 +27,11 @@ export class NamespaceWebhooksController {
 
   /** Registers or replaces the webhook: 201 when new, 200 when replaced. */
   @Put()
+  @ApiOperation({ summary: "Register or replace a namespace's webhook", description: 'Called, signed, when a document of the namespace becomes ready or fails.' })
+  @ApiCreatedResponse({ description: 'registered' })
+  @ApiOkResponse({ description: 'replaced' })
+  @ApiErrors([400, 404])
+  @Access({ scope: 'documents:write', namespace: 'param' })
   async put(
     @Param('namespace') namespace: string,
     @Body() dto: PutNamespaceWebhookDto,
@@ -34,6 +44,10 @@ export class NamespaceWebhooksController {
   }
 
   @Get()
+  @ApiOperation({ summary: "A namespace's webhook" })
+  @ApiOkResponse({ description: 'the webhook' })
+  @ApiErrors([400, 404])
+  @Access({ scope: 'documents:read', namespace: 'param' })
   async get(@Param('namespace') namespace: string): Promise<NamespaceWebhookView> {
     const webhook = await this.webhooks.get(checkNamespace(namespace));
     if (!webhook) throw new NotFoundException(`namespace ${namespace} has no webhook`);
@@ -41,6 +55,10 @@ export class NamespaceWebhooksController {
   }
 
   @Delete()
+  @ApiOperation({ summary: "Remove a namespace's webhook" })
+  @ApiNoContentResponse({ description: 'removed' })
+  @ApiErrors([400, 404])
+  @Access({ scope: 'documents:write', namespace: 'param' })
   @HttpCode(204)
   async delete(@Param('namespace') namespace: string): Promise<void> {
     if (!(await this.webhooks.delete(checkNamespace(namespace)))) throw new NotFoundException(`namespace ${namespace} has no webhook`);

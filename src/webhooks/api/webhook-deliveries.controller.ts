@@ -1,4 +1,8 @@
 import { BadRequestException, ConflictException, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Access, CurrentPrincipal } from '../../auth/access.decorators';
+import { Principal, holdsNamespace, namespaceFilter } from '../../auth/principal';
+import { ApiErrors } from '../../common/api-errors.decorator';
 import { WebhookDeliveriesRepository } from '../webhook-deliveries.repository';
 import { WebhookQueue } from '../webhook.queue';
 import { ListDeliveriesQuery } from './dto/list-deliveries.query';
@@ -20,6 +24,7 @@ function decodeCursor(raw: string): { createdAt: Date; id: string } {
 }
 
 /** Webhook deliveries: what was sent where and how it went; failed ones can be sent again. */
+@ApiTags('webhooks')
 @Controller('v1/webhook-deliveries')
 export class WebhookDeliveriesController {
   constructor(
@@ -29,7 +34,14 @@ export class WebhookDeliveriesController {
 
   /** Newest first; `?status=failed` lists those that failed for good. */
   @Get()
-  async list(@Query() query: ListDeliveriesQuery): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
+  @ApiOperation({ summary: 'List webhook deliveries', description: 'Newest first; `status=failed` lists those that failed for good.' })
+  @ApiOkResponse({ description: '`{ items, nextCursor }`' })
+  @ApiErrors([400, 404])
+  @Access({ scope: 'documents:read', namespace: 'query', everyNamespaceScope: 'admin' })
+  async list(@Query() query: ListDeliveriesQuery, @CurrentPrincipal() principal: Principal): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
+    if (query.namespace === undefined && namespaceFilter(principal) !== undefined) {
+      throw new BadRequestException('namespace is required: this API key holds only some namespaces');
+    }
     const limit = query.limit ?? 20;
     const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const rows = await this.deliveries.list({ status: query.status, namespace: query.namespace, limit: limit + 1, before });
@@ -38,16 +50,29 @@ export class WebhookDeliveriesController {
   }
 
   @Get(':id')
-  async get(@Param('id', uuidPipe) id: string): Promise<DeliveryView> {
+  @ApiOperation({ summary: 'A webhook delivery' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ description: 'the delivery' })
+  @ApiErrors([404])
+  @Access({ scope: 'documents:read' })
+  async get(@Param('id', uuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<DeliveryView> {
     const delivery = await this.deliveries.get(id);
-    if (!delivery) throw new NotFoundException(`delivery ${id} not found`);
+    // Another namespace's delivery answers as a missing one: its existence is not disclosed.
+    if (!delivery || !holdsNamespace(principal, delivery.namespace)) throw new NotFoundException(`delivery ${id} not found`);
     return toDeliveryView(delivery);
   }
 
   /** Sends a failed delivery again, with its retries from the start; 409 unless it failed. */
   @Post(':id/retry')
   @HttpCode(202)
-  async retry(@Param('id', uuidPipe) id: string): Promise<DeliveryView> {
+  @ApiOperation({ summary: 'Send a failed delivery again', description: 'With its retries from the start; 409 unless it failed.' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiAcceptedResponse({ description: 'the delivery, queued again' })
+  @ApiErrors([404, 409])
+  @Access({ scope: 'documents:write' })
+  async retry(@Param('id', uuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<DeliveryView> {
+    const existing = await this.deliveries.get(id);
+    if (!existing || !holdsNamespace(principal, existing.namespace)) throw new NotFoundException(`delivery ${id} not found`);
     const reopened = await this.deliveries.reopen(id);
     if (!reopened) {
       if (!(await this.deliveries.get(id))) throw new NotFoundException(`delivery ${id} not found`);

@@ -1,5 +1,8 @@
-import { BadRequestException, CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, PayloadTooLargeException } from '@nestjs/common';
+import { BadRequestException, CallHandler, ForbiddenException, ExecutionContext, Inject, Injectable, NestInterceptor, PayloadTooLargeException } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
+import { RequestWithPrincipal } from '../../../auth/access.decorators';
+import { OPEN_PRINCIPAL, holdsNamespace } from '../../../auth/principal';
+import { DEFAULT_NAMESPACE } from '../../../common/namespace';
 import type { Request, Response } from 'express';
 import { Observable, of } from 'rxjs';
 import { AppConfig } from '../../../config/app-config';
@@ -41,7 +44,7 @@ export class DocumentUploadInterceptor implements NestInterceptor {
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const http = context.switchToHttp();
-    const req = http.getRequest<Request>();
+    const req = http.getRequest<Request & RequestWithPrincipal>();
     if (!req.is('multipart/form-data')) return next.handle();
     await Promise.resolve(this.multipart.intercept(context, { handle: () => of(undefined) })).catch((err: unknown) => {
       // Multer's own message is a bare "File too large".
@@ -55,7 +58,14 @@ export class DocumentUploadInterceptor implements NestInterceptor {
       await this.uploads.discard(upload);
       throw err;
     });
-    const answer = await this.uploads.submit(fields, upload, req.header('idempotency-key'));
+    // The form's namespace is known only now: the guard left it to this check.
+    const principal = req.principal ?? OPEN_PRINCIPAL;
+    const namespace = fields.document.namespace ?? DEFAULT_NAMESPACE;
+    if (!holdsNamespace(principal, namespace)) {
+      await this.uploads.discard(upload);
+      throw new ForbiddenException(`this API key does not hold namespace "${namespace}"`);
+    }
+    const answer = await this.uploads.submit(fields, upload, req.header('idempotency-key'), principal.id);
     http.getResponse<Response>().status(answer.statusCode);
     return of(answer.body);
   }

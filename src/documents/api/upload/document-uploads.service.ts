@@ -21,7 +21,7 @@ export class DocumentUploadsService {
     private readonly blobs: FileBlobRepository,
   ) {}
 
-  async submit(fields: UploadFields, upload: StoredUpload, idempotencyKey?: string): Promise<SubmitAnswer> {
+  async submit(fields: UploadFields, upload: StoredUpload, idempotencyKey?: string, owner = 'open'): Promise<SubmitAnswer> {
     const source: DocumentSource = {
       filename: upload.originalname,
       mimeType: upload.detectedType,
@@ -38,7 +38,7 @@ export class DocumentUploadsService {
       const answer = await this.documents.accept(doc, requestSha, idempotencyKey, async (em, document) => {
         await this.blobs.link(em, upload.blobId, document.id);
         willLink = true;
-      }, fields.document.callbackUrl);
+      }, fields.document.callbackUrl, owner);
       linked = willLink;
       return answer;
     } finally {

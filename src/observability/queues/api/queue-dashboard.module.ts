@@ -3,9 +3,11 @@ import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ObservabilityConfig } from '../../../config/app-config';
-import { DEAD_LETTER_QUEUE, INGEST_QUEUE, REINDEX_QUEUE } from '../../../ingest/queue/ingest.jobs';
+import { BullModule } from '@nestjs/bullmq';
+import { DEAD_LETTER_QUEUE, INGEST_QUEUE, REINDEX_QUEUE, WEBHOOK_QUEUE } from '../../../ingest/queue/ingest.jobs';
 import { IngestQueueModule } from '../../../ingest/queue/ingest-queue.module';
-import { dashboardAccess } from './dashboard-access.middleware';
+import { AuthModule } from '../../../auth/auth.module';
+import { DashboardAccessBinding, dashboardAccess } from './dashboard-access.middleware';
 
 /** Where the dashboard is served. */
 export const QUEUE_DASHBOARD_ROUTE = '/admin/queues';
@@ -14,6 +16,7 @@ const DESCRIPTIONS: Record<string, string> = {
   [INGEST_QUEUE]: 'Document versions to split, embed and store',
   [DEAD_LETTER_QUEUE]: 'Copies of jobs that failed for good (Postgres holds the truth: GET /v1/dead-letters)',
   [REINDEX_QUEUE]: 'Ready documents to copy into a new embedding generation',
+  [WEBHOOK_QUEUE]: 'Signed webhook calls to deliver',
 };
 
 /** Bull Board over the service's queues at /admin/queues; read-only unless configured otherwise. */
@@ -23,8 +26,11 @@ export class QueueDashboardModule {
     const options = { readOnlyMode: c.dashboardReadOnly, allowRetries: !c.dashboardReadOnly };
     return {
       module: QueueDashboardModule,
+      providers: [DashboardAccessBinding],
       imports: [
+        AuthModule,
         IngestQueueModule,
+        BullModule.registerQueue({ name: WEBHOOK_QUEUE }),
         BullBoardModule.forRoot({
           route: QUEUE_DASHBOARD_ROUTE,
           adapter: ExpressAdapter,
@@ -32,7 +38,7 @@ export class QueueDashboardModule {
           boardOptions: { uiConfig: { boardTitle: 'Ingest queues' } },
         }),
         BullBoardModule.forFeature(
-          ...[INGEST_QUEUE, DEAD_LETTER_QUEUE, REINDEX_QUEUE].map((name) => ({
+          ...[INGEST_QUEUE, DEAD_LETTER_QUEUE, REINDEX_QUEUE, WEBHOOK_QUEUE].map((name) => ({
             name,
             adapter: BullMQAdapter,
             options: { ...options, description: DESCRIPTIONS[name] },
