@@ -165,6 +165,31 @@ describe('API keys, isolation, idempotency, rate limits, headers', () => {
     expect(c.status).toBe('failed');
   });
 
+  it('a batch item or an uploaded file for a namespace the key does not hold is refused, the rest accepted', async () => {
+    const mine = await createKey(a.url, ADMIN_KEY, { namespaces: ['bat-a'], scopes: ['documents:write'] });
+    const batch = await call(a.url, 'POST', '/v1/documents/batch', {
+      key: mine.key,
+      body: { documents: [{ content: 'mine to write', namespace: 'bat-a' }, { content: 'not mine', namespace: 'bat-b' }] },
+    });
+    expect(batch.status).toBe(200);
+    expect(batch.body.results[0]).toMatchObject({ index: 0, status: 'accepted' });
+    expect(batch.body.results[1]).toEqual({ index: 1, status: 'rejected', error: 'this API key does not hold namespace "bat-b"' });
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM documents WHERE namespace = 'bat-b'`);
+    expect(n).toBe(0);
+
+    const form = (ns: string) => {
+      const f = new FormData();
+      f.append('file', new Blob(['an uploaded note']), 'note.txt');
+      f.append('namespace', ns);
+      return f;
+    };
+    const upload = (ns: string) => fetch(`${a.url}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${mine.key}` }, body: form(ns) });
+    const refused = await upload('bat-b');
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { message: string }).message).toBe('this API key does not hold namespace "bat-b"');
+    expect((await upload('bat-a')).status).toBe(202);
+  });
+
   it('dead letters of every namespace at once need admin, even for a key holding "*"', async () => {
     const wide = await createKey(a.url, ADMIN_KEY, { namespaces: ['*'], scopes: ['documents:read', 'documents:write'] });
     expect((await call(a.url, 'GET', '/v1/dead-letters', { key: wide.key })).status).toBe(403);

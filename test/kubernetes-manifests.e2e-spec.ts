@@ -45,6 +45,7 @@ function containerEnv(objects: K8sObject[], c: Container): Record<string, string
 const SECRET_PLACEHOLDERS: Record<string, string> = {
   DATABASE_URL: 'postgres://ingest:pw@postgres:5432/ingest',
   REDIS_URL: 'redis://:pw@redis:6379',
+  ADMIN_API_KEY: 'a-placeholder-admin-key-of-more-than-32-characters',
 };
 
 /** Every variable `loadConfig` reads when started with `env`. */

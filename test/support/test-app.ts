@@ -21,7 +21,7 @@ export async function startApp(
   options: AppOptions = {},
 ): Promise<TestApp> {
   // Quiet JSON request logs unless a test asks for them (LOG_LEVEL in env).
-  const config = loadConfig({ QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'error', ...process.env, ...env });
+  const config = loadConfig({ QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'fatal', ...process.env, ...env });
   const app = await createApp(config, roles, options);
   app.useLogger(['error']);
   await app.listen(0, '127.0.0.1');

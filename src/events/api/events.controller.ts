@@ -1,5 +1,5 @@
 import { BadRequestException, Controller, Get, Headers, NotFoundException, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Access } from '../../auth/access.decorators';
 import { ApiErrors } from '../../common/api-errors.decorator';
@@ -18,8 +18,7 @@ export class EventsController {
   @Get('documents/:id/events')
   @ApiOperation({ summary: "A document's live status (Server-Sent Events)", description: '`event: status` per change; the stream ends after `ready` or `failed`.' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'a text/event-stream of `status` events (JSON data)' })
+  @ApiOkResponse({ description: '`status` events (JSON data)', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiErrors([404, 503])
   @Access({ scope: 'documents:read', namespace: 'document' })
   async document(@Param('id', uuidPipe) id: string, @Res() res: Response): Promise<void> {
@@ -34,8 +33,7 @@ export class EventsController {
   @ApiOperation({ summary: "A namespace's live status (Server-Sent Events)", description: 'Every change in the namespace, without end; `Last-Event-ID` resumes.' })
   @ApiQuery({ name: 'namespace', required: true, example: 'demo' })
   @ApiQuery({ name: 'lastEventId', required: false, description: 'resume after this event (the Last-Event-ID header does the same)' })
-  @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'a text/event-stream of `status` events (JSON data)' })
+  @ApiOkResponse({ description: '`status` events (JSON data)', content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiErrors([400, 404, 503])
   @Access({ scope: 'documents:read', namespace: 'query' })
   async namespace(

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Headers, Inject, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Public } from '../../auth/access.decorators';
@@ -25,8 +25,7 @@ export class MetricsController {
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics', description: 'The text exposition format; `Authorization: Bearer <METRICS_TOKEN>` when that is set.' })
   @ApiBearerAuth()
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'the metrics' })
+  @ApiOkResponse({ description: 'the metrics', content: { 'text/plain': { schema: { type: 'string' } } } })
   @ApiErrors([401])
   async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: Response): Promise<void> {
     const token = this.config.auth.metricsToken;
