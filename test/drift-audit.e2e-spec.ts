@@ -125,5 +125,9 @@ describe('drift audit: finds and repairs drift between documents, vectors and qu
     expect(count('orphan_chunks', 'reported')).toBeGreaterThanOrEqual(1);
     expect(count('orphan_chunks', 'deleted')).toBeGreaterThanOrEqual(1);
     expect(count('chunk_count_mismatch', 'requeued')).toBeGreaterThanOrEqual(1);
+    // The same counts, as /metrics shows them.
+    const scrape = await (await fetch(`${app.url}/metrics`)).text();
+    expect(scrape).toContain(`ingest_audit_findings{kind="orphan_chunks",action="deleted"} ${count('orphan_chunks', 'deleted')}`);
+    expect(scrape).toMatch(/^ingest_audit_rows\{kind="chunk_count_mismatch",action="requeued"\} [1-9]/m);
   });
 });

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../../audit/audit.module';
 import { VectorStoreModule } from '../../vector-store/vector-store.module';
 import { QueueStatesModule } from '../queues/queue-states.module';
 import { MetricsController } from './metrics.controller';
@@ -7,7 +8,7 @@ import { StoredStateReader } from './stored-state.reader';
 
 /** `GET /metrics`, in API and worker processes alike. */
 @Module({
-  imports: [QueueStatesModule, VectorStoreModule],
+  imports: [QueueStatesModule, VectorStoreModule, AuditModule],
   controllers: [MetricsController],
   providers: [StoredStateReader, MetricsService],
 })

@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { QueueStates } from '../queues/queue-states';
 import { StoredStateReader } from './stored-state.reader';
 import {
+  auditFindings,
+  auditRows,
   documentsByState,
   metricsRegistry,
   queueJobs,
@@ -42,6 +44,12 @@ export class MetricsService {
       reindexRunning.set(state.reindex ? 1 : 0);
       reindexDocuments.reset();
       if (state.reindex) for (const [k, n] of Object.entries(state.reindex)) reindexDocuments.set({ state: k }, n);
+      auditFindings.reset();
+      auditRows.reset();
+      for (const c of state.audit) {
+        auditFindings.set({ kind: c.kind, action: c.action }, c.findings);
+        auditRows.set({ kind: c.kind, action: c.action }, c.rows);
+      }
     } catch (err) {
       this.logger.warn(`metrics: could not read document states: ${String(err)}`);
     }

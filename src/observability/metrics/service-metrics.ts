@@ -30,6 +30,20 @@ export const documentsByState = new Gauge({
   registers,
 });
 
+export const auditFindings = new Gauge({
+  name: 'ingest_audit_findings',
+  help: 'Drift the auditor recorded (audit_events still kept), by kind and what was done',
+  labelNames: ['kind', 'action'],
+  registers,
+});
+
+export const auditRows = new Gauge({
+  name: 'ingest_audit_rows',
+  help: 'Rows found drifting in those findings, by kind and what was done',
+  labelNames: ['kind', 'action'],
+  registers,
+});
+
 export const queueJobs = new Gauge({
   name: 'ingest_queue_jobs',
   help: 'Jobs by queue and state, from BullMQ (cached for METRICS_QUEUE_CACHE_MS).',

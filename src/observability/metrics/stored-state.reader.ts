@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AuditCount } from '../../audit/audit-events.repository';
+import { AuditStats } from '../../audit/audit-stats';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { DOCUMENT_STATUSES, DocumentStatus } from '../../documents/document-status';
@@ -12,6 +14,8 @@ import { ReuseFor } from '../reuse-for';
 export interface StoredState {
   documents: Record<DocumentStatus, number>;
   reindex: Pick<ReindexProgress, 'total' | 'done' | 'failed'> | null;
+  /** The drift auditor's recorded findings, by kind and action. */
+  audit: AuditCount[];
 }
 
 /**
@@ -30,6 +34,7 @@ export class StoredStateReader {
     @InjectDataSource() private readonly db: DataSource,
     private readonly generations: GenerationRepository,
     private readonly coverage: ReindexCoverage,
+    private readonly audit: AuditStats,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -43,6 +48,7 @@ export class StoredStateReader {
     for (const row of rows) if (row.status in documents) documents[row.status as DocumentStatus] = Number(row.n);
     const { building } = await this.generations.current();
     const reindex = building ? await this.coverage.progress(this.db, building.id) : null;
-    return { documents, reindex: reindex && { total: reindex.total, done: reindex.done, failed: reindex.failed } };
+    const audit = await this.audit.counts();
+    return { documents, reindex: reindex && { total: reindex.total, done: reindex.done, failed: reindex.failed }, audit };
   }
 }
