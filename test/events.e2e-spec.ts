@@ -3,6 +3,8 @@ import Redis from 'ioredis';
 import { postJson, startApp, TestApp, waitForDocument, isSettled } from './support/test-app';
 import { openSse, SseEvent } from './support/sse-client';
 import { ScriptedEmbedder } from './support/scripted-embedder';
+import { ServiceProcess } from './support/service-process';
+import { closedPort } from './support/tcp-proxy';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -173,5 +175,41 @@ describe('live status over SSE, served by a second API process', () => {
 
     expect((await fetch(`${api.url}/v1/documents/00000000-0000-4000-8000-000000000000/events`)).status).toBe(404);
     expect((await fetch(`${api.url}/v1/documents/not-a-uuid/events`)).status).toBe(404);
+  });
+});
+
+describe('live status through an API replica that is a process of its own', () => {
+  let worker: TestApp;
+  let replica: ServiceProcess;
+
+  beforeAll(async () => {
+    worker = await startApp({ WEBHOOK_SECRET: SECRET }, { api: true, worker: true });
+    const port = await closedPort();
+    replica = new ServiceProcess(
+      'main',
+      { ROLE: 'api', PORT: String(port), QUEUE_PREFIX: worker.config.queue.prefix, WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'fatal' },
+      `http://127.0.0.1:${port}`,
+    );
+    await replica.started();
+  }, 240000);
+
+  afterAll(async () => {
+    await replica?.stop();
+    await worker?.close();
+  });
+
+  it('streams queued -> processing -> ready for a document another process accepted and processed', async () => {
+    const ns = `sse-proc-${randomBytes(4).toString('hex')}`;
+    const stream = await openSse(`${replica.url}/v1/events?namespace=${ns}`);
+    expect(stream.status).toBe(200);
+    try {
+      const posted = await postJson(worker.url, '/v1/documents', { namespace: ns, content: text(20), chunking: { size: 200, overlap: 0 } });
+      expect(posted.status).toBe(202);
+      const id = posted.body.id as string;
+      await stream.waitFor((e) => parse(e).documentId === id && parse(e).status === 'ready');
+      expect(statusPath(stream.events, id)).toEqual(['queued', 'processing', 'ready']);
+    } finally {
+      stream.close();
+    }
   });
 });
