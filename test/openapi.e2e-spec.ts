@@ -70,6 +70,11 @@ describe('OpenAPI: the document describes every route the app serves', () => {
     expect(schemas.CreateDocumentDto.properties?.content.example).toBeDefined();
     expect(schemas.BatchResponse.properties?.results.example).toBeDefined();
     expect(schemas.ErrorResponse.properties?.message).toBeDefined();
+    // A document is posted as JSON or as a file in a multipart form: both are described.
+    const submit = operation('/v1/documents', 'post')?.requestBody as { content: Record<string, { schema: { properties?: Record<string, unknown> } }> };
+    expect(Object.keys(submit.content).sort()).toEqual(['application/json', 'multipart/form-data']);
+    expect(submit.content['multipart/form-data'].schema.properties?.file).toMatchObject({ type: 'string', format: 'binary' });
+    expect(JSON.stringify(document)).not.toContain('x-multipart-form');
     for (const r of apiRoutes().filter((x) => ['post', 'put', 'patch'].includes(x.method))) {
       const op = operation(r.path, r.method);
       // Routes with a JSON body document it; bodiless actions (reprocess, retry one) have none to describe.

@@ -20,6 +20,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponse] });
   addServerErrors(document);
+  addMultipartForms(document);
   return document;
 }
 
@@ -30,6 +31,24 @@ export function serveOpenApi(app: INestApplication): void {
     raw: ['json'],
     customSiteTitle: 'Ingest service API',
   });
+}
+
+/** Marks a route that also takes `multipart/form-data` (answered by an interceptor, so Nest cannot see the form). */
+export const MULTIPART_FORM = 'x-multipart-form';
+
+// The form goes beside the JSON body, as a second media type of the same request body.
+function addMultipartForms(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = item[method] as (OpenAPIObject['paths'][string]['post'] & Record<string, unknown>) | undefined;
+      const form = operation?.[MULTIPART_FORM];
+      if (!operation || form === undefined) continue;
+      delete operation[MULTIPART_FORM];
+      const body = (operation.requestBody ?? { content: {} }) as { content: Record<string, unknown> };
+      body.content['multipart/form-data'] = { schema: form };
+      operation.requestBody = body as never;
+    }
+  }
 }
 
 // Any route can fail unexpectedly; saying so once here keeps every controller from repeating it.

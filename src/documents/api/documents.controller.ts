@@ -1,7 +1,9 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res, UseInterceptors } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiExtension, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors } from '../../common/api-errors.decorator';
+import { MULTIPART_FORM } from '../../common/openapi';
+import { UPLOAD_FORM_SCHEMA } from './upload/upload-form.schema';
 import { Access, CurrentPrincipal } from '../../auth/access.decorators';
 import { Principal, holdsNamespace, namespaceFilter } from '../../auth/principal';
 import { DEFAULT_NAMESPACE } from '../../common/namespace';
@@ -56,6 +58,7 @@ export class DocumentsController {
   @ApiOkResponse({ type: SubmitResponse, description: 'the same content and settings were already recorded (`deduplicated: true`)' })
   @ApiErrors([400, 413, 415, 422, 503])
   @UseInterceptors(DocumentUploadInterceptor)
+  @ApiExtension(MULTIPART_FORM, UPLOAD_FORM_SCHEMA)
   @Access({ scope: 'documents:write', namespace: 'body', deniedStatus: 403 })
   async create(
     @Body() dto: CreateDocumentDto,
