@@ -13,6 +13,11 @@ const HEADERS: Record<string, string> = {
   'Cache-Control': 'no-store',
 };
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+// The queue dashboard is a page: its own scripts, inline styles and the font stylesheet it links.
+const DASHBOARD_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; font-src 'self' https://fonts.gstatic.com; " +
+  "img-src 'self' data:; frame-ancestors 'none'";
+const DASHBOARD_PATH = '/admin/queues';
 
 /** Security headers on every answer (an HTML docs page keeps its scripts), no X-Powered-By, CORS only for listed origins. */
 export function applyHttpSecurity(app: NestExpressApplication, auth: AuthConfig): void {
@@ -32,7 +37,8 @@ export function applyHttpSecurity(app: NestExpressApplication, auth: AuthConfig)
 export function securityHeaders(): RequestHandler {
   return (req, res, next) => {
     for (const [name, value] of Object.entries(HEADERS)) res.setHeader(name, value);
-    if (!req.path.startsWith('/docs')) res.setHeader('Content-Security-Policy', API_CSP);
+    if (req.path.startsWith(DASHBOARD_PATH)) res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+    else if (!req.path.startsWith('/docs')) res.setHeader('Content-Security-Policy', API_CSP);
     next();
   };
 }
