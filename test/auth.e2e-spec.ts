@@ -190,6 +190,16 @@ describe('API keys, isolation, idempotency, rate limits, headers', () => {
     expect((await upload('bat-a')).status).toBe(202);
   });
 
+  it('the queue dashboard (plain Express, outside the guard) lets only admin keys in', async () => {
+    const reader = await createKey(a.url, ADMIN_KEY, { namespaces: ['*'], scopes: ['documents:read', 'documents:write', 'search'] });
+    expect((await call(a.url, 'GET', '/admin/queues')).status).toBe(401);
+    expect((await call(a.url, 'GET', '/admin/queues/api/queues', { key: `${ADMIN_KEY}x` })).status).toBe(401);
+    expect((await call(a.url, 'GET', '/admin/queues/api/queues', { key: reader.key })).status).toBe(403);
+    const admin = await call(a.url, 'GET', '/admin/queues/api/queues', { key: ADMIN_KEY });
+    expect(admin.status).toBe(200);
+    expect(admin.text).toContain('ingest-dlq');
+  });
+
   it('dead letters of every namespace at once need admin, even for a key holding "*"', async () => {
     const wide = await createKey(a.url, ADMIN_KEY, { namespaces: ['*'], scopes: ['documents:read', 'documents:write'] });
     expect((await call(a.url, 'GET', '/v1/dead-letters', { key: wide.key })).status).toBe(403);
