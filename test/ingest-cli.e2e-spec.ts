@@ -55,9 +55,18 @@ describe('ingest-cli against the real service', () => {
     expect(first.code).toBe(0);
     expect(counts(first.stdout)).toMatchObject({ ready: 2, failed: 0, skipped: 1 });
 
+    const posts = async (): Promise<number> => {
+      const scrape = await (await fetch(`${t.url}/metrics`)).text();
+      const line = scrape.split('\n').find((l) => l.startsWith('http_request_duration_seconds_count{') && l.includes('route="/v1/documents"') && l.includes('method="POST"'));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    const postsBefore = await posts();
+    expect(postsBefore).toBeGreaterThan(0);
     const second = await cli(['add', dir, '--namespace', namespace, '--wait', '--url', t.url]);
     expect(second.code).toBe(0);
     expect(counts(second.stdout)).toMatchObject({ deduplicated: 2, failed: 0 });
+    // Unchanged files are recognised from the namespace's listing: nothing is sent again.
+    expect(await posts()).toBe(postsBefore);
 
     // The relative path is the externalId: a changed file is a new version of the same document.
     writeFileSync(path.join(dir, 'guides', 'restore.txt'), 'To restore a database, create it empty, then run psql with the dump file.');

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DocumentFile, TEXT_TYPES } from './document-files';
 import { followDocument } from './follow-document';
 import { Accepted, ApiError, IngestClient } from './ingest-client';
+import { StoredFile, storedFiles } from './stored-files';
 
 /** Where one file ended up. `queued` only without `--wait` (or past its timeout). */
 export type Outcome = 'ready' | 'deduplicated' | 'queued' | 'processing' | 'failed';
@@ -29,11 +31,12 @@ export interface AddProgress {
 }
 
 /**
- * Sends every file (relative path as externalId, so the server recognises unchanged ones)
- * with `concurrency` requests at once, and with `wait` follows each to ready or failed.
+ * Sends every file that changed (relative path as externalId: a file whose bytes the
+ * namespace already holds, not failed, is not sent again) with `concurrency` requests at
+ * once, and with `wait` follows each to ready or failed.
  */
 export async function addDocuments(client: IngestClient, files: DocumentFile[], options: AddOptions, progress: AddProgress): Promise<FileResult[]> {
-  const uploads: UploadMode = { uploadsRefused: false };
+  const uploads: UploadMode = { uploadsRefused: false, stored: await storedFiles(client, options.namespace) };
   const results: FileResult[] = new Array(files.length);
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -49,7 +52,15 @@ export async function addDocuments(client: IngestClient, files: DocumentFile[], 
 async function addOne(client: IngestClient, file: DocumentFile, options: AddOptions, uploads: UploadMode, progress: AddProgress): Promise<FileResult> {
   let accepted: Accepted;
   try {
-    accepted = await send(client, file, options, uploads);
+    const bytes = await readFile(file.absolutePath);
+    const held = uploads.stored.get(file.relativePath);
+    if (held && held.status !== 'failed' && held.sha256 === createHash('sha256').update(bytes).digest('hex')) {
+      const unchanged: FileResult = { file: file.relativePath, outcome: 'deduplicated', reason: 'unchanged: not sent' };
+      progress.sent(unchanged);
+      progress.settled(unchanged);
+      return unchanged;
+    }
+    accepted = await send(client, file, bytes, options, uploads);
   } catch (err) {
     const result: FileResult = { file: file.relativePath, outcome: 'failed', reason: reasonOf(err) };
     progress.sent(result);
@@ -86,10 +97,11 @@ async function addOne(client: IngestClient, file: DocumentFile, options: AddOpti
  */
 interface UploadMode {
   uploadsRefused: boolean;
+  /** What the namespace already holds, by externalId. */
+  stored: Map<string, StoredFile>;
 }
 
-async function send(client: IngestClient, file: DocumentFile, options: AddOptions, mode: UploadMode): Promise<Accepted> {
-  const bytes = await readFile(file.absolutePath);
+async function send(client: IngestClient, file: DocumentFile, bytes: Buffer, options: AddOptions, mode: UploadMode): Promise<Accepted> {
   const isText = TEXT_TYPES.has(file.extension);
   let refused = false;
   if (!(mode.uploadsRefused && isText)) {
