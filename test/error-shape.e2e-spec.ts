@@ -32,7 +32,11 @@ describe('every error answers { statusCode, error, message, details? }', () => {
 
   it('an unknown route (404 from the router)', async () => {
     expectErrorShape(await call(t.url, 'GET', '/v1/nothing-here'), 404, 'Not Found', /Cannot GET \/v1\/nothing-here/);
-    expectErrorShape(await call(t.url, 'PATCH', '/v1/documents'), 404, 'Not Found', /Cannot PATCH/);
+  });
+
+  it('a known path with a method it does not take (405 with Allow)', async () => {
+    const a = await call(t.url, 'PATCH', '/v1/documents');
+    expectErrorShape(a, 405, 'Method Not Allowed', /PATCH is not allowed on \/v1\/documents/);
   });
 
   it('validation errors: one sentence in message, each failure in details.errors', async () => {

@@ -12,6 +12,7 @@ const CALLER_MESSAGES = new Set([
   'extract_timeout',
   'extract_out_of_memory',
   'worker_crash',
+  'timeout',
   'embedding_rejected',
   'embedding_unavailable',
 ]);
@@ -20,7 +21,6 @@ const CALLER_MESSAGES = new Set([
 const GENERIC: Record<string, string> = {
   database_unavailable: 'the database was unavailable while processing this document',
   database_rejected: 'the database refused to store this document',
-  timeout: 'a processing step timed out',
 };
 
 /** An attempt's error as callers see it: safe text chosen by its class, never raw internal text. */
