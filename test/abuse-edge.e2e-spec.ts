@@ -106,6 +106,11 @@ describe('abuse at the HTTP edge: fast, clear 4xx and bounded sockets', () => {
     expect(((await res.json()) as { message: string }).message).toMatch(/request bodies must be JSON/);
   });
 
+  it('takes a bodiless DELETE that names a JSON content type anyway', async () => {
+    const res = await fetch(`${t.url}/v1/documents/00000000-0000-4000-8000-000000000000`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(404);
+  });
+
   it('answers PUT and PATCH on existing paths with 405 and Allow', async () => {
     const put = await fetch(`${t.url}/v1/documents/00000000-0000-4000-8000-000000000000`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(put.status).toBe(405);

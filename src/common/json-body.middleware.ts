@@ -40,7 +40,8 @@ export function jsonBody(limitBytes: number, multipartPosts: readonly string[] =
     }
     const contentType = req.headers['content-type'];
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (BODY_METHODS.has(req.method) && (contentType !== undefined || hasBody) && !req.is('application/json')) {
+    // A bodiless request (a DELETE that names a content type anyway) has nothing to refuse.
+    if (BODY_METHODS.has(req.method) && hasBody && !req.is('application/json')) {
       next(new UnsupportedMediaTypeException(`request bodies must be JSON: send content-type: application/json (got ${JSON.stringify(contentType ?? null)})`));
       return;
     }
