@@ -50,6 +50,11 @@ describe('OpenAPI: the document describes every route the app serves', () => {
       const codes = Object.keys(op.responses);
       const name = `${r.method.toUpperCase()} ${r.path}`;
       if (!codes.some((c) => /^2\d\d$/.test(c))) problems.push(`${name}: no 2xx response`);
+      // Every success answer with a body says what the body is.
+      for (const c of codes.filter((code) => /^2\d\d$/.test(code) && code !== '204')) {
+        const content = op.responses[c].content ?? {};
+        if (!Object.values(content).some((m) => m.schema !== undefined)) problems.push(`${name}: ${c} has no schema`);
+      }
       // Headers are case-insensitive: one declared twice (decorator and @Headers) would show twice in the UI.
       const params = ((op.parameters ?? []) as Array<{ name: string; in: string }>).map((p) => `${p.in}:${p.name.toLowerCase()}`);
       if (new Set(params).size !== params.length) problems.push(`${name}: a parameter is declared twice`);

@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { AuditEventsRepository } from '../audit-events.repository';
 import { DriftAudit, freshCursors } from '../drift-audit';
 import { AuditQuery } from './audit.query';
+import { AuditReportResponse } from './audit.responses';
 
 /** Windows a report reads per check: the whole of a namespace up to this many times AUDIT_SCAN_ROWS rows. */
 const REPORT_WINDOWS = 20;
@@ -26,7 +27,7 @@ export class AuditController {
 
   @Get()
   @ApiOperation({ summary: 'Drift between documents and vectors', description: 'A report-only pass now, and the recent findings and repairs (admin).' })
-  @ApiOkResponse({ description: 'findings by kind, and recent audit events' })
+  @ApiOkResponse({ type: AuditReportResponse })
   @ApiErrors([400])
   async report(@Query() query: AuditQuery) {
     const namespace = query.namespace ?? null;

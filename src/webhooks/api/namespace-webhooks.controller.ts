@@ -7,6 +7,7 @@ import { NAMESPACE_PATTERN, NAMESPACE_RULE } from '../../common/namespace';
 import { NamespaceWebhooksRepository } from '../namespace-webhooks.repository';
 import { WEBHOOK_EVENT_TYPES } from '../webhook-event-types';
 import { PutNamespaceWebhookDto } from './dto/put-namespace-webhook.dto';
+import { NamespaceWebhookResponse } from './dto/webhook.responses';
 import { NamespaceWebhookView, toNamespaceWebhookView } from './webhook.views';
 import { WebhookUrlPolicy } from './webhook-url.policy';
 
@@ -28,8 +29,8 @@ export class NamespaceWebhooksController {
   /** Registers or replaces the webhook: 201 when new, 200 when replaced. */
   @Put()
   @ApiOperation({ summary: "Register or replace a namespace's webhook", description: 'Called, signed, when a document of the namespace becomes ready or fails.' })
-  @ApiCreatedResponse({ description: 'registered' })
-  @ApiOkResponse({ description: 'replaced' })
+  @ApiCreatedResponse({ type: NamespaceWebhookResponse, description: 'registered' })
+  @ApiOkResponse({ type: NamespaceWebhookResponse, description: 'replaced' })
   @ApiErrors([400, 404])
   @Access({ scope: 'documents:write', namespace: 'param' })
   async put(
@@ -45,7 +46,7 @@ export class NamespaceWebhooksController {
 
   @Get()
   @ApiOperation({ summary: "A namespace's webhook" })
-  @ApiOkResponse({ description: 'the webhook' })
+  @ApiOkResponse({ type: NamespaceWebhookResponse })
   @ApiErrors([400, 404])
   @Access({ scope: 'documents:read', namespace: 'param' })
   async get(@Param('namespace') namespace: string): Promise<NamespaceWebhookView> {

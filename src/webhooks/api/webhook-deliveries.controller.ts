@@ -6,6 +6,7 @@ import { ApiErrors } from '../../common/api-errors.decorator';
 import { WebhookDeliveriesRepository } from '../webhook-deliveries.repository';
 import { WebhookQueue } from '../webhook.queue';
 import { ListDeliveriesQuery } from './dto/list-deliveries.query';
+import { DeliveryPageResponse, DeliveryResponse } from './dto/webhook.responses';
 import { DeliveryView, toDeliveryView } from './webhook.views';
 
 const uuidPipe = new ParseUUIDPipe({ exceptionFactory: () => new NotFoundException('delivery not found (ids are UUIDs)') });
@@ -35,7 +36,7 @@ export class WebhookDeliveriesController {
   /** Newest first; `?status=failed` lists those that failed for good. */
   @Get()
   @ApiOperation({ summary: 'List webhook deliveries', description: 'Newest first; `status=failed` lists those that failed for good.' })
-  @ApiOkResponse({ description: '`{ items, nextCursor }`' })
+  @ApiOkResponse({ type: DeliveryPageResponse })
   @ApiErrors([400, 404])
   @Access({ scope: 'documents:read', namespace: 'query', everyNamespaceScope: 'admin' })
   async list(@Query() query: ListDeliveriesQuery, @CurrentPrincipal() principal: Principal): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
@@ -52,7 +53,7 @@ export class WebhookDeliveriesController {
   @Get(':id')
   @ApiOperation({ summary: 'A webhook delivery' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ description: 'the delivery' })
+  @ApiOkResponse({ type: DeliveryResponse })
   @ApiErrors([404])
   @Access({ scope: 'documents:read' })
   async get(@Param('id', uuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<DeliveryView> {
@@ -67,7 +68,7 @@ export class WebhookDeliveriesController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Send a failed delivery again', description: 'With its retries from the start; 409 unless it failed.' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiAcceptedResponse({ description: 'the delivery, queued again' })
+  @ApiAcceptedResponse({ type: DeliveryResponse, description: 'the delivery, queued again' })
   @ApiErrors([404, 409])
   @Access({ scope: 'documents:write' })
   async retry(@Param('id', uuidPipe) id: string, @CurrentPrincipal() principal: Principal): Promise<DeliveryView> {

@@ -2,6 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../../common/api-errors.decorator';
 import { QueueState, QueueStates } from '../queue-states';
+import { QueuesResponse } from './queue.responses';
 
 /** `GET /v1/queues`: each queue's jobs by state, its oldest waiting job's age, and whether it is paused. */
 @ApiTags('operations')
@@ -11,7 +12,7 @@ export class QueuesController {
 
   @Get()
   @ApiOperation({ summary: 'Queue states', description: "Each queue's jobs by state, its oldest waiting job's age and whether it is paused (admin)." })
-  @ApiOkResponse({ description: '`{ queues: [...] }`' })
+  @ApiOkResponse({ type: QueuesResponse })
   @ApiErrors([503])
   async list(): Promise<{ queues: QueueState[] }> {
     try {
