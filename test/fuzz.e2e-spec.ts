@@ -1,6 +1,4 @@
 import { fuzzPassed, formatFuzzResult, runFuzz } from '../bench/fuzz/fuzz-run';
-import { loadConfig } from '../src/config/app-config';
-import { createDataSource } from '../src/database/data-source';
 import { ownDatabase } from './support/own-database';
 import { TestApp, startApp } from './support/test-app';
 
@@ -15,11 +13,7 @@ describe('fuzz: generated hostile requests to every route family', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    await db.fresh();
-    const migrations = createDataSource(loadConfig({ ...process.env, DATABASE_URL: db.url }));
-    await migrations.initialize();
-    await migrations.runMigrations({ transaction: 'each' });
-    await migrations.destroy();
+    await db.freshMigrated();
     t = await startApp({ DATABASE_URL: db.url, BODY_LIMIT_BYTES: String(BODY_LIMIT), CHUNK_UNIT: 'chars' });
   });
   afterAll(async () => {

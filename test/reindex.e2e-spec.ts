@@ -1,10 +1,8 @@
 import { Client } from 'pg';
-import { loadConfig } from '../src/config/app-config';
-import { createDataSource } from '../src/database/data-source';
 import { textToEmbed } from '../src/ingest/chunking/chunk-context';
 import { FakeOpenAiServer } from './support/fake-openai.server';
 import { TOPICS } from './support/corpus';
-import { OwnDatabase, ownDatabase } from './support/own-database';
+import { ownDatabase } from './support/own-database';
 import { statementsOn } from './support/table-statements';
 import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';
 import { waitUntil } from './support/wait';
@@ -39,17 +37,6 @@ interface ReindexBody {
     previousGeneration: number | null;
     documents: { total: number; done: number; failed: number } | null;
   } | null;
-}
-
-async function migrated(db: OwnDatabase): Promise<void> {
-  await db.fresh();
-  const ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL: db.url }));
-  await ds.initialize();
-  try {
-    await ds.runMigrations({ transaction: 'each' });
-  } finally {
-    await ds.destroy();
-  }
 }
 
 async function query<T>(sql: string): Promise<T[]> {
@@ -118,7 +105,7 @@ describe('re-embed into a new generation (model change) while search keeps answe
 
   beforeAll(async () => {
     await fake.start();
-    await migrated(seeded);
+    await seeded.freshMigrated();
     const seeder = await startApp({ ...env, DATABASE_URL: seeded.url });
     try {
       // Twenty-five documents: five topics, five variants each.

@@ -1,6 +1,3 @@
-import { loadConfig } from '../../src/config/app-config';
-import { createDataSource } from '../../src/database/data-source';
-import { OwnDatabase, ownDatabase } from './own-database';
 
 /** A recognisable ADMIN_API_KEY for suites that run closed. */
 export const ADMIN_KEY = 'ik_test_admin_0123456789abcdef0123456789abcdef';
@@ -56,15 +53,4 @@ export async function createKey(
 }
 
 /** A fresh, migrated database of the suite's own (keys would close open mode for every other suite). */
-export async function migratedDatabase(suiteName: string): Promise<OwnDatabase> {
-  const db = ownDatabase(suiteName);
-  await db.fresh();
-  const ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL: db.url }));
-  await ds.initialize();
-  try {
-    await ds.runMigrations({ transaction: 'each' });
-  } finally {
-    await ds.destroy();
-  }
-  return db;
-}
+export { migratedDatabase } from './own-database';

@@ -1,4 +1,6 @@
 import { Client } from 'pg';
+import { loadConfig } from '../../src/config/app-config';
+import { createDataSource } from '../../src/database/data-source';
 
 const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ingest_test';
 
@@ -11,6 +13,8 @@ export interface OwnDatabase {
    * `template`, another database of the suite (connections still open to it are ended).
    */
   fresh(template?: OwnDatabase): Promise<void>;
+  /** Drops and re-creates it empty, then builds the schema with the real migrations. */
+  freshMigrated(): Promise<void>;
 }
 
 /**
@@ -23,7 +27,7 @@ export function ownDatabase(suiteName: string): OwnDatabase {
   const name = suiteName.replace(/^ingest_test/, decodeURIComponent(url.pathname.slice(1)));
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name ${name}`);
   url.pathname = `/${name}`;
-  return {
+  const db: OwnDatabase = {
     name,
     url: url.toString(),
     fresh: async (template?: OwnDatabase) => {
@@ -42,5 +46,23 @@ export function ownDatabase(suiteName: string): OwnDatabase {
         await admin.end();
       }
     },
+    freshMigrated: async () => {
+      await db.fresh();
+      const ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL: db.url }));
+      await ds.initialize();
+      try {
+        await ds.runMigrations({ transaction: 'each' });
+      } finally {
+        await ds.destroy();
+      }
+    },
   };
+  return db;
+}
+
+/** A fresh, migrated database of a suite's own. */
+export async function migratedDatabase(suiteName: string): Promise<OwnDatabase> {
+  const db = ownDatabase(suiteName);
+  await db.freshMigrated();
+  return db;
 }

@@ -71,13 +71,15 @@ export class DocumentBatchService {
     });
     if (enqueue.length > 0) {
       // Announced before the jobs exist, so no worker's `processing` can overtake them.
-      const namespaces = new Map(answer.body.results.flatMap((r) => (r.id ? [[r.id, items[r.index]] as const] : [])));
-      for (const job of enqueue) {
-        const item = namespaces.get(job.documentId);
-        if (item && 'doc' in item) {
-          await this.events?.publish({ documentId: job.documentId, namespace: item.doc.namespace, version: job.version, status: 'queued' });
-        }
-      }
+      const itemById = new Map(answer.body.results.flatMap((r) => (r.id ? [[r.id, items[r.index]] as const] : [])));
+      await Promise.all(
+        enqueue.map(async (job) => {
+          const item = itemById.get(job.documentId);
+          if (item && 'doc' in item) {
+            await this.events?.publish({ documentId: job.documentId, namespace: item.doc.namespace, version: job.version, status: 'queued' });
+          }
+        }),
+      );
       await this.ingest.enqueueMany(enqueue);
     }
     return answer;
