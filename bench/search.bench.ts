@@ -1,19 +1,24 @@
 /**
- * Search latency by namespace size: builds a small namespace and a large one in the bench's
- * own database (documents of the bench corpus, split in 1000-character chunks, embedded
- * with the `hash` provider so the model's time is not counted, the HNSW index built once
- * over the loaded rows as a re-embed does), starts an API-only process and sends POST
- * /v1/search from `--clients` concurrent clients for `--seconds` per mode and namespace.
- * Queries are 4–8 of the corpus's common words. It then checks quality: recall@10 of the
- * vector list against exact search, and the keyword list's agreement with exhaustive
- * BM25 (an API process with an unbounded SEARCH_KEYWORD_BUDGET).
+ * Search latency by namespace size: builds a small namespace, a large one and `--tenants`
+ * namespaces of `--tenant-chunks` beside them in the bench's own database (documents of
+ * the bench corpus, split in 1000-character chunks, embedded with the `hash` provider so
+ * the model's time is not counted, the HNSW index built once over the loaded rows as a
+ * re-embed does), and the first tenant's namespace alone in a second database. It starts an
+ * API-only process on each and sends POST /v1/search from `--clients` concurrent clients
+ * for `--seconds` per mode and namespace. Queries are 4–8 of the corpus's common words; the
+ * tenant is also asked with a selective metadata filter (one document). It then checks
+ * quality: recall@10 of the vector list against exact search, and the keyword list's
+ * agreement with exhaustive BM25 (an API process with an unbounded SEARCH_KEYWORD_BUDGET).
  *
- *   npm run build && npm run bench:search -- [--chunks 100000] [--small 3500] [--clients 8]
- *     [--seconds 10] [--db ingest_bench_search] [--timeout 7200] [--reuse]
+ *   npm run build && npm run bench:search -- [--chunks 100000] [--small 3500] [--tenants 100]
+ *     [--tenant-chunks 10000] [--clients 8] [--seconds 10] [--db ingest_bench_search]
+ *     [--timeout 7200] [--reuse]
  *
- * --reuse keeps the namespaces an earlier run built (the database is otherwise emptied first).
+ * --reuse keeps the namespaces an earlier run built (the databases are otherwise emptied first).
+ * A quick run: --chunks 100000 --tenants 10 --tenant-chunks 5000.
  *
- * Figures are ratios against the small namespace measured in the same run.
+ * Figures are ratios against the small namespace, and the tenant's against the same
+ * namespace alone, measured in the same run.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,12 +46,15 @@ interface Options {
   seconds: number;
   db: string;
   timeout: number;
+  /** Namespaces of `tenantChunks` chunks beside the large one. */
+  tenants: number;
+  tenantChunks: number;
   /** Keep the namespaces an earlier run built. */
   reuse: boolean;
 }
 
 function options(argv: string[]): Options {
-  const o: Options = { chunks: 100_000, small: 3500, clients: 8, seconds: 10, db: 'ingest_bench_search', timeout: 7200, reuse: false };
+  const o: Options = { chunks: 100_000, small: 3500, clients: 8, seconds: 10, db: 'ingest_bench_search', timeout: 7200, tenants: 100, tenantChunks: 10_000, reuse: false };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, v] = [argv[i], argv[i + 1]];
     if (flag === '--reuse') {
@@ -54,6 +62,8 @@ function options(argv: string[]): Options {
       i--;
     } else if (flag === '--chunks') o.chunks = intFlag(flag, v, 1000);
     else if (flag === '--small') o.small = intFlag(flag, v, 100);
+    else if (flag === '--tenants') o.tenants = intFlag(flag, v, 0);
+    else if (flag === '--tenant-chunks') o.tenantChunks = intFlag(flag, v, 100);
     else if (flag === '--clients') o.clients = intFlag(flag, v, 1);
     else if (flag === '--seconds') o.seconds = intFlag(flag, v, 1);
     else if (flag === '--timeout') o.timeout = intFlag(flag, v, 60);
@@ -78,10 +88,30 @@ function queries(count: number, seed: number): string[] {
   });
 }
 
+/** The first tenant's namespace; the same documents make the namespace of the database alone. */
+const TENANT = 'tenant-000';
+/** Seeds of the generated documents: the tenants' (TENANT_SEED + i) never meet the others'. */
+const TENANT_SEED = 100_000;
+
+/** A namespace to build: its name, how many chunks and the corpus seed its documents start from. */
+interface NamespaceSpec {
+  name: string;
+  chunks: number;
+  seed: number;
+}
+
+interface Measured {
+  namespace: string;
+  mode: string;
+  stats: SearchStats;
+}
+
 class SearchBench {
   private readonly children = new ChildRegistry();
   private readonly logDir = mkdtempSync(path.join(tmpdir(), 'search-bench-'));
   private readonly target: BenchDbTarget;
+  /** A database holding only the first tenant's namespace: the tenant's latency alone. */
+  private readonly aloneTarget: BenchDbTarget;
   private readonly embedder = new HashEmbeddingProvider(DIMENSION);
   private db?: Client;
   /** Chunks written per namespace. */
@@ -90,6 +120,7 @@ class SearchBench {
   constructor(private readonly o: Options) {
     const base = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'hash' }).postgres;
     this.target = { host: base.host, port: base.port, user: base.user, database: o.db };
+    this.aloneTarget = { ...this.target, database: `${o.db}_alone` };
   }
 
   logTails(): string {
@@ -103,40 +134,86 @@ class SearchBench {
 
   async run(): Promise<void> {
     const o = this.o;
-    console.log(`database ${o.db}; namespaces: small ${o.small} chunks, large ${o.chunks} chunks; ${o.clients} clients, ${o.seconds} s per mode`);
-    await ensureBenchDatabase(this.target, { ...process.env, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: String(DIMENSION) });
-    this.db = new Client({ connectionString: databaseUrl(this.target) });
-    await this.db.connect();
-    await checkDimension(this.db, DIMENSION);
-    if (this.o.reuse) {
+    console.log(
+      `database ${o.db}; namespaces: small ${o.small} chunks, large ${o.chunks} chunks, ${o.tenants} tenants of ${o.tenantChunks} chunks; ` +
+        `${o.clients} clients, ${o.seconds} s per mode`,
+    );
+    this.db = await this.open(this.target);
+    const tenants = Array.from({ length: o.tenants }, (_, i) => ({ name: `tenant-${String(i).padStart(3, '0')}`, chunks: o.tenantChunks, seed: TENANT_SEED + i }));
+    const layout: NamespaceSpec[] = [{ name: 'small', chunks: o.small, seed: 1 }, { name: 'large', chunks: o.chunks, seed: 2 }, ...tenants];
+    if (o.reuse) {
       const counts = await this.db.query<{ namespace: string; n: string }>(`SELECT namespace, count(*) AS n FROM chunks GROUP BY namespace`);
       for (const r of counts.rows) this.sizes.set(r.namespace, Number(r.n));
     } else {
-      await this.build();
-    }
-
-    const api = await this.startApi('api', {});
-    const asked = queries(64, 11);
-    const results: Array<{ namespace: string; mode: string; stats: SearchStats }> = [];
-    for (const namespace of ['small', 'large']) {
-      for (const mode of MODES) {
-        const requests: SearchRequest[] = asked.map((query) => ({ label: mode, body: { query, namespace, mode, topK: 10 } }));
-        await SearchLoad.for(api, requests.slice(0, 8), 2, 1000); // warm the caches and the process's statistics
-        const stats = await SearchLoad.for(api, requests, o.clients, o.seconds * 1000);
-        results.push({ namespace, mode, stats });
-        console.log(
-          `  ${namespace.padEnd(5)} ${mode.padEnd(7)} p50 ${stats.p50.toFixed(1)} ms, p99 ${stats.p99.toFixed(1)} ms, ` +
-            `${(stats.count / stats.seconds).toFixed(1)} q/s, non-200 ${stats.non200}${stats.firstError ? ` (${stats.firstError})` : ''}`,
-        );
+      await this.build(this.db, this.target, layout);
+      if (o.tenants > 0) {
+        const alone = await this.open(this.aloneTarget);
+        try {
+          await this.build(alone, this.aloneTarget, [tenants[0]]);
+        } finally {
+          await alone.end();
+        }
       }
     }
+
+    const api = await this.startApi('api', this.target, {});
+    const asked = queries(64, 11);
+    const results: Measured[] = [];
+    for (const namespace of ['small', 'large']) {
+      for (const mode of MODES) results.push(await this.measure(api, namespace, mode, asked.map((query) => ({ query, namespace, mode }))));
+    }
     this.report(results);
+    if (o.tenants > 0) await this.tenants(api, asked);
     await this.quality(api, asked);
   }
 
-  /** Both namespaces, loaded with the HNSW index dropped and then built once over the rows. */
-  private async build(): Promise<void> {
-    const db = this.db as Client;
+  /**
+   * The first tenant's searches beside the large namespace and the other tenants, against
+   * the same namespace alone in a database of its own; with and without a selective filter
+   * (one document of the tenant's), which must still find its rows.
+   */
+  private async tenants(api: string, asked: string[]): Promise<void> {
+    const alone = await this.startApi('api-alone', this.aloneTarget, {});
+    const docs = Math.max(1, Math.floor(this.o.tenantChunks / 10));
+    const kinds = [...MODES.map((mode) => ({ mode, label: mode, filtered: false })), ...MODES.filter((m) => m !== 'vector').map((mode) => ({ mode, label: `${mode}+filter`, filtered: true }))];
+    console.log(`\n| mode | ${TENANT} beside p50 / p99 ms | alone p50 / p99 ms | p99 beside vs alone | empty answers beside / alone |`);
+    console.log(`| --- | --- | --- | --- | --- |`);
+    for (const k of kinds) {
+      const bodies = asked.map((query, i) => ({ query, namespace: TENANT, mode: k.mode, ...(k.filtered ? { filter: { index: (i * 37) % docs } } : {}) }));
+      const [beside, byItself] = [await this.measure(api, TENANT, k.label, bodies, false), await this.measure(alone, TENANT, k.label, bodies, false)];
+      const [b, a] = [beside.stats, byItself.stats];
+      console.log(
+        `| ${k.label} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${a.p50.toFixed(1)} / ${a.p99.toFixed(1)} | ${(b.p99 / a.p99).toFixed(2)}x | ` +
+          `${b.empty}/${b.count} / ${a.empty}/${a.count} |`,
+      );
+    }
+  }
+
+  /** One stretch of load: the bodies (topK 10) from `--clients` clients for `--seconds`, after a short warm-up. */
+  private async measure(api: string, namespace: string, mode: string, bodies: Array<Record<string, unknown>>, print = true): Promise<Measured> {
+    const requests: SearchRequest[] = bodies.map((body) => ({ label: mode, body: { topK: 10, ...body } }));
+    await SearchLoad.for(api, requests.slice(0, 8), 2, 1000); // warm the caches and the process's statistics
+    const stats = await SearchLoad.for(api, requests, this.o.clients, this.o.seconds * 1000);
+    if (print || stats.non200 > 0) {
+      console.log(
+        `  ${namespace.padEnd(5)} ${mode.padEnd(7)} p50 ${stats.p50.toFixed(1)} ms, p99 ${stats.p99.toFixed(1)} ms, ` +
+          `${(stats.count / stats.seconds).toFixed(1)} q/s, non-200 ${stats.non200}${stats.firstError ? ` (${stats.firstError})` : ''}`,
+      );
+    }
+    return { namespace, mode, stats };
+  }
+
+  /** A bench database, created and migrated if need be, with the vector column the bench embeds for. */
+  private async open(target: BenchDbTarget): Promise<Client> {
+    await ensureBenchDatabase(target, { ...process.env, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: String(DIMENSION) });
+    const db = new Client({ connectionString: databaseUrl(target) });
+    await db.connect();
+    await checkDimension(db, DIMENSION);
+    return db;
+  }
+
+  /** The namespaces, loaded with the HNSW index dropped and then built once over the rows. */
+  private async build(db: Client, target: BenchDbTarget, layout: NamespaceSpec[]): Promise<void> {
     await resetTables(db);
     const spec = { provider: 'hash', modelId: this.embedder.modelId, dimension: DIMENSION };
     await db.query(
@@ -145,26 +222,22 @@ class SearchBench {
     );
     const [index] = (await db.query<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw_idx'`)).rows;
     await db.query(`DROP INDEX IF EXISTS chunks_embedding_hnsw_idx`);
-    let seed = 1;
-    for (const [namespace, chunks] of [['small', this.o.small], ['large', this.o.chunks]] as const) {
+    const connectionString = databaseUrl(target);
+    for (const ns of layout) {
       const started = performance.now();
       let written = 0;
+      let seed = ns.seed * 1000;
       // In slices, so a million chunks never sit in memory at once.
-      while (written < chunks) {
+      while (written < ns.chunks) {
         // A document of DOC_BYTES makes about nine chunks.
-        const docs = generateCorpus(seed++, Math.min(2000, Math.max(1, Math.ceil((chunks - written) / 9))), DOC_BYTES);
-        const r = await writeCeiling(docs, {
-          connectionString: databaseUrl(this.target),
-          namespace,
-          chunkSize: 1000,
-          chunkOverlap: 150,
-          embedder: this.embedder,
-          docsPerTransaction: 50,
-        });
+        const docs = generateCorpus(seed++, Math.min(2000, Math.max(1, Math.ceil((ns.chunks - written) / 9))), DOC_BYTES);
+        const r = await writeCeiling(docs, { connectionString, namespace: ns.name, chunkSize: 1000, chunkOverlap: 150, embedder: this.embedder, docsPerTransaction: 50 });
         written += r.chunks;
       }
-      this.sizes.set(namespace, written);
-      console.log(`  ${namespace}: ${written} chunks written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      this.sizes.set(ns.name, written);
+      if (layout.length <= 3 || !ns.name.startsWith('tenant-') || ns.name === TENANT) {
+        console.log(`  ${target.database}/${ns.name}: ${written} chunks written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      }
     }
     const started = performance.now();
     await db.query(`SET maintenance_work_mem = '1GB'`);
@@ -172,14 +245,14 @@ class SearchBench {
     await db.query(`RESET maintenance_work_mem`);
     await db.query(`VACUUM ANALYZE chunks`);
     await db.query(`VACUUM ANALYZE documents`);
-    console.log(`  HNSW index built and tables analysed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`  ${target.database}: HNSW index built and tables analysed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
 
-  private async startApi(name: string, extraEnv: Record<string, string>): Promise<string> {
+  private async startApi(name: string, target: BenchDbTarget, extraEnv: Record<string, string>): Promise<string> {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      DATABASE_URL: databaseUrl(this.target),
+      DATABASE_URL: databaseUrl(target),
       EMBEDDING_PROVIDER: 'hash',
       EMBEDDING_DIMENSION: String(DIMENSION),
       ROLE: 'api',
@@ -195,7 +268,7 @@ class SearchBench {
     return proc.url;
   }
 
-  private report(results: Array<{ namespace: string; mode: string; stats: SearchStats }>): void {
+  private report(results: Measured[]): void {
     console.log(`\n| mode | namespace | chunks | p50 ms | p99 ms | queries/s | p99 vs small |`);
     console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
     for (const mode of MODES) {
@@ -248,7 +321,7 @@ class SearchBench {
     }
     console.log(`\nvector recall@10 against exact search, by distance (large namespace, ${sample.length} queries): ${(found / wanted).toFixed(3)}`);
 
-    const exhaustive = await this.startApi('api-exhaustive', { SEARCH_KEYWORD_BUDGET: '100000000', SEARCH_EXACT_MAX_CHUNKS: '0' });
+    const exhaustive = await this.startApi('api-exhaustive', this.target, { SEARCH_KEYWORD_BUDGET: '100000000', SEARCH_EXACT_MAX_CHUNKS: '0' });
     // The baseline: the same queries scored exhaustively, as before keyword budgets.
     for (const mode of ['keyword', 'hybrid']) {
       const requests: SearchRequest[] = asked.map((query) => ({ label: mode, body: { query, namespace: 'large', mode, topK: 10 } }));

@@ -39,6 +39,11 @@ export interface ChunkSearch {
   statementTimeoutMs?: number;
   /** Set by the repository from the namespace's size: rank the vector list exactly. */
   exactVector?: boolean;
+  /**
+   * Set by the repository from the namespace's size: match the keyword list's words row by
+   * row over the namespace's own rows, not through the text index shared by every namespace.
+   */
+  keywordOwnRows?: boolean;
   /** The active generation whose model made `embedding`; the search throws `GenerationChangedError` if it is no longer active. */
   generation: Generation;
 }
@@ -118,12 +123,17 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
     const scan = (where: string, limit = ''): string =>
       `SELECT c.id, c.content_tsv AS tsv, c.char_count, (c.content_tsv @@ q.all_q) AS has_all
          FROM chunks c CROSS JOIN q WHERE ${conditions} AND ${where} ${limit}`;
-    let matched = scan('c.content_tsv @@ q.any_q');
+    // The text index's postings of a common word cover every namespace: in a small namespace
+    // beside a large one, reading them costs what the large one holds. Called as a function,
+    // the match cannot use that index, so the rows come from the namespace (or filter) index
+    // and the cost is bounded by the namespace's own size.
+    const matches = (tsquery: string): string => (s.keywordOwnRows ? `ts_match_vq(c.content_tsv, ${tsquery})` : `c.content_tsv @@ ${tsquery}`);
+    let matched = scan(matches('q.any_q'));
     if (keyword.candidates) {
       params.push(keyword.candidates, keyword.limit);
-      const rare = `c.content_tsv @@ (SELECT string_agg(quote_literal(l), ' | ') FROM unnest($${params.length - 1}::text[]) l)::tsquery`;
+      const rare = matches(`(SELECT string_agg(quote_literal(l), ' | ') FROM unnest($${params.length - 1}::text[]) l)::tsquery`);
       const limit = `LIMIT $${params.length}`;
-      matched = `(${scan('c.content_tsv @@ q.all_q', limit)}) UNION (${scan(rare, limit)})`;
+      matched = `(${scan(matches('q.all_q'), limit)}) UNION (${scan(rare, limit)})`;
     }
     params.push(keyword.estimatedDf.map((e) => e.lexeme), keyword.estimatedDf.map((e) => e.df));
     const [estLexemes, estDf] = [params.length - 1, params.length].map((i) => `$${i}`);

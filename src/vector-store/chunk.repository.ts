@@ -106,8 +106,10 @@ export class ChunkRepository {
       if (s.statementTimeoutMs !== undefined) await em.query(`SET LOCAL statement_timeout = ${Math.trunc(s.statementTimeoutMs)}`);
       await this.lock.hold(em, s.generation);
       const keyword = s.mode === 'vector' ? null : await this.keywordPlan(em, s);
-      const exactVector = s.mode !== 'keyword' && (await this.statistics.namespaceChunks(s.namespace)) <= s.exactVectorMaxChunks;
-      const { sql, params } = searchQuery({ ...s, exactVector }, keyword);
+      // A small namespace is searched from its own rows, whatever its neighbours hold.
+      const small = (await this.statistics.namespaceChunks(s.namespace)) <= s.exactVectorMaxChunks;
+      const exactVector = s.mode !== 'keyword' && small;
+      const { sql, params } = searchQuery({ ...s, exactVector, keywordOwnRows: small }, keyword);
       if (s.mode !== 'keyword' && !exactVector) {
         // SET LOCAL takes no bind parameters; the value is an integer computed from validated config.
         await em.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(Math.trunc(s.efSearch), s.candidates))}`);
