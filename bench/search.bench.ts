@@ -12,7 +12,7 @@
  *
  *   npm run build && npm run bench:search -- [--chunks 100000] [--small 3500] [--tenants 100]
  *     [--tenant-chunks 10000] [--clients 8] [--seconds 10] [--db ingest_bench_search]
- *     [--timeout 7200] [--reuse]
+ *     [--timeout 7200] [--reuse] [--parts sizes,tenants,quality]
  *
  * --reuse keeps the namespaces an earlier run built (the databases are otherwise emptied first).
  * A quick run: --chunks 100000 --tenants 10 --tenant-chunks 5000.
@@ -32,7 +32,7 @@ import { intFlag, runProcessBench } from './support/bench-main';
 import { writeCeiling } from './support/ceiling-writer';
 import { ChildRegistry, freePort, waitReady } from './support/child-processes';
 import { generateCorpus } from './support/corpus';
-import { loadAverage } from './support/cpu-usage';
+import { CpuSnapshot, cpuSnapshot, loadAverage } from './support/cpu-usage';
 import { SearchLoad, SearchRequest, SearchStats } from './support/search-load';
 
 const DIMENSION = 384;
@@ -51,10 +51,14 @@ interface Options {
   tenantChunks: number;
   /** Keep the namespaces an earlier run built. */
   reuse: boolean;
+  /** What to measure: latency by namespace size, the tenant beside and alone, quality. */
+  parts: Set<string>;
 }
 
+const PARTS = ['sizes', 'tenants', 'quality'];
+
 function options(argv: string[]): Options {
-  const o: Options = { chunks: 100_000, small: 3500, clients: 8, seconds: 10, db: 'ingest_bench_search', timeout: 7200, tenants: 100, tenantChunks: 10_000, reuse: false };
+  const o: Options = { chunks: 100_000, small: 3500, clients: 8, seconds: 10, db: 'ingest_bench_search', timeout: 7200, tenants: 100, tenantChunks: 10_000, reuse: false, parts: new Set(PARTS) };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, v] = [argv[i], argv[i + 1]];
     if (flag === '--reuse') {
@@ -68,6 +72,11 @@ function options(argv: string[]): Options {
     else if (flag === '--seconds') o.seconds = intFlag(flag, v, 1);
     else if (flag === '--timeout') o.timeout = intFlag(flag, v, 60);
     else if (flag === '--db') o.db = String(v);
+    else if (flag === '--parts') {
+      o.parts = new Set(String(v).split(','));
+      const unknown = [...o.parts].filter((p) => !PARTS.includes(p));
+      if (unknown.length > 0) throw new Error(`--parts takes ${PARTS.join(', ')}; got ${unknown.join(', ')}`);
+    }
     else throw new Error(`unknown option ${flag}`);
   }
   return o;
@@ -104,6 +113,8 @@ interface Measured {
   namespace: string;
   mode: string;
   stats: SearchStats;
+  /** CPU milliseconds per answered query: the API process's, and its Postgres connections'. */
+  cpu: { api: number; postgres: number };
 }
 
 class SearchBench {
@@ -116,6 +127,8 @@ class SearchBench {
   private db?: Client;
   /** Chunks written per namespace. */
   private readonly sizes = new Map<string, number>();
+  /** Each started API's process id and database, by URL. */
+  private readonly apis = new Map<string, { pid: number | undefined; database: string }>();
 
   constructor(private readonly o: Options) {
     const base = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'hash' }).postgres;
@@ -158,13 +171,15 @@ class SearchBench {
 
     const api = await this.startApi('api', this.target, {});
     const asked = queries(64, 11);
-    const results: Measured[] = [];
-    for (const namespace of ['small', 'large']) {
-      for (const mode of MODES) results.push(await this.measure(api, namespace, mode, asked.map((query) => ({ query, namespace, mode }))));
+    if (o.parts.has('sizes')) {
+      const results: Measured[] = [];
+      for (const namespace of ['small', 'large']) {
+        for (const mode of MODES) results.push(await this.measure(api, namespace, mode, asked.map((query) => ({ query, namespace, mode }))));
+      }
+      this.report(results);
     }
-    this.report(results);
-    if (o.tenants > 0) await this.tenants(api, asked);
-    await this.quality(api, asked);
+    if (o.parts.has('tenants') && o.tenants > 0) await this.tenants(api, asked);
+    if (o.parts.has('quality')) await this.quality(api, asked);
   }
 
   /**
@@ -176,15 +191,15 @@ class SearchBench {
     const alone = await this.startApi('api-alone', this.aloneTarget, {});
     const docs = Math.max(1, Math.floor(this.o.tenantChunks / 10));
     const kinds = [...MODES.map((mode) => ({ mode, label: mode, filtered: false })), ...MODES.filter((m) => m !== 'vector').map((mode) => ({ mode, label: `${mode}+filter`, filtered: true }))];
-    console.log(`\n| mode | ${TENANT} beside p50 / p99 ms | alone p50 / p99 ms | p99 beside vs alone | empty answers beside / alone |`);
-    console.log(`| --- | --- | --- | --- | --- |`);
+    console.log(`\n| mode | ${TENANT} beside p50 / p99 ms | alone p50 / p99 ms | p99 beside vs alone | Postgres CPU per query beside / alone | empty answers beside / alone |`);
+    console.log(`| --- | --- | --- | --- | --- | --- |`);
     for (const k of kinds) {
       const bodies = asked.map((query, i) => ({ query, namespace: TENANT, mode: k.mode, ...(k.filtered ? { filter: { index: (i * 37) % docs } } : {}) }));
       const [beside, byItself] = [await this.measure(api, TENANT, k.label, bodies, false), await this.measure(alone, TENANT, k.label, bodies, false)];
       const [b, a] = [beside.stats, byItself.stats];
       console.log(
         `| ${k.label} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${a.p50.toFixed(1)} / ${a.p99.toFixed(1)} | ${(b.p99 / a.p99).toFixed(2)}x | ` +
-          `${b.empty}/${b.count} / ${a.empty}/${a.count} |`,
+          `${beside.cpu.postgres.toFixed(2)} / ${byItself.cpu.postgres.toFixed(2)} ms | ${b.empty}/${b.count} / ${a.empty}/${a.count} |`,
       );
     }
   }
@@ -192,15 +207,33 @@ class SearchBench {
   /** One stretch of load: the bodies (topK 10) from `--clients` clients for `--seconds`, after a short warm-up. */
   private async measure(api: string, namespace: string, mode: string, bodies: Array<Record<string, unknown>>, print = true): Promise<Measured> {
     const requests: SearchRequest[] = bodies.map((body) => ({ label: mode, body: { topK: 10, ...body } }));
-    await SearchLoad.for(api, requests.slice(0, 8), 2, 1000); // warm the caches and the process's statistics
+    // Warm the caches, the process's statistics and as many pooled connections as clients.
+    await SearchLoad.for(api, requests.slice(0, 8), this.o.clients, 1000);
+    const before = await this.cpu(api);
     const stats = await SearchLoad.for(api, requests, this.o.clients, this.o.seconds * 1000);
+    const after = await this.cpu(api);
+    const per = (name: string): number => (((after.get(name) ?? 0) - (before.get(name) ?? 0)) * 1000) / Math.max(1, stats.count);
+    const cpu = { api: per('api'), postgres: per('postgres') };
     if (print || stats.non200 > 0) {
       console.log(
         `  ${namespace.padEnd(5)} ${mode.padEnd(7)} p50 ${stats.p50.toFixed(1)} ms, p99 ${stats.p99.toFixed(1)} ms, ` +
-          `${(stats.count / stats.seconds).toFixed(1)} q/s, non-200 ${stats.non200}${stats.firstError ? ` (${stats.firstError})` : ''}`,
+          `${(stats.count / stats.seconds).toFixed(1)} q/s, CPU per query: API ${cpu.api.toFixed(2)} ms, Postgres ${cpu.postgres.toFixed(2)} ms, ` +
+          `non-200 ${stats.non200}${stats.firstError ? ` (${stats.firstError})` : ''}`,
       );
     }
-    return { namespace, mode, stats };
+    return { namespace, mode, stats, cpu };
+  }
+
+  /**
+   * CPU seconds so far of an API process and of the Postgres backends serving it: on a
+   * shared machine, the cost of a query that other load cannot inflate as it does latency.
+   */
+  private async cpu(api: string): Promise<CpuSnapshot> {
+    const { pid, database } = this.apis.get(api) as { pid: number | undefined; database: string };
+    const backends = await (this.db as Client).query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [
+      database,
+    ]);
+    return cpuSnapshot([{ name: 'api', pid }, ...backends.rows.map((r) => ({ name: 'postgres', pid: r.pid }))]);
   }
 
   /** A bench database, created and migrated if need be, with the vector column the bench embeds for. */
@@ -265,19 +298,20 @@ class SearchBench {
     };
     const proc = this.children.start(name, path.join(__dirname, '../src/main.js'), env, port, path.join(this.logDir, `${name}.log`));
     await waitReady(proc, '/health/ready', 60000);
+    this.apis.set(proc.url, { pid: proc.child.pid, database: target.database });
     return proc.url;
   }
 
   private report(results: Measured[]): void {
-    console.log(`\n| mode | namespace | chunks | p50 ms | p99 ms | queries/s | p99 vs small |`);
-    console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
+    console.log(`\n| mode | namespace | chunks | p50 ms | p99 ms | queries/s | p99 vs small | CPU ms per query (API + Postgres) |`);
+    console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
     for (const mode of MODES) {
       const small = results.find((r) => r.namespace === 'small' && r.mode === mode)?.stats;
       for (const r of results.filter((x) => x.mode === mode)) {
         const s = r.stats;
         const chunks = this.sizes.get(r.namespace) ?? 0;
         const ratio = small ? (s.p99 / small.p99).toFixed(2) : '-';
-        console.log(`| ${mode} | ${r.namespace} | ${chunks} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${(s.count / s.seconds).toFixed(1)} | ${ratio}x |`);
+        console.log(`| ${mode} | ${r.namespace} | ${chunks} | ${s.p50.toFixed(1)} | ${s.p99.toFixed(1)} | ${(s.count / s.seconds).toFixed(1)} | ${ratio}x | ${r.cpu.api.toFixed(2)} + ${r.cpu.postgres.toFixed(2)} |`);
       }
     }
   }
@@ -295,8 +329,9 @@ class SearchBench {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query, namespace: 'large', mode, topK: 10 }),
       });
-      const body = (await res.json()) as { results: Array<{ chunkId: string }> };
-      return body.results.map((r) => r.chunkId);
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`${mode} search in ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+      return (JSON.parse(text) as { results: Array<{ chunkId: string }> }).results.map((r) => r.chunkId);
     };
     let found = 0;
     let wanted = 0;
@@ -321,7 +356,13 @@ class SearchBench {
     }
     console.log(`\nvector recall@10 against exact search, by distance (large namespace, ${sample.length} queries): ${(found / wanted).toFixed(3)}`);
 
-    const exhaustive = await this.startApi('api-exhaustive', this.target, { SEARCH_KEYWORD_BUDGET: '100000000', SEARCH_EXACT_MAX_CHUNKS: '0' });
+    const exhaustive = await this.startApi('api-exhaustive', this.target, {
+      SEARCH_KEYWORD_BUDGET: '100000000',
+      SEARCH_EXACT_MAX_CHUNKS: '0',
+      // Exhaustive scoring of common words takes seconds: it must answer, however slowly.
+      SEARCH_STATEMENT_TIMEOUT_MS: '120000',
+      SEARCH_QUEUE_TIMEOUT_MS: '120000',
+    });
     // The baseline: the same queries scored exhaustively, as before keyword budgets.
     for (const mode of ['keyword', 'hybrid']) {
       const requests: SearchRequest[] = asked.map((query) => ({ label: mode, body: { query, namespace: 'large', mode, topK: 10 } }));

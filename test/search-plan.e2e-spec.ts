@@ -98,10 +98,10 @@ describe('search query plans (guards against scans that grow with the namespace)
     );
     // Every chunk holds the common words; one in RARE_EVERY also holds a rare one.
     await ds.query(
-      `INSERT INTO chunks (id, document_id, namespace, chunk_index, content, content_sha256, char_count, model, embedding)
+      `INSERT INTO chunks (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding)
        SELECT gen_random_uuid(), '00000000-0000-4000-8000-000000000001', 'big', i,
               'garden compost soil water ' || i || CASE WHEN i % $2 = 0 THEN ' zeppelin' ELSE '' END,
-              repeat('0', 64), 30, 'hash:test',
+              repeat('0', 64), 30, jsonb_build_object('n', i), 'hash:test',
               (SELECT array_agg(sin(i * 7 + d))::vector FROM generate_series(1, 384) d)
          FROM generate_series(1, $1) i`,
       [CHUNKS, RARE_EVERY],
@@ -146,6 +146,15 @@ describe('search query plans (guards against scans that grow with the namespace)
     const keyword = await keywordPlanFor(s);
     expect(keyword.candidates).toBeNull();
     expect(candidatesRead(await explain(s, keyword))).toBe(CHUNKS);
+  });
+
+  it('finds the rows of a selective filter that hold neither every word nor the rarest', async () => {
+    const s = { ...search('keyword', 'garden compost soil water zeppelin'), filter: { n: 7 } };
+    const keyword = await keywordPlanFor(s);
+    expect(keyword.candidates).toEqual(['zeppelin']);
+    const { sql, params } = searchQuery(s, keyword);
+    const rows: Array<{ metadata: { n: number } }> = await ds.query(sql, params);
+    expect(rows.map((r) => r.metadata.n)).toEqual([7]);
   });
 
   it('finds vector neighbours through the HNSW index, not a scan of the namespace', async () => {

@@ -134,6 +134,10 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
       const rare = matches(`(SELECT string_agg(quote_literal(l), ' | ') FROM unnest($${params.length - 1}::text[]) l)::tsquery`);
       const limit = `LIMIT $${params.length}`;
       matched = `(${scan(matches('q.all_q'), limit)}) UNION (${scan(rare, limit)})`;
+      // The words' frequencies are the namespace's: a selective filter may leave a few chunks
+      // that hold neither every word nor the rarest ones. Its matches of any word count too,
+      // up to the budget, so the filter's rows are found wherever they are few.
+      if (Object.keys(s.filter).length > 0) matched += ` UNION (${scan(matches('q.any_q'), limit)})`;
     }
     params.push(keyword.estimatedDf.map((e) => e.lexeme), keyword.estimatedDf.map((e) => e.df));
     const [estLexemes, estDf] = [params.length - 1, params.length].map((i) => `$${i}`);
