@@ -147,11 +147,14 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
     // normalised by the candidates' mean length. Chunks that match the whole query (every
     // word, compound identifiers such as ERR_SOME_CODE as phrases) rank first: bag-of-words
     // scoring alone loses the order of their parts.
-    ctes.push(`q AS (SELECT ${anyQ} AS any_q, websearch_to_tsquery('${TS_CONFIG}', ${allText}) AS all_q),
+    // Term frequencies: the query's lexemes are marked with weight A (the stored vectors use
+    // only B and D) and kept alone by ts_filter, so each candidate yields a row per query word
+    // it holds rather than one per word it holds (unnesting whole vectors cost most of the time).
+    ctes.push(`q AS (SELECT ${anyQ} AS any_q, websearch_to_tsquery('${TS_CONFIG}', ${allText}) AS all_q,
+                      ARRAY(SELECT DISTINCT t.lexeme FROM unnest(to_tsvector('${TS_CONFIG}', ${allText})) t) AS lexemes),
       matched AS MATERIALIZED (${matched}),
-      qterms AS (SELECT DISTINCT t.lexeme FROM unnest(to_tsvector('${TS_CONFIG}', ${allText})) t),
       tf AS (SELECT m.id, t.lexeme, coalesce(array_length(t.positions, 1), 1) AS f
-               FROM matched m CROSS JOIN LATERAL unnest(m.tsv) t WHERE t.lexeme IN (SELECT lexeme FROM qterms)),
+               FROM matched m CROSS JOIN q CROSS JOIN LATERAL unnest(ts_filter(setweight(m.tsv, 'A', q.lexemes), '{a}')) t),
       df AS (SELECT lexeme, max(df) AS df
                FROM (SELECT lexeme, count(*)::float8 AS df FROM tf GROUP BY lexeme
                      UNION ALL SELECT * FROM unnest(${estLexemes}::text[], ${estDf}::float8[])) counted
