@@ -17,7 +17,7 @@
  * exhaustive BM25 scoring of every match.
  *
  *   npm run build && node dist/bench/search-quality.bench.js [--chunks 100000]
- *     [--db ingest_bench_search_quality] [--budget 1000] [--reuse]
+ *     [--db ingest_bench_search_quality] [--budget 1000] [--ef 40,200,400] [--reuse]
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -52,17 +52,20 @@ interface Options {
   chunks: number;
   db: string;
   budget: number;
+  /** ef_search values to measure recall at, beside SEARCH_EF. */
+  ef: number[];
   reuse: boolean;
 }
 
 function options(argv: string[]): Options {
-  const o: Options = { chunks: 100_000, db: 'ingest_bench_search_quality', budget: 1000, reuse: argv.includes('--reuse') };
+  const o: Options = { chunks: 100_000, db: 'ingest_bench_search_quality', budget: 1000, ef: [40, 200, 400], reuse: argv.includes('--reuse') };
   const valued = argv.filter((a) => a !== '--reuse');
   for (let i = 0; i < valued.length; i += 2) {
     const [flag, v] = [valued[i], valued[i + 1]];
     if (flag === '--chunks') o.chunks = intFlag(flag, v, 1000);
     else if (flag === '--budget') o.budget = intFlag(flag, v, 10);
     else if (flag === '--db') o.db = String(v);
+    else if (flag === '--ef') o.ef = String(v).split(',').map((e) => intFlag(flag, e, 1));
     else throw new Error(`unknown option ${flag}`);
   }
   return o;
@@ -285,27 +288,37 @@ class QualityBench {
     }
   }
 
-  /** Recall@10 of the vector list against exact search, by distance (ties count as found). */
+  /**
+   * Recall@10 of the vector list against exact search, by distance (ties count as found),
+   * at the configured ef_search and the others of `--ef`.
+   */
   private async recall(questionVectors: number[][], total: number): Promise<void> {
     const db = this.db;
-    for (const candidates of [10, this.search.candidates]) {
-      let found = 0;
-      let wanted = 0;
-      for (const v of questionVectors) {
-        await db.query('BEGIN');
-        await db.query('SET LOCAL enable_indexscan = off');
-        const exact = await db.query<{ d: number }>(
-          `SELECT embedding <=> $1::vector AS d FROM chunks WHERE namespace = $2 ORDER BY embedding <=> $1::vector LIMIT 10`,
-          [toSql(v), NAMESPACE],
-        );
-        await db.query('COMMIT');
-        const got = (await this.searched(this.chunkSearch('vector', '', v, total, candidates))).slice(0, 10);
-        const distances = await db.query<{ d: number }>(`SELECT embedding <=> $1::vector AS d FROM chunks WHERE id = ANY($2::uuid[])`, [toSql(v), got.map((r) => r.id)]);
-        const kth = Number(exact.rows[exact.rows.length - 1]?.d ?? 0);
-        wanted += exact.rows.length;
-        found += Math.min(exact.rows.length, distances.rows.filter((r) => Number(r.d) <= kth + 1e-9).length);
+    const kth: number[] = [];
+    for (const v of questionVectors) {
+      await db.query('BEGIN');
+      await db.query('SET LOCAL enable_indexscan = off');
+      const exact = await db.query<{ d: number }>(
+        `SELECT embedding <=> $1::vector AS d FROM chunks WHERE namespace = $2 ORDER BY embedding <=> $1::vector LIMIT 10`,
+        [toSql(v), NAMESPACE],
+      );
+      await db.query('COMMIT');
+      kth.push(Number(exact.rows[exact.rows.length - 1]?.d ?? 0));
+    }
+    console.log(`\n| ef_search | candidates | recall@10 | ms per query (one client) |`);
+    console.log(`| --- | --- | --- | --- |`);
+    for (const efSearch of [...new Set([this.search.efSearch, ...this.o.ef])].sort((a, b) => a - b)) {
+      for (const candidates of [10, this.search.candidates]) {
+        let found = 0;
+        const started = performance.now();
+        for (const [i, v] of questionVectors.entries()) {
+          const got = (await this.searched({ ...this.chunkSearch('vector', '', v, total, candidates), efSearch })).slice(0, 10);
+          const distances = await db.query<{ d: number }>(`SELECT embedding <=> $1::vector AS d FROM chunks WHERE id = ANY($2::uuid[])`, [toSql(v), got.map((r) => r.id)]);
+          found += Math.min(10, distances.rows.filter((r) => Number(r.d) <= kth[i] + 1e-9).length);
+        }
+        const ms = (performance.now() - started) / questionVectors.length;
+        console.log(`| ${Math.max(efSearch, candidates)} | ${candidates} | ${(found / (10 * questionVectors.length)).toFixed(3)} | ${ms.toFixed(1)} |`);
       }
-      console.log(`vector recall@10 against exact search (${candidates} candidates, ef_search ${Math.max(this.search.efSearch, candidates)}): ${(found / wanted).toFixed(3)}`);
     }
   }
 
