@@ -155,6 +155,13 @@ describe('search query plans (guards against scans that grow with the namespace)
     const { sql, params } = searchQuery(s, keyword);
     const rows: Array<{ metadata: { n: number } }> = await ds.query(sql, params);
     expect(rows.map((r) => r.metadata.n)).toEqual([7]);
+    // The filter's own matches come from its rows, not from the text index's postings of
+    // common words: where the planner would take that index, only the other two lists do.
+    const prefersTextIndex = ['DROP INDEX chunks_namespace_idx', 'DROP INDEX chunks_metadata_gin_idx', 'SET LOCAL enable_seqscan = off'];
+    const textIndexScans = (await explain(s, keyword, prefersTextIndex)).filter(
+      (n) => n['Index Name'] === 'chunks_content_tsv_gin_idx',
+    );
+    expect(textIndexScans.length).toBe(2);
   });
 
   it('finds vector neighbours through the HNSW index, not a scan of the namespace', async () => {

@@ -136,8 +136,11 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
       matched = `(${scan(matches('q.all_q'), limit)}) UNION (${scan(rare, limit)})`;
       // The words' frequencies are the namespace's: a selective filter may leave a few chunks
       // that hold neither every word nor the rarest ones. Its matches of any word count too,
-      // up to the budget, so the filter's rows are found wherever they are few.
-      if (Object.keys(s.filter).length > 0) matched += ` UNION (${scan(matches('q.any_q'), limit)})`;
+      // up to the budget, so the filter's rows are found wherever they are few. Matched row by
+      // row over the filter's rows: through the text index, the planner (which cannot estimate
+      // the query's matches) intersected the filter with every namespace's postings of common
+      // words, 42 of a 66 ms search for a one-document filter.
+      if (Object.keys(s.filter).length > 0) matched += ` UNION (${scan('ts_match_vq(c.content_tsv, q.any_q)', limit)})`;
     }
     params.push(keyword.estimatedDf.map((e) => e.lexeme), keyword.estimatedDf.map((e) => e.df));
     const [estLexemes, estDf] = [params.length - 1, params.length].map((i) => `$${i}`);
