@@ -13,6 +13,8 @@ const database = ownDatabase('ingest_test_search_plan');
 const CHUNKS = 3000;
 /** One chunk in RARE_EVERY holds the rare word. */
 const RARE_EVERY = 100;
+/** Chunks of the small namespace beside the big one, each with its own `n` in its metadata. */
+const TINY = 40;
 
 interface PlanNode {
   'Node Type': string;
@@ -47,7 +49,7 @@ describe('search query plans (guards against scans that grow with the namespace)
     generation,
   });
 
-  async function plan(s: ChunkSearch): Promise<KeywordPlan> {
+  async function keywordPlanFor(s: ChunkSearch): Promise<KeywordPlan> {
     const [{ lexemes }]: Array<{ lexemes: string[] }> = await ds.query(
       `SELECT coalesce(array_agg(DISTINCT lexeme), '{}') AS lexemes FROM unnest(to_tsvector('english', $1))`,
       [s.query],
@@ -55,14 +57,27 @@ describe('search query plans (guards against scans that grow with the namespace)
     return planKeywords(lexemes, await statistics.lexemeFrequencies(), await statistics.namespaceChunks(s.namespace), s.keywordBudget);
   }
 
-  async function explain(s: ChunkSearch, keyword: KeywordPlan | null): Promise<PlanNode[]> {
+  /** The plan as run; `setup` statements run first in the same transaction, which is rolled back. */
+  async function explain(s: ChunkSearch, keyword: KeywordPlan | null, setup: string[] = []): Promise<PlanNode[]> {
     const { sql, params } = searchQuery(s, keyword);
-    return ds.transaction(async (em) => {
+    const qr = ds.createQueryRunner();
+    await qr.startTransaction();
+    try {
+      const em = qr.manager;
+      for (const statement of setup) await em.query(statement);
       await em.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
-      const [row]: Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }> = await em.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+      const [row]: Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }> = await em.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`, params);
       return nodes(row['QUERY PLAN'][0].Plan);
-    });
+    } finally {
+      await qr.rollbackTransaction();
+      await qr.release();
+    }
   }
+
+  const ids = async (s: ChunkSearch, keyword: KeywordPlan | null): Promise<string[]> => {
+    const { sql, params } = searchQuery(s, keyword);
+    return (await ds.query(sql, params)).map((r: { id: string }) => r.id);
+  };
 
   /** Rows the keyword list's candidate scan produced (the `matched` CTE). */
   const candidatesRead = (plan: PlanNode[]): number => {
@@ -83,13 +98,23 @@ describe('search query plans (guards against scans that grow with the namespace)
     );
     // Every chunk holds the common words; one in RARE_EVERY also holds a rare one.
     await ds.query(
-      `INSERT INTO chunks (id, document_id, namespace, chunk_index, content, content_sha256, char_count, model, embedding)
+      `INSERT INTO chunks (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding)
        SELECT gen_random_uuid(), '00000000-0000-4000-8000-000000000001', 'big', i,
               'garden compost soil water ' || i || CASE WHEN i % $2 = 0 THEN ' zeppelin' ELSE '' END,
-              repeat('0', 64), 30, 'hash:test',
+              repeat('0', 64), 30, jsonb_build_object('n', i), 'hash:test',
               (SELECT array_agg(sin(i * 7 + d))::vector FROM generate_series(1, 384) d)
          FROM generate_series(1, $1) i`,
       [CHUNKS, RARE_EVERY],
+    );
+    // A small namespace beside it, with the same common words.
+    await ds.query(
+      `INSERT INTO chunks (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding)
+       SELECT gen_random_uuid(), '00000000-0000-4000-8000-000000000001', 'tiny', $1 + i,
+              'garden compost soil water tiny ' || i || CASE WHEN i % 10 = 0 THEN ' zeppelin' ELSE '' END,
+              repeat('0', 64), 30, jsonb_build_object('n', i), 'hash:test',
+              (SELECT array_agg(cos(i * 3 + d))::vector FROM generate_series(1, 384) d)
+         FROM generate_series(1, $2) i`,
+      [CHUNKS, TINY],
     );
     await ds.query('ANALYZE chunks');
     statistics = new KeywordStatistics(ReadDatabase.primaryOnly(ds));
@@ -101,7 +126,7 @@ describe('search query plans (guards against scans that grow with the namespace)
 
   it('scores at most the budget twice over (whole-query matches, rarest-word matches) when every word is common', async () => {
     const s = search('keyword', 'garden compost soil water');
-    const keyword = await plan(s);
+    const keyword = await keywordPlanFor(s);
     expect(keyword.candidates).not.toBeNull();
     expect(keyword.candidates?.length).toBe(1);
     const read = candidatesRead(await explain(s, keyword));
@@ -111,16 +136,32 @@ describe('search query plans (guards against scans that grow with the namespace)
 
   it('scores every chunk holding a rare word, and only those', async () => {
     const s = search('keyword', 'garden compost zeppelin');
-    const keyword = await plan(s);
+    const keyword = await keywordPlanFor(s);
     expect(keyword.candidates).toEqual(['zeppelin']);
     expect(candidatesRead(await explain(s, keyword))).toBe(CHUNKS / RARE_EVERY);
   });
 
   it('scores every match when the budget allows it (exact BM25)', async () => {
     const s = { ...search('keyword', 'garden compost soil water'), keywordBudget: 100_000 };
-    const keyword = await plan(s);
+    const keyword = await keywordPlanFor(s);
     expect(keyword.candidates).toBeNull();
     expect(candidatesRead(await explain(s, keyword))).toBe(CHUNKS);
+  });
+
+  it('finds the rows of a selective filter that hold neither every word nor the rarest', async () => {
+    const s = { ...search('keyword', 'garden compost soil water zeppelin'), filter: { n: 7 } };
+    const keyword = await keywordPlanFor(s);
+    expect(keyword.candidates).toEqual(['zeppelin']);
+    const { sql, params } = searchQuery(s, keyword);
+    const rows: Array<{ metadata: { n: number } }> = await ds.query(sql, params);
+    expect(rows.map((r) => r.metadata.n)).toEqual([7]);
+    // The filter's own matches come from its rows, not from the text index's postings of
+    // common words: where the planner would take that index, only the other two lists do.
+    const prefersTextIndex = ['DROP INDEX chunks_namespace_idx', 'DROP INDEX chunks_metadata_gin_idx', 'SET LOCAL enable_seqscan = off'];
+    const textIndexScans = (await explain(s, keyword, prefersTextIndex)).filter(
+      (n) => n['Index Name'] === 'chunks_content_tsv_gin_idx',
+    );
+    expect(textIndexScans.length).toBe(2);
   });
 
   it('finds vector neighbours through the HNSW index, not a scan of the namespace', async () => {
@@ -142,5 +183,48 @@ describe('search query plans (guards against scans that grow with the namespace)
       return em.query(`SELECT id FROM chunks ORDER BY embedding <=> $1::vector, id LIMIT 10`, [JSON.stringify(embedding)]);
     });
     expect(found.map((r) => r.id)).toEqual(brute.map((r) => r.id));
+  });
+
+  describe('a small namespace beside a big one', () => {
+    const tiny = (query: string, extra: Partial<ChunkSearch> = {}): ChunkSearch => ({ ...search('keyword', query), namespace: 'tiny', keywordOwnRows: true, ...extra });
+    const usesTextIndex = (plan: PlanNode[]): boolean => plan.some((n) => n['Index Name'] === 'chunks_content_tsv_gin_idx');
+
+    it('matches keywords over its own rows, never the text index whose postings hold the big one', async () => {
+      for (const query of ['garden compost soil water', 'garden compost zeppelin']) {
+        const s = tiny(query);
+        const plan = await explain(s, await keywordPlanFor(s));
+        expect(usesTextIndex(plan)).toBe(false);
+        expect(plan.some((n) => n['Node Type'] === 'Seq Scan')).toBe(false);
+        expect(candidatesRead(plan)).toBeLessThanOrEqual(TINY);
+      }
+    });
+
+    it('cannot take the text index even where the planner would prefer it', async () => {
+      // Without the namespace index and with scans discouraged, a match the text index can
+      // serve goes through it; the small namespace's match must not be one.
+      const prefersTextIndex = ['DROP INDEX chunks_namespace_idx', 'SET LOCAL enable_seqscan = off'];
+      const s = tiny('garden compost zeppelin');
+      const keyword = await keywordPlanFor(s);
+      expect(usesTextIndex(await explain({ ...s, keywordOwnRows: false }, keyword, prefersTextIndex))).toBe(true);
+      expect(usesTextIndex(await explain(s, keyword, prefersTextIndex))).toBe(false);
+    });
+
+    it('finds what the text index finds', async () => {
+      for (const query of ['garden compost soil water', 'garden compost zeppelin', 'tiny zeppelin']) {
+        const s = tiny(query);
+        const keyword = await keywordPlanFor(s);
+        expect(await ids(s, keyword)).toEqual(await ids({ ...s, keywordOwnRows: false }, keyword));
+      }
+    });
+
+    it('keeps the rows of a selective metadata filter', async () => {
+      for (const mode of ['keyword', 'hybrid'] as const) {
+        const embedding = Array.from({ length: 384 }, (_, d) => Math.cos(7 * 3 + d + 1));
+        const s = tiny('garden compost soil water', { mode, embedding, filter: { n: 7 }, exactVector: true });
+        const { sql, params } = searchQuery(s, await keywordPlanFor(s));
+        const rows: Array<{ metadata: { n: number } }> = await ds.query(sql, params);
+        expect(rows.map((r) => r.metadata.n)).toEqual([7]);
+      }
+    });
   });
 });

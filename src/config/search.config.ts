@@ -16,7 +16,7 @@ export interface SearchConfig {
   candidates: number;
   /** Most chunks the keyword list scores once a query's words are common in its namespace. */
   keywordBudget: number;
-  /** Namespaces of at most this many chunks are searched exactly, not through the HNSW index. */
+  /** Namespaces of at most this many chunks are searched exactly, not through the HNSW index (and, when at most 1% of the table, match keywords over their own rows). */
   exactVectorMaxChunks: number;
 }
 

@@ -7,8 +7,9 @@ import { chunkId } from './chunk-id';
 import { ChunkHit, ChunkSearch, SearchRow, keywordQuery, searchQuery, toChunkHit } from './chunk-search.query';
 import { ChunkTable } from './generations/generation';
 import { GenerationLock } from './generations/generation-lock';
-import { KeywordPlan, planKeywords } from './keyword-plan';
+import { KeywordPlan, matchOwnRows, planKeywords } from './keyword-plan';
 import { KeywordStatistics } from './keyword-statistics';
+import { QueryLexemes } from './query-lexemes';
 
 export type { ChunkHit, ChunkRanks, ChunkSearch, FusionParams, MetadataCondition, MetadataFilter, SearchMode } from './chunk-search.query';
 export { keywordQuery } from './chunk-search.query';
@@ -49,6 +50,14 @@ export class ChunkRepository {
     private readonly statistics: KeywordStatistics,
     private readonly reads: ReadDatabase,
   ) {}
+
+  private readonly lexemes = new QueryLexemes(async (text) => {
+    const rows: Array<{ lexemes: string[] }> = await this.reads.source.query(
+      `SELECT coalesce(array_agg(DISTINCT lexeme), '{}') AS lexemes FROM unnest(to_tsvector('english', $1))`,
+      [text],
+    );
+    return rows[0].lexemes;
+  });
 
   /**
    * Replaces all chunks of a document in `table` with `chunks`, each stamped with the
@@ -93,41 +102,46 @@ export class ChunkRepository {
   }
 
   /**
-   * The best chunks for a query in one round trip (see `searchQuery`), read while holding
-   * the active generation whose model embedded the query. Throws `GenerationChangedError`
-   * when that generation is no longer active.
+   * The best chunks for a query (see `searchQuery`), read while holding the active
+   * generation whose model embedded the query. Throws `GenerationChangedError` when that
+   * generation is no longer active.
    */
   async search(s: ChunkSearch): Promise<ChunkHit[]> {
-    // On a replica, one snapshot for the whole search: a generation switch replayed
-    // between its statements cannot show it a table that has changed under it.
-    const isolation = this.reads.isReplica ? 'REPEATABLE READ' : 'READ COMMITTED';
-    return this.reads.source.transaction(isolation, async (em) => {
-      // Before anything that may wait: a search that cannot finish soon gives its connection back.
-      if (s.statementTimeoutMs !== undefined) await em.query(`SET LOCAL statement_timeout = ${Math.trunc(s.statementTimeoutMs)}`);
-      await this.lock.hold(em, s.generation);
-      const keyword = s.mode === 'vector' ? null : await this.keywordPlan(em, s);
-      const exactVector = s.mode !== 'keyword' && (await this.statistics.namespaceChunks(s.namespace)) <= s.exactVectorMaxChunks;
-      const { sql, params } = searchQuery({ ...s, exactVector }, keyword);
-      if (s.mode !== 'keyword' && !exactVector) {
-        // SET LOCAL takes no bind parameters; the value is an integer computed from validated config.
-        await em.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(Math.trunc(s.efSearch), s.candidates))}`);
-        await em.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
-      }
+    // Planned before a connection is taken, from what the process keeps (statistics, lexemes).
+    const [chunks, tableChunks] = await Promise.all([this.statistics.namespaceChunks(s.namespace), this.statistics.tableChunks()]);
+    const keyword = s.mode === 'vector' ? null : await this.keywordPlan(s);
+    const exactVector = s.mode !== 'keyword' && chunks <= s.exactVectorMaxChunks;
+    const keywordOwnRows = matchOwnRows(chunks, tableChunks, s.exactVectorMaxChunks);
+    const { sql, params } = searchQuery({ ...s, exactVector, keywordOwnRows }, keyword);
+    // SET LOCAL takes no bind parameters; each value is an integer computed from validated config.
+    // Sent with the lock in one round trip: a search is a few milliseconds of work, and each
+    // round trip costs both processes CPU.
+    const settings: string[] = [];
+    // Before anything that may wait: a search that cannot finish soon gives its connection back.
+    if (s.statementTimeoutMs !== undefined) settings.push(`SET LOCAL statement_timeout = ${Math.trunc(s.statementTimeoutMs)}`);
+    if (s.mode !== 'keyword' && !exactVector) {
+      settings.push(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(Math.trunc(s.efSearch), s.candidates))}`);
+      settings.push(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
+    }
+    const run = async (em: EntityManager): Promise<ChunkHit[]> => {
+      await this.lock.hold(em, s.generation, settings);
       const rows: SearchRow[] = await em.query(sql, params);
       return rows.map(toChunkHit);
-    });
+    };
+    // On a replica, one snapshot for the whole search: a generation switch replayed between
+    // its statements cannot show it a table that has changed under it. On the primary the
+    // default level (READ COMMITTED) needs no statement of its own.
+    return this.reads.isReplica ? this.reads.source.transaction('REPEATABLE READ', run) : this.reads.source.transaction(run);
   }
 
   /** Which chunks the keyword list scores, from the query's lexemes and the namespace's statistics. */
-  private async keywordPlan(em: EntityManager, s: ChunkSearch): Promise<KeywordPlan> {
-    const [rows, frequencies, total] = await Promise.all([
-      em.query(`SELECT coalesce(array_agg(DISTINCT lexeme), '{}') AS lexemes FROM unnest(to_tsvector('english', $1))`, [
-        keywordQuery(s.query).all,
-      ]) as Promise<Array<{ lexemes: string[] }>>,
+  private async keywordPlan(s: ChunkSearch): Promise<KeywordPlan> {
+    const [lexemes, frequencies, total] = await Promise.all([
+      this.lexemes.of(keywordQuery(s.query).all),
       this.statistics.lexemeFrequencies(),
       this.statistics.namespaceChunks(s.namespace),
     ]);
-    return planKeywords(rows[0].lexemes, frequencies, total, s.keywordBudget);
+    return planKeywords(lexemes, frequencies, total, s.keywordBudget);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { LexemeFrequencies, planKeywords } from './keyword-plan';
+import { LexemeFrequencies, matchOwnRows, planKeywords } from './keyword-plan';
 
 const freqs = (common: Record<string, number>, ceiling = 0.01): LexemeFrequencies => ({ common: new Map(Object.entries(common)), ceiling });
 
@@ -32,5 +32,14 @@ describe('planKeywords', () => {
     const plan = planKeywords(['file', 'file', 'valu'], freqs({ file: 0.3, valu: 0.2 }), 100_000, 1000);
     expect(plan.candidates).toEqual(['valu']);
     expect(plan.estimatedDf).toEqual([{ lexeme: 'file', df: 30_000 }]);
+  });
+});
+
+describe('matchOwnRows', () => {
+  it('matches row by row only a namespace of at most 1% of the table and of the size limit', () => {
+    expect(matchOwnRows(10_000, 2_000_000, 20_000)).toBe(true);
+    expect(matchOwnRows(10_000, 213_000, 20_000)).toBe(false);
+    expect(matchOwnRows(30_000, 10_000_000, 20_000)).toBe(false);
+    expect(matchOwnRows(0, 0, 20_000)).toBe(true);
   });
 });

@@ -32,10 +32,12 @@ export class GenerationLock {
    * status it was read with, and keeps it so until the transaction ends. Throws
    * `GenerationChangedError` otherwise. A shared advisory lock, not a row lock: a search
    * stays a read-only transaction, and the switch waits for every holder without being
-   * overtaken by new ones.
+   * overtaken by new ones. `before`: statements without parameters (such as SET LOCAL) sent
+   * in the same round trip as the lock, ahead of it.
    */
-  async hold(em: EntityManager, generation: Pick<Generation, 'id' | 'status'>): Promise<void> {
-    await em.query('SELECT pg_advisory_xact_lock_shared($1)', [HOLD_LOCK]);
+  async hold(em: EntityManager, generation: Pick<Generation, 'id' | 'status'>, before: string[] = []): Promise<void> {
+    // A query without parameters may hold several statements; the lock's key is a constant.
+    await em.query([...before, `SELECT pg_advisory_xact_lock_shared(${HOLD_LOCK})`].join('; '));
     const rows: unknown[] = await em.query(`SELECT 1 FROM embedding_generations WHERE id = $1 AND status = $2`, [
       generation.id,
       generation.status,
