@@ -16,8 +16,14 @@ export interface HeldConnection {
 export class JobDeadline {
   private readonly held = new Set<HeldConnection>();
   private expiredAt: number | null = null;
+  private readonly startedAt = Date.now();
 
   constructor(readonly limitMs: number) {}
+
+  /** Milliseconds left before it expires (0 once past). */
+  leftMs(): number {
+    return Math.max(0, this.startedAt + this.limitMs - Date.now());
+  }
 
   get expired(): boolean {
     return this.expiredAt !== null;
@@ -47,6 +53,11 @@ const storage = new AsyncLocalStorage<JobDeadline>();
 /** Runs `work` under `deadline` (see `currentDeadline`). */
 export function runWithDeadline<T>(deadline: JobDeadline, work: () => Promise<T>): Promise<T> {
   return storage.run(deadline, work);
+}
+
+/** Runs `work` as code of no job: what it starts (timers, connections) is not held by the caller's deadline. */
+export function runOutsideDeadline<T>(work: () => T): T {
+  return storage.exit(work);
 }
 
 /** The deadline of the job this code runs for, if any. */
