@@ -22,7 +22,7 @@ export interface QueueConfig {
   stalledIntervalMs: number;
   /** Stalls a job may have before it is failed; re-delivery is safe, so this is generous. */
   maxStalledCount: number;
-  /** How a worker process groups finished documents into one write transaction. */
+  /** How a worker process groups finished documents into one write transaction (see ReadyCommits); maxDocs 1 writes each alone. */
   commitGrouping: { maxDocs: number; maxChunks: number; windowMs: number };
 }
 

@@ -102,6 +102,13 @@ export class DocumentVersionsRepository {
     return new Map(rows.map((r) => [r.id, r.version]));
   }
 
+  /** The status of each of the documents `ids` that exists, by id. */
+  async statusesOf(em: EntityManager, ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows: Array<{ id: string; status: string }> = await em.query(`SELECT id, status FROM documents WHERE id = ANY($1::uuid[])`, [ids]);
+    return new Map(rows.map((r) => [r.id, r.status]));
+  }
+
   /** The document under (namespace, externalId), locked until the transaction ends; null if there is none. */
   findByExternalIdForUpdate(em: EntityManager, namespace: string, externalId: string): Promise<DocumentEntity | null> {
     return em

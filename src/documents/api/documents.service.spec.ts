@@ -123,6 +123,10 @@ class FakeVersions implements DocumentVersionStore {
     throw new Error('not part of submit');
   }
 
+  async statusesOf(): Promise<Map<string, string>> {
+    throw new Error('not part of submit');
+  }
+
   async delete(): Promise<boolean> {
     throw new Error('not part of submit');
   }

@@ -55,11 +55,6 @@ export function runWithDeadline<T>(deadline: JobDeadline, work: () => Promise<T>
   return storage.run(deadline, work);
 }
 
-/** Runs `work` as code of no job: what it starts (timers, connections) is not held by the caller's deadline. */
-export function runOutsideDeadline<T>(work: () => T): T {
-  return storage.exit(work);
-}
-
 /** The deadline of the job this code runs for, if any. */
 export function currentDeadline(): JobDeadline | undefined {
   return storage.getStore();

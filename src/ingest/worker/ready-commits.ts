@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
@@ -6,7 +5,8 @@ import { APP_CONFIG } from '../../config/config.module';
 import { AttemptRecord, ClaimedDocument, DocumentsRepository, EmbeddingUsageRecord } from '../../documents/documents.repository';
 import { Generation, GenerationChangedError } from '../../vector-store/generations/generation';
 import { GenerationChunks, GenerationWriter } from '../../vector-store/generations/generation-writer';
-import { currentDeadline, runOutsideDeadline } from './job-deadline';
+import { CommitGroups, Pending } from '../../common/commit-groups';
+import { currentDeadline } from './job-deadline';
 
 /** A claimed document whose chunks are embedded: what its final transaction writes. */
 export interface FinishedDocument {
@@ -27,27 +27,12 @@ export type CommitDocuments = Pick<
 >;
 export type CommitWriter = Pick<GenerationWriter, 'hold' | 'replace' | 'replaceMany'>;
 
-/** How finished documents are grouped into transactions (see ReadyCommits). */
-export interface CommitGrouping {
-  /** Documents per transaction at most; 1 writes each alone. */
-  maxDocs: number;
-  /** Chunk rows per transaction at most (a document with more still goes, alone). */
-  maxChunks: number;
-  /** How long the first document of an idle writer waits for others to join it. */
-  windowMs: number;
-}
-
-const ALONE: CommitGrouping = { maxDocs: 1, maxChunks: 1, windowMs: 0 };
-
-interface Waiting {
+/** A finished document waiting for its group, and how long its job has left. */
+interface Item {
   finished: FinishedDocument;
-  /** Runs work in the caller's own context, so its job's deadline holds the connection. */
-  inCaller: <R>(work: () => R) => R;
-  /** Milliseconds left before the caller's job deadline, when it has one. */
   deadlineLeftMs: () => number | undefined;
-  resolve: (outcome: CommitOutcome) => void;
-  reject: (err: unknown) => void;
 }
+type Waiting = Pending<Item, CommitOutcome>;
 
 /**
  * Writes finished documents (their chunks, `ready`, the attempt) in groups: one
@@ -69,27 +54,28 @@ interface Waiting {
 @Injectable()
 export class ReadyCommits {
   private readonly logger = new Logger(ReadyCommits.name);
-  private readonly grouping: CommitGrouping;
-  private readonly waiting: Waiting[] = [];
-  private writing = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly groups: CommitGroups<Item, CommitOutcome> | null;
 
   constructor(
     @Inject(DocumentsRepository) private readonly documents: CommitDocuments,
     @Inject(GenerationWriter) private readonly writer: CommitWriter,
     @Optional() @Inject(APP_CONFIG) config?: AppConfig,
   ) {
-    this.grouping = config?.queue.commitGrouping ?? ALONE;
+    const g = config?.queue.commitGrouping;
+    this.groups =
+      g && g.maxDocs > 1
+        ? new CommitGroups<Item, CommitOutcome>(
+            { maxItems: g.maxDocs, windowMs: g.windowMs, maxWeight: g.maxChunks, weight: (i) => i.finished.writes.reduce((n, w) => n + w.chunks.length, 0) },
+            (group) => this.writeGroup(group),
+          )
+        : null;
   }
 
   /** Writes `finished` (grouped with others when grouping is on); resolves once committed. */
   commit(finished: FinishedDocument): Promise<CommitOutcome> {
-    if (this.grouping.maxDocs <= 1) return this.commitAlone(finished);
-    return new Promise<CommitOutcome>((resolve, reject) => {
-      const deadline = currentDeadline();
-      this.waiting.push({ finished, resolve, reject, inCaller: AsyncLocalStorage.snapshot(), deadlineLeftMs: () => deadline?.leftMs() });
-      this.schedule(this.grouping.windowMs);
-    });
+    if (!this.groups) return this.commitAlone(finished);
+    const deadline = currentDeadline();
+    return this.groups.submit({ finished, deadlineLeftMs: () => deadline?.leftMs() });
   }
 
   /** The transaction of one document: hold its generations, lock it, replace its chunks, mark it ready. */
@@ -104,38 +90,6 @@ export class ReadyCommits {
     });
   }
 
-  private schedule(delayMs: number): void {
-    if (this.writing || this.timer || this.waiting.length === 0) return;
-    // Outside the caller's job context: the group's connection belongs to no one job.
-    this.timer = runOutsideDeadline(() => setTimeout(() => void this.writeNextGroup(), delayMs));
-  }
-
-  private async writeNextGroup(): Promise<void> {
-    this.timer = undefined;
-    this.writing = true;
-    const group = this.takeGroup();
-    try {
-      await this.writeGroup(group);
-    } finally {
-      this.writing = false;
-      // Those that arrived meanwhile have waited a whole write already: no window for them.
-      this.schedule(0);
-    }
-  }
-
-  /** The oldest waiting documents, up to the group's limits (always at least one). */
-  private takeGroup(): Waiting[] {
-    let chunks = 0;
-    let n = 0;
-    while (n < this.waiting.length && n < this.grouping.maxDocs) {
-      const rows = this.waiting[n].finished.writes.reduce((s, w) => s + w.chunks.length, 0);
-      if (n > 0 && chunks + rows > this.grouping.maxChunks) break;
-      chunks += rows;
-      n++;
-    }
-    return this.waiting.splice(0, n);
-  }
-
   private async writeGroup(group: Waiting[]): Promise<void> {
     if (group.length === 1) {
       await this.settleAlone(group[0]);
@@ -146,7 +100,7 @@ export class ReadyCommits {
       outcomes = await this.documents.transaction(async (em) => {
         // No job's deadline can cut this connection: the group gives up by itself before the
         // earliest of them, and its documents are then written alone, each under its own.
-        const left = group.map((w) => w.deadlineLeftMs()).filter((ms): ms is number => ms !== undefined);
+        const left = group.map((w) => w.item.deadlineLeftMs()).filter((ms): ms is number => ms !== undefined);
         if (left.length > 0) await em.query(`SET LOCAL statement_timeout = ${Math.max(100, Math.trunc(Math.min(...left)))}`);
         return this.writeTogether(em, group);
       });
@@ -165,7 +119,7 @@ export class ReadyCommits {
 
   private async settleAlone(w: Waiting): Promise<void> {
     try {
-      w.resolve(await w.inCaller(() => this.commitAlone(w.finished)));
+      w.resolve(await w.inCaller(() => this.commitAlone(w.item.finished)));
     } catch (err) {
       w.reject(err);
     }
@@ -173,16 +127,16 @@ export class ReadyCommits {
 
   /** One transaction for the group, in the order a single document's takes its locks. */
   private async writeTogether(em: EntityManager, group: Waiting[]): Promise<Map<Waiting, CommitOutcome>> {
-    await this.writer.hold(em, distinctGenerations(group.flatMap((w) => w.finished.writes.map((x) => x.generation))));
-    const processing = await this.documents.lockProcessingMany(em, group.map((w) => w.finished.doc));
+    await this.writer.hold(em, distinctGenerations(group.flatMap((w) => w.item.finished.writes.map((x) => x.generation))));
+    const processing = await this.documents.lockProcessingMany(em, group.map((w) => w.item.finished.doc));
     const outcomes = new Map<Waiting, CommitOutcome>();
     const ready: FinishedDocument[] = [];
     for (const w of group) {
-      const { doc } = w.finished;
+      const { doc } = w.item.finished;
       // A document twice in a group (a duplicate job) is written once: the second would find it ready.
       const writable = processing.delete(doc.id);
       outcomes.set(w, writable ? 'ready' : 'stale');
-      if (writable) ready.push(w.finished);
+      if (writable) ready.push(w.item.finished);
     }
     if (ready.length === 0) return outcomes;
     await this.writer.replaceMany(em, ready.map((f) => ({ doc: f.doc, coveredVersion: f.doc.version, writes: f.writes })));
