@@ -12,7 +12,10 @@
  * with --in-flight concurrent callers (the rate the accept path is compared with); `service`
  * posts the corpus to an API-only process with the workers in --workers others, then posts
  * it again unchanged (the re-post rate); `single` does the same against one process running
- * both (ROLE=all, the default deployment); `ceiling1`/`ceiling2` are the plain write loop.
+ * both (ROLE=all, the default deployment); `ceiling1`/`ceiling2` are the plain write loop;
+ * `model` runs the local model alone on the chunk texts the service embeds (up to --model-texts
+ * of them) at several run batches and thread counts: compare its best with a service run
+ * given `--env EMBEDDING_PROVIDER=local`.
  *
  * --workers 0 measures the accept path alone (POSTs only, nothing consumes the queue).
  * --env passes extra variables to the service processes (e.g. --env EMBEDDING_BATCH_SIZE=64).
@@ -30,6 +33,10 @@ import { loadConfig } from '../src/config/app-config';
 import { HashEmbeddingProvider } from '../src/embedding/hash-embedding.provider';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { writeCeiling } from './support/ceiling-writer';
+import { PipelineConfig, chunkingFor } from '../src/documents/pipeline';
+import { LocalEmbeddingProvider } from '../src/embedding/local/local-embedding.provider';
+import { draftChunks } from '../src/ingest/chunking/chunk-drafts';
+import { SPLITTER_VERSION } from '../src/ingest/chunking/text-splitter';
 import { ChildRegistry, ServiceProcess, freePort, sleep, waitReady } from './support/child-processes';
 import { BenchDocument, generateCorpus } from './support/corpus';
 import { intFlag, runProcessBench } from './support/bench-main';
@@ -37,7 +44,7 @@ import { CpuSnapshot, DatabaseCpuSampler, cpuReport, cpuSnapshot, loadAverage } 
 
 const DIMENSION = 384;
 const NAMESPACE = 'bench';
-const PHASES = ['queueadd', 'service', 'single', 'ceiling1', 'ceiling2'] as const;
+const PHASES = ['queueadd', 'model', 'service', 'single', 'ceiling1', 'ceiling2'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Options {
@@ -54,6 +61,7 @@ interface Options {
   db: string;
   prefix: string;
   extraEnv: Record<string, string>;
+  modelTexts: number;
 }
 
 /** One measured run: wall time from first write to last document done. */
@@ -86,6 +94,7 @@ function parseArgs(argv: string[]): Options {
     db: 'ingest_bench',
     prefix: 'ingest-bench',
     extraEnv: {},
+    modelTexts: 400,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -102,6 +111,7 @@ function parseArgs(argv: string[]): Options {
       case '--batch': o.batch = intFlag(flag, v, 1); break;
       case '--timeout': o.timeoutSeconds = intFlag(flag, v, 1); break;
       case '--db': o.db = String(v); break;
+      case '--model-texts': o.modelTexts = intFlag(flag, v, 1); break;
       case '--prefix': o.prefix = String(v); break;
       case '--phases': {
         const list = String(v).split(',').filter(Boolean);
@@ -185,11 +195,44 @@ class Bench {
   private runPhase(phase: Phase, corpus: BenchDocument[]): Promise<Measured> {
     switch (phase) {
       case 'queueadd': return this.queueAdd(corpus.length);
+      case 'model': return this.modelAlone(corpus);
       case 'service': return this.service(corpus, false);
       case 'single': return this.service(corpus, true);
       case 'ceiling1': return this.ceiling(corpus, 1);
       case 'ceiling2': return this.ceiling(corpus, 2);
     }
+  }
+
+  /** The local model alone on the service's chunk texts: the best chunks/s over run batches and thread counts. */
+  private async modelAlone(corpus: BenchDocument[]): Promise<Measured> {
+    const config = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'local', ...this.o.extraEnv });
+    const pipeline: PipelineConfig = { ...chunkingFor(config.chunking, undefined), contextual: config.chunking.contextual, splitter: SPLITTER_VERSION };
+    const texts: string[] = [];
+    for (const d of corpus) {
+      if (texts.length >= this.o.modelTexts) break;
+      texts.push(...draftChunks({ title: d.title, metadata: d.metadata, pipeline }, d.content).map((c) => c.textToEmbed));
+    }
+    texts.length = Math.min(texts.length, this.o.modelTexts);
+    let best: Measured | undefined;
+    for (const threads of [1, 2]) {
+      for (const maxBatch of [4, 8, 16, 32]) {
+        const provider = await LocalEmbeddingProvider.create({ threads, maxBatch, quantize: config.embedding.quantize });
+        try {
+          await provider.embed(texts.slice(0, 8)); // warm-up
+          const t0 = performance.now();
+          // In calls of the service's EMBEDDING_BATCH_SIZE, as the service makes them.
+          for (let i = 0; i < texts.length; i += config.embedding.batchSize) await provider.embed(texts.slice(i, i + config.embedding.batchSize));
+          const seconds = (performance.now() - t0) / 1000;
+          console.log(`  ${provider.modelId} threads ${threads} run batch ${String(maxBatch).padStart(2)}: ${(texts.length / seconds).toFixed(1)} chunks/s`);
+          if (!best || texts.length / seconds > best.chunks / best.seconds) {
+            best = { label: `model alone (t${threads} b${maxBatch})`, documents: 0, chunks: texts.length, seconds, failed: 0, pgCpuSeconds: 0 };
+          }
+        } finally {
+          await provider.close();
+        }
+      }
+    }
+    return best as Measured;
   }
 
   /** Bare BullMQ `add` calls (ids-only payload, the service's job options) from --in-flight concurrent callers. */
@@ -446,7 +489,7 @@ class Bench {
     const rate = (m: Measured, n: number): number => n / m.seconds;
     const ratio = (m: Measured, base: Measured | undefined): string =>
       base && m !== base ? `${((m.chunks / m.seconds) / (base.chunks / base.seconds)).toFixed(2)}x` : '';
-    console.log(`\n== summary: ${this.o.docs} docs of ~${this.o.size} bytes, hash embeddings (${DIMENSION} dims), HNSW index on chunks`);
+    console.log(`\n== summary: ${this.o.docs} docs of ~${this.o.size} bytes, ${this.o.extraEnv.EMBEDDING_PROVIDER ?? 'hash'} embeddings (${DIMENSION} dims), HNSW index on chunks`);
     const header = ['run', 'docs', 'chunks', 'failed', 'wall s', 'docs/s', 'chunks/s', 'vs ceiling 1', 'vs ceiling 2', 'PG CPU ms/chunk'];
     const rows = [...results.values()].map((m) => [
       m.label,
@@ -466,6 +509,12 @@ class Bench {
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const r of rows) console.log(fmt(r));
     if (service && (c1 || c2)) console.log('(ratios are of chunks/s: the run\'s rate over the ceiling\'s)');
+    const model = results.get('model');
+    if (model) {
+      for (const m of [results.get('service'), results.get('single')]) {
+        if (m) console.log(`${m.label}: ${(m.chunks / m.seconds).toFixed(1)} chunks/s = ${((m.chunks / m.seconds) / (model.chunks / model.seconds)).toFixed(2)}x the ${model.label} (${(model.chunks / model.seconds).toFixed(1)} chunks/s)`);
+      }
+    }
     const adds = results.get('queueadd');
     for (const m of results.values()) {
       if (!m.accept) continue;
