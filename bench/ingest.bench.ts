@@ -215,7 +215,7 @@ class Bench {
     texts.length = Math.min(texts.length, this.o.modelTexts);
     let best: Measured | undefined;
     for (const threads of [1, 2]) {
-      for (const maxBatch of [4, 8, 16, 32]) {
+      for (const maxBatch of [8, 32]) {
         const provider = await LocalEmbeddingProvider.create({ threads, maxBatch, quantize: config.embedding.quantize });
         try {
           await provider.embed(texts.slice(0, 8)); // warm-up
@@ -364,7 +364,7 @@ class Bench {
     const cpu1 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
     const pgSeconds = pgCpu.stop();
     const chunks = await this.countChunks();
-    await this.describeTimeline(seconds);
+    await this.describeTimeline(seconds, single ? this.o.concurrency : this.o.workers * this.o.concurrency);
     this.printCpu(cpu0, cpu1, seconds, pgSeconds, chunks);
     console.log(`  end to end: ${counts.ready} ready, ${counts.failed} failed, ${chunks} chunks in ${seconds.toFixed(1)} s`);
     if (counts.failed > 0) {
@@ -398,7 +398,7 @@ class Bench {
    * of the chunk-writing transaction), and, where the attempt history exists, the job's
    * start and the attempt's record after the write committed.
    */
-  private async describeTimeline(wallSeconds: number): Promise<void> {
+  private async describeTimeline(wallSeconds: number, slots: number): Promise<void> {
     const db = this.db as Client;
     const hasAttempts = (await db.query(`SELECT to_regclass('document_attempts') IS NOT NULL AS ok`)).rows[0].ok === true;
     const r = await db.query<Record<string, string | null>>(
@@ -425,7 +425,7 @@ class Bench {
       const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
       console.log(`    ${c.padEnd(36)} mean ${mean.toFixed(1).padStart(7)}  p50 ${percentile(xs, 50).toFixed(1).padStart(7)}  p99 ${percentile(xs, 99).toFixed(1).padStart(7)}`);
       if (c === 'job total') {
-        console.log(`    mean jobs in progress ${((mean * xs.length) / 1000 / wallSeconds).toFixed(1)} (of ${this.o.workers * this.o.concurrency} slots)`);
+        console.log(`    mean jobs in progress ${((mean * xs.length) / 1000 / wallSeconds).toFixed(1)} (of ${slots} slots)`);
       }
     }
     const retried = r.rows.filter((x) => Number(x.attempts) > 1).length;
@@ -488,7 +488,7 @@ class Bench {
     const c2 = results.get('ceiling2');
     const rate = (m: Measured, n: number): number => n / m.seconds;
     const ratio = (m: Measured, base: Measured | undefined): string =>
-      base && m !== base ? `${((m.chunks / m.seconds) / (base.chunks / base.seconds)).toFixed(2)}x` : '';
+      base && m !== base && m.chunks > 0 ? `${((m.chunks / m.seconds) / (base.chunks / base.seconds)).toFixed(2)}x` : '';
     console.log(`\n== summary: ${this.o.docs} docs of ~${this.o.size} bytes, ${this.o.extraEnv.EMBEDDING_PROVIDER ?? 'hash'} embeddings (${DIMENSION} dims), HNSW index on chunks`);
     const header = ['run', 'docs', 'chunks', 'failed', 'wall s', 'docs/s', 'chunks/s', 'vs ceiling 1', 'vs ceiling 2', 'PG CPU ms/chunk'];
     const rows = [...results.values()].map((m) => [
