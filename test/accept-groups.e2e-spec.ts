@@ -67,6 +67,30 @@ describe('accept groups', () => {
     expect(again[1].status).toBe(202);
   });
 
+  it('answers re-posts of unchanged content from a read: no lock taken, nothing written', async () => {
+    const bodies = Array.from({ length: 4 }, (_, i) => ({ namespace: NS, externalId: `repost-${tag}-${i}`, content: `stored once ${tag} ${i}` }));
+    const first = await Promise.all(bodies.map((b) => postJson(t.url, '/v1/documents', b)));
+    const ids = first.map((a) => a.body.id as string);
+    const before: Array<{ id: string; xmin: string }> = await db.query(`SELECT id, xmin::text FROM documents WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids]);
+    // Another session holds every row: a post that needed a lock would wait for it.
+    const runner = db.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      await runner.query(`SELECT 1 FROM documents WHERE id = ANY($1::uuid[]) FOR UPDATE`, [ids]);
+      const again = await Promise.race([
+        Promise.all(bodies.map((b) => postJson(t.url, '/v1/documents', b))),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a re-post waited for the row lock')), 15000)),
+      ]);
+      again.forEach((a, i) => expect(a).toMatchObject({ status: 200, body: { id: ids[i], version: 1, status: 'queued', deduplicated: true } }));
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+    const after: Array<{ id: string; xmin: string }> = await db.query(`SELECT id, xmin::text FROM documents WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids]);
+    expect(after).toEqual(before);
+  });
+
   it('records a changed text under an existing key as a new version with its own job', async () => {
     const key = `changing-${tag}`;
     const first = await postJson(t.url, '/v1/documents', { namespace: NS, externalId: key, content: `version one ${tag}` });

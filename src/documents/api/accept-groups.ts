@@ -5,12 +5,12 @@ import { CommitGroups, Pending } from '../../common/commit-groups';
 import { STATUS_EVENTS, StatusEvents } from '../../events/status-events';
 import { IngestQueue } from '../../ingest/queue/ingest.queue';
 import { setLogDocument } from '../../observability/logging/log-context';
-import { DocumentVersionsRepository, NewDocument } from '../document-versions.repository';
+import { DocumentVersionsRepository, NewDocument, StoredVersion } from '../document-versions.repository';
 import { sha256Hex } from '../pipeline';
 import { SubmitAnswer } from '../submit-answer';
 import { DocumentBatchService } from './document-batch.service';
 import { BulkIngestJobs, DocumentVersionStore } from './documents.ports';
-import { DocumentsService } from './documents.service';
+import { DocumentsService, isUnchanged } from './documents.service';
 import { CreateDocumentDto } from './dto/create-document.dto';
 
 /** A prepared document waiting for its group, and its request's fingerprint (for answering it alone). */
@@ -26,7 +26,8 @@ interface Item {
  * commit per request is what bounded the accept rate. Every request is still answered
  * only after its document committed and its job was added, with the answer it would get
  * alone; if a group fails, each of its documents is recorded again alone, so one bad
- * document fails only its own request. Posts with a key or a callback take the single path.
+ * document fails only its own request. Posts that change nothing stored are answered from
+ * one read, before any transaction. Posts with a key or a callback take the single path.
  */
 @Injectable()
 export class AcceptGroups {
@@ -52,7 +53,9 @@ export class AcceptGroups {
     return this.groups.submit({ doc: this.documents.prepare(dto), requestSha: sha256Hex(JSON.stringify(dto)) });
   }
 
-  private async writeGroup(group: Array<Pending<Item, SubmitAnswer>>): Promise<void> {
+  private async writeGroup(all: Array<Pending<Item, SubmitAnswer>>): Promise<void> {
+    const group = await this.answerUnchanged(all);
+    if (group.length === 0) return;
     if (group.length === 1) return this.settleAlone(group[0]);
     let answers: SubmitAnswer[];
     let jobs: Array<{ documentId: string; version: number }>;
@@ -85,6 +88,31 @@ export class AcceptGroups {
     group.forEach((p, i) => {
       p.inCaller(() => setLogDocument(answers[i].body.id, answers[i].body.version));
       p.resolve(answers[i]);
+    });
+  }
+
+  /**
+   * Answers the posts that change nothing stored (`deduplicated`) from one read, without a
+   * transaction or a lock: re-posting a corpus costs no writes. A change committing meanwhile
+   * is simply ordered after this post. Returns the posts still to record.
+   */
+  private async answerUnchanged(group: Array<Pending<Item, SubmitAnswer>>): Promise<Array<Pending<Item, SubmitAnswer>>> {
+    const keyed = group.flatMap((p) => (p.item.doc.externalId === null ? [] : [{ namespace: p.item.doc.namespace, externalId: p.item.doc.externalId }]));
+    if (keyed.length === 0) return group;
+    let stored: Map<string, StoredVersion>;
+    try {
+      stored = await this.versions.findByExternalIds(keyed);
+    } catch {
+      return group; // the transaction path reads them again, and reports its own failure
+    }
+    return group.filter((p) => {
+      const { doc } = p.item;
+      const existing = doc.externalId === null ? undefined : stored.get(`${doc.namespace}\u0000${doc.externalId}`);
+      if (!existing || !isUnchanged(existing, doc)) return true;
+      p.inCaller(() => setLogDocument(existing.id, existing.version));
+      const body = { id: existing.id, status: existing.status, version: existing.version, deduplicated: true, statusUrl: `/v1/documents/${existing.id}` };
+      p.resolve({ statusCode: 200, body });
+      return false;
     });
   }
 
