@@ -8,12 +8,23 @@
  *       [--in-flight 16] [--pool N] [--batch 20] [--timeout 1800] [--phases service,ceiling1,ceiling2]
  *       [--db ingest_bench] [--prefix ingest-bench] [--seed 42] [--env KEY=VALUE ...]
  *
+ * Phases: `queueadd` adds as many bare jobs to a scratch BullMQ queue as there are documents,
+ * with --in-flight concurrent callers (the rate the accept path is compared with); `service`
+ * posts the corpus to an API-only process with the workers in --workers others, then posts
+ * it again unchanged (the re-post rate); `single` does the same against one process running
+ * both (ROLE=all, the default deployment); `ceiling1`/`ceiling2` are the plain write loop;
+ * `model` runs the local model alone on the chunk texts the service embeds (up to --model-texts
+ * of them) at several run batches and thread counts: compare its best with a service run
+ * given `--env EMBEDDING_PROVIDER=local`.
+ *
  * --workers 0 measures the accept path alone (POSTs only, nothing consumes the queue).
  * --env passes extra variables to the service processes (e.g. --env EMBEDDING_BATCH_SIZE=64).
  * Needs Postgres with pgvector and Redis as the service does (DATABASE_URL's host/port/user
  * and REDIS_URL are honoured; the database name is the bench's own).
  */
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +33,10 @@ import { loadConfig } from '../src/config/app-config';
 import { HashEmbeddingProvider } from '../src/embedding/hash-embedding.provider';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { writeCeiling } from './support/ceiling-writer';
+import { PipelineConfig, chunkingFor } from '../src/documents/pipeline';
+import { LocalEmbeddingProvider } from '../src/embedding/local/local-embedding.provider';
+import { draftChunks } from '../src/ingest/chunking/chunk-drafts';
+import { SPLITTER_VERSION } from '../src/ingest/chunking/text-splitter';
 import { ChildRegistry, ServiceProcess, freePort, sleep, waitReady } from './support/child-processes';
 import { BenchDocument, generateCorpus } from './support/corpus';
 import { intFlag, runProcessBench } from './support/bench-main';
@@ -29,7 +44,7 @@ import { CpuSnapshot, DatabaseCpuSampler, cpuReport, cpuSnapshot, loadAverage } 
 
 const DIMENSION = 384;
 const NAMESPACE = 'bench';
-const PHASES = ['service', 'ceiling1', 'ceiling2'] as const;
+const PHASES = ['queueadd', 'model', 'service', 'single', 'ceiling1', 'ceiling2'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Options {
@@ -46,6 +61,7 @@ interface Options {
   db: string;
   prefix: string;
   extraEnv: Record<string, string>;
+  modelTexts: number;
 }
 
 /** One measured run: wall time from first write to last document done. */
@@ -57,6 +73,10 @@ interface Measured {
   failed: number;
   /** CPU seconds of the bench database's Postgres processes during the run. */
   pgCpuSeconds: number;
+  /** The POSTs of a service run: accepted per second and latency percentiles. */
+  accept?: { rate: number; p50: number; p99: number };
+  /** The second, unchanged posting of the corpus: documents per second and how many came back deduplicated. */
+  repost?: { rate: number; deduplicated: number };
 }
 
 function parseArgs(argv: string[]): Options {
@@ -74,6 +94,7 @@ function parseArgs(argv: string[]): Options {
     db: 'ingest_bench',
     prefix: 'ingest-bench',
     extraEnv: {},
+    modelTexts: 400,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -90,6 +111,7 @@ function parseArgs(argv: string[]): Options {
       case '--batch': o.batch = intFlag(flag, v, 1); break;
       case '--timeout': o.timeoutSeconds = intFlag(flag, v, 1); break;
       case '--db': o.db = String(v); break;
+      case '--model-texts': o.modelTexts = intFlag(flag, v, 1); break;
       case '--prefix': o.prefix = String(v); break;
       case '--phases': {
         const list = String(v).split(',').filter(Boolean);
@@ -165,13 +187,111 @@ class Bench {
     for (const phase of o.phases) {
       await resetTables(this.db);
       console.log(`\n== ${phase}  (load average ${loadAverage()})`);
-      results.set(phase, phase === 'service' ? await this.service(corpus) : await this.ceiling(corpus, phase === 'ceiling1' ? 1 : 2));
+      results.set(phase, await this.runPhase(phase, corpus));
     }
     this.summary(results);
   }
 
-  /** Phase A: the real service as child processes, documents POSTed over HTTP. */
-  private async service(corpus: BenchDocument[]): Promise<Measured> {
+  private runPhase(phase: Phase, corpus: BenchDocument[]): Promise<Measured> {
+    switch (phase) {
+      case 'queueadd': return this.queueAdd(corpus.length);
+      case 'model': return this.modelAlone(corpus);
+      case 'service': return this.service(corpus, false);
+      case 'single': return this.service(corpus, true);
+      case 'ceiling1': return this.ceiling(corpus, 1);
+      case 'ceiling2': return this.ceiling(corpus, 2);
+    }
+  }
+
+  /** The local model alone on the service's chunk texts: the best chunks/s over run batches and thread counts. */
+  private async modelAlone(corpus: BenchDocument[]): Promise<Measured> {
+    const config = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'local', ...this.o.extraEnv });
+    const pipeline: PipelineConfig = { ...chunkingFor(config.chunking, undefined), contextual: config.chunking.contextual, splitter: SPLITTER_VERSION };
+    const texts: string[] = [];
+    for (const d of corpus) {
+      if (texts.length >= this.o.modelTexts) break;
+      texts.push(...draftChunks({ title: d.title, metadata: d.metadata, pipeline }, d.content).map((c) => c.textToEmbed));
+    }
+    texts.length = Math.min(texts.length, this.o.modelTexts);
+    let best: Measured | undefined;
+    for (const threads of [1, 2]) {
+      for (const maxBatch of [8, 32]) {
+        const provider = await LocalEmbeddingProvider.create({ threads, maxBatch, quantize: config.embedding.quantize });
+        try {
+          await provider.embed(texts.slice(0, 8)); // warm-up
+          const t0 = performance.now();
+          // In calls of the service's EMBEDDING_BATCH_SIZE, as the service makes them.
+          for (let i = 0; i < texts.length; i += config.embedding.batchSize) await provider.embed(texts.slice(i, i + config.embedding.batchSize));
+          const seconds = (performance.now() - t0) / 1000;
+          console.log(`  ${provider.modelId} threads ${threads} run batch ${String(maxBatch).padStart(2)}: ${(texts.length / seconds).toFixed(1)} chunks/s`);
+          if (!best || texts.length / seconds > best.chunks / best.seconds) {
+            best = { label: `model alone (t${threads} b${maxBatch})`, documents: 0, chunks: texts.length, seconds, failed: 0, pgCpuSeconds: 0 };
+          }
+        } finally {
+          await provider.close();
+        }
+      }
+    }
+    return best as Measured;
+  }
+
+  /** Bare BullMQ `add` calls (ids-only payload, the service's job options) from --in-flight concurrent callers. */
+  private async queueAdd(jobs: number): Promise<Measured> {
+    const prefix = `${this.o.prefix}-raw`;
+    await deleteQueueKeys(this.redisUrl, prefix);
+    const url = new URL(this.redisUrl);
+    const queue = new Queue('ingest', { prefix, connection: { host: url.hostname, port: Number(url.port || 6379) } });
+    await queue.waitUntilReady();
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: Math.min(this.o.inFlight, jobs) }, async () => {
+        while (next < jobs) {
+          const i = next++;
+          await queue.add('ingest-document', { documentId: randomUUID(), version: 1 }, { jobId: `bench-${i}`, attempts: 5, removeOnComplete: { age: 3600, count: 10000 } });
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    await queue.close();
+    await deleteQueueKeys(this.redisUrl, prefix);
+    console.log(`  ${jobs} jobs added in ${seconds.toFixed(2)} s = ${(jobs / seconds).toFixed(0)} adds/s with ${this.o.inFlight} callers`);
+    return { label: `BullMQ add (${this.o.inFlight} callers)`, documents: jobs, chunks: 0, seconds, failed: 0, pgCpuSeconds: 0 };
+  }
+
+  /** POSTs every body with --in-flight concurrent clients; the latencies of the accepted ones and the answers. */
+  private async postAll(api: string, bodies: string[]): Promise<{ seconds: number; latencies: number[]; errors: string[]; statuses: number[] }> {
+    const latencies: number[] = [];
+    const errors: string[] = [];
+    const statuses: number[] = [];
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(this.o.inFlight, bodies.length) }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++];
+          const start = performance.now();
+          try {
+            const res = await fetch(`${api}/v1/documents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+            const text = await res.text();
+            statuses.push(res.status);
+            if (res.status !== 202 && res.status !== 200) errors.push(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+            else latencies.push(performance.now() - start);
+          } catch (err) {
+            errors.push(String(err));
+          }
+        }
+      }),
+    );
+    latencies.sort((a, b) => a - b);
+    return { seconds: (performance.now() - t0) / 1000, latencies, errors, statuses };
+  }
+
+  /**
+   * The real service as child processes, documents POSTed over HTTP: an API-only process and
+   * --workers worker processes, or (`single`) one process running both.
+   */
+  private async service(corpus: BenchDocument[], single: boolean): Promise<Measured> {
     const o = this.o;
     const db = this.db as Client;
     await deleteQueueKeys(this.redisUrl, o.prefix);
@@ -191,9 +311,9 @@ class Bench {
     };
     const apiPort = await freePort();
     const procs: ServiceProcess[] = [
-      this.children.start('api', path.join(__dirname, '../src/main.js'), { ...env, ROLE: 'api', PORT: String(apiPort) }, apiPort, path.join(this.logDir, 'api.log')),
+      this.children.start(single ? 'api+worker' : 'api', path.join(__dirname, '../src/main.js'), { ...env, ROLE: single ? 'all' : 'api', PORT: String(apiPort) }, apiPort, path.join(this.logDir, 'api.log')),
     ];
-    for (let w = 1; w <= o.workers; w++) {
+    for (let w = 1; w <= (single ? 0 : o.workers); w++) {
       const port = await freePort();
       procs.push(
         this.children.start(`worker${w}`, path.join(__dirname, '../src/worker.js'), { ...env, ROLE: 'worker', WORKER_PORT: String(port) }, port, path.join(this.logDir, `worker${w}.log`)),
@@ -201,35 +321,16 @@ class Bench {
     }
     await Promise.all(procs.map((p) => waitReady(p, '/health/ready', 60000)));
     const extra = Object.entries(o.extraEnv).map(([k, v]) => ` ${k}=${v}`).join('');
-    console.log(`  api :${apiPort} + ${o.workers} worker(s), WORKER_CONCURRENCY=${o.concurrency}, PG_POOL_SIZE=${o.pool ?? 'default'}${extra}; posting ${corpus.length} docs, ${o.inFlight} in flight`);
+    console.log(`  ${single ? 'one process (ROLE=all)' : `api :${apiPort} + ${o.workers} worker(s)`}, WORKER_CONCURRENCY=${o.concurrency}, PG_POOL_SIZE=${o.pool ?? 'default'}${extra}; posting ${corpus.length} docs, ${o.inFlight} in flight`);
 
     const bodies = corpus.map((d) => JSON.stringify({ ...d, namespace: NAMESPACE }));
-    const latencies: number[] = [];
-    const errors: string[] = [];
     const cpu0 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
     const pgCpu = new DatabaseCpuSampler(this.target.database);
     pgCpu.start();
     const t0 = performance.now();
-    let next = 0;
     const api = procs[0].url;
-    await Promise.all(
-      Array.from({ length: Math.min(o.inFlight, bodies.length) }, async () => {
-        while (next < bodies.length) {
-          const body = bodies[next++];
-          const start = performance.now();
-          try {
-            const res = await fetch(`${api}/v1/documents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-            const text = await res.text();
-            if (res.status !== 202) errors.push(`HTTP ${res.status}: ${text.slice(0, 200)}`);
-            else latencies.push(performance.now() - start);
-          } catch (err) {
-            errors.push(String(err));
-          }
-        }
-      }),
-    );
-    const postSeconds = (performance.now() - t0) / 1000;
-    latencies.sort((a, b) => a - b);
+    const { seconds: postSeconds, latencies, errors } = await this.postAll(api, bodies);
+    const accept = { rate: latencies.length / postSeconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
     console.log(
       `  POST: ${latencies.length} accepted in ${postSeconds.toFixed(1)} s = ${(latencies.length / postSeconds).toFixed(1)} docs/s accept rate; ` +
         `latency p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies[latencies.length - 1] ?? NaN)}`,
@@ -243,7 +344,7 @@ class Bench {
       this.printCpu(cpu0, cpu1, postSeconds, pgSeconds, 0);
       await this.children.stopAll();
       await deleteQueueKeys(this.redisUrl, o.prefix);
-      return { label: 'accept only (0 workers)', documents: latencies.length, chunks: 0, seconds: postSeconds, failed: errors.length, pgCpuSeconds: pgSeconds };
+      return { label: 'accept only (0 workers)', documents: latencies.length, chunks: 0, seconds: postSeconds, failed: errors.length, pgCpuSeconds: pgSeconds, accept };
     }
     const expected = latencies.length;
     let lastLog = performance.now();
@@ -263,22 +364,31 @@ class Bench {
     const cpu1 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
     const pgSeconds = pgCpu.stop();
     const chunks = await this.countChunks();
-    await this.describeTimeline(seconds);
+    await this.describeTimeline(seconds, single ? this.o.concurrency : this.o.workers * this.o.concurrency);
     this.printCpu(cpu0, cpu1, seconds, pgSeconds, chunks);
     console.log(`  end to end: ${counts.ready} ready, ${counts.failed} failed, ${chunks} chunks in ${seconds.toFixed(1)} s`);
     if (counts.failed > 0) {
       const f = await db.query<{ last_error: string }>(`SELECT last_error FROM documents WHERE status = 'failed' LIMIT 1`);
       console.log(`  first failure: ${f.rows[0]?.last_error}`);
     }
+    // The same corpus again, unchanged: every document should come back deduplicated, nothing queued.
+    const again = await this.postAll(api, bodies);
+    const repost = { rate: again.latencies.length / again.seconds, deduplicated: again.statuses.filter((x) => x === 200).length };
+    console.log(
+      `  re-POST unchanged: ${again.latencies.length} answered in ${again.seconds.toFixed(2)} s = ${repost.rate.toFixed(0)} docs/s, ` +
+        `${repost.deduplicated} deduplicated; latency p50 ${ms(percentile(again.latencies, 50))}, p99 ${ms(percentile(again.latencies, 99))}`,
+    );
     await this.children.stopAll();
     await deleteQueueKeys(this.redisUrl, o.prefix);
     return {
-      label: `service (${o.workers}w x c${o.concurrency})`,
+      label: single ? `single process (c${o.concurrency})` : `service (${o.workers}w x c${o.concurrency})`,
       documents: counts.ready,
       chunks,
       seconds,
       failed: counts.failed + errors.length,
       pgCpuSeconds: pgSeconds,
+      accept,
+      repost,
     };
   }
 
@@ -288,7 +398,7 @@ class Bench {
    * of the chunk-writing transaction), and, where the attempt history exists, the job's
    * start and the attempt's record after the write committed.
    */
-  private async describeTimeline(wallSeconds: number): Promise<void> {
+  private async describeTimeline(wallSeconds: number, slots: number): Promise<void> {
     const db = this.db as Client;
     const hasAttempts = (await db.query(`SELECT to_regclass('document_attempts') IS NOT NULL AS ok`)).rows[0].ok === true;
     const r = await db.query<Record<string, string | null>>(
@@ -315,7 +425,7 @@ class Bench {
       const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
       console.log(`    ${c.padEnd(36)} mean ${mean.toFixed(1).padStart(7)}  p50 ${percentile(xs, 50).toFixed(1).padStart(7)}  p99 ${percentile(xs, 99).toFixed(1).padStart(7)}`);
       if (c === 'job total') {
-        console.log(`    mean jobs in progress ${((mean * xs.length) / 1000 / wallSeconds).toFixed(1)} (of ${this.o.workers * this.o.concurrency} slots)`);
+        console.log(`    mean jobs in progress ${((mean * xs.length) / 1000 / wallSeconds).toFixed(1)} (of ${slots} slots)`);
       }
     }
     const retried = r.rows.filter((x) => Number(x.attempts) > 1).length;
@@ -378,8 +488,8 @@ class Bench {
     const c2 = results.get('ceiling2');
     const rate = (m: Measured, n: number): number => n / m.seconds;
     const ratio = (m: Measured, base: Measured | undefined): string =>
-      base && m !== base ? `${((m.chunks / m.seconds) / (base.chunks / base.seconds)).toFixed(2)}x` : '';
-    console.log(`\n== summary: ${this.o.docs} docs of ~${this.o.size} bytes, hash embeddings (${DIMENSION} dims), HNSW index on chunks`);
+      base && m !== base && m.chunks > 0 ? `${((m.chunks / m.seconds) / (base.chunks / base.seconds)).toFixed(2)}x` : '';
+    console.log(`\n== summary: ${this.o.docs} docs of ~${this.o.size} bytes, ${this.o.extraEnv.EMBEDDING_PROVIDER ?? 'hash'} embeddings (${DIMENSION} dims), HNSW index on chunks`);
     const header = ['run', 'docs', 'chunks', 'failed', 'wall s', 'docs/s', 'chunks/s', 'vs ceiling 1', 'vs ceiling 2', 'PG CPU ms/chunk'];
     const rows = [...results.values()].map((m) => [
       m.label,
@@ -399,6 +509,22 @@ class Bench {
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const r of rows) console.log(fmt(r));
     if (service && (c1 || c2)) console.log('(ratios are of chunks/s: the run\'s rate over the ceiling\'s)');
+    const model = results.get('model');
+    if (model) {
+      for (const m of [results.get('service'), results.get('single')]) {
+        if (m) console.log(`${m.label}: ${(m.chunks / m.seconds).toFixed(1)} chunks/s = ${((m.chunks / m.seconds) / (model.chunks / model.seconds)).toFixed(2)}x the ${model.label} (${(model.chunks / model.seconds).toFixed(1)} chunks/s)`);
+      }
+    }
+    const adds = results.get('queueadd');
+    for (const m of results.values()) {
+      if (!m.accept) continue;
+      const vsAdd = adds ? `, ${(m.accept.rate / (adds.documents / adds.seconds)).toFixed(3)}x the BullMQ add rate (${(adds.documents / adds.seconds).toFixed(0)}/s)` : '';
+      console.log(`${m.label}: POST accepted ${m.accept.rate.toFixed(1)} docs/s${vsAdd}; latency p50 ${ms(m.accept.p50)}, p99 ${ms(m.accept.p99)}`);
+      if (m.repost) {
+        const first = m.documents / m.seconds;
+        console.log(`${m.label}: re-POST of the unchanged corpus ${m.repost.rate.toFixed(0)} docs/s = ${(m.repost.rate / first).toFixed(1)}x its first ingest (${first.toFixed(1)} docs/s); ${m.repost.deduplicated} deduplicated`);
+      }
+    }
     console.log('(PG CPU ms/chunk: CPU of the Postgres processes on the bench database per chunk written; it does not depend on other load)');
   }
 

@@ -22,6 +22,8 @@ export interface QueueConfig {
   stalledIntervalMs: number;
   /** Stalls a job may have before it is failed; re-delivery is safe, so this is generous. */
   maxStalledCount: number;
+  /** How a worker process groups finished documents into one write transaction (see ReadyCommits); maxDocs 1 writes each alone. */
+  commitGrouping: { maxDocs: number; maxChunks: number; windowMs: number };
 }
 
 /** Reads QUEUE_BACKOFF_MS, the floor of QUEUE_BACKOFF_MAX_MS (read apart: see loadConfig). */
@@ -51,5 +53,10 @@ export function readQueue(r: EnvReader, backoffMs: number, cluster = false): Que
     lockMs: r.int('QUEUE_LOCK_MS', 60000, 1000, 3600000),
     stalledIntervalMs: r.int('QUEUE_STALLED_INTERVAL_MS', 30000, 500, 3600000),
     maxStalledCount: r.int('QUEUE_MAX_STALLED', 5, 0, 1000),
+    commitGrouping: {
+      maxDocs: r.int('WRITE_GROUP_MAX_DOCS', 32, 1, 10000),
+      maxChunks: r.int('WRITE_GROUP_MAX_CHUNKS', 4000, 1, 1000000),
+      windowMs: r.int('WRITE_GROUP_WINDOW_MS', 2, 0, 10000),
+    },
   };
 }

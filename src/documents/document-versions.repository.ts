@@ -20,6 +20,9 @@ export interface NewDocument {
   source?: DocumentSource;
 }
 
+/** What deciding whether a post changes a stored document needs of it. */
+export type StoredVersion = Pick<DocumentEntity, 'id' | 'version' | 'status' | 'contentSha256' | 'pipeline' | 'source'>;
+
 /**
  * A document's versions as the API drives them: the first, the next on a changed submission, a reprocess of
  * the same text, and deletion. A new version is queued with fresh attempts; the caller enqueues its job once
@@ -100,6 +103,27 @@ export class DocumentVersionsRepository {
       ],
     );
     return new Map(rows.map((r) => [r.id, r.version]));
+  }
+
+  /**
+   * The documents stored under the given keys, read without locks (the answer may be overtaken
+   * by a change committing meanwhile), keyed `namespace \u0000 externalId`.
+   */
+  async findByExternalIds(keys: Array<{ namespace: string; externalId: string }>): Promise<Map<string, StoredVersion>> {
+    if (keys.length === 0) return new Map();
+    const rows: Array<StoredVersion & { namespace: string; externalId: string }> = await this.db.query(
+      `SELECT d.id, d.namespace, d.external_id AS "externalId", d.version, d.status, d.content_sha256 AS "contentSha256", d.pipeline, d.source
+         FROM documents d JOIN unnest($1::text[], $2::text[]) AS k(namespace, external_id) USING (namespace, external_id)`,
+      [keys.map((k) => k.namespace), keys.map((k) => k.externalId)],
+    );
+    return new Map(rows.map(({ namespace, externalId, ...v }) => [`${namespace}\u0000${externalId}`, v]));
+  }
+
+  /** The status of each of the documents `ids` that exists, by id. */
+  async statusesOf(em: EntityManager, ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows: Array<{ id: string; status: string }> = await em.query(`SELECT id, status FROM documents WHERE id = ANY($1::uuid[])`, [ids]);
+    return new Map(rows.map((r) => [r.id, r.status]));
   }
 
   /** The document under (namespace, externalId), locked until the transaction ends; null if there is none. */

@@ -72,6 +72,20 @@ export class DocumentsRepository {
   }
 
   /**
+   * `lockProcessing` for many documents in one statement, locking rows in id order so two
+   * writers of overlapping groups cannot deadlock. Returns the ids still being processed
+   * at the given version.
+   */
+  async lockProcessingMany(em: EntityManager, docs: Array<{ id: string; version: number }>): Promise<Set<string>> {
+    const rows: Array<{ id: string }> = await em.query(
+      `SELECT d.id FROM documents d JOIN unnest($1::uuid[], $2::int[]) AS u(id, version) ON d.id = u.id AND d.version = u.version
+        WHERE d.status = 'processing' ORDER BY d.id FOR UPDATE OF d`,
+      [docs.map((d) => d.id), docs.map((d) => d.version)],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
    * Inside a transaction: true while the document is at `version` and ready (or, with
    * `ready` false, not ready), which then holds until the transaction ends.
    */
@@ -106,6 +120,30 @@ export class DocumentsRepository {
     );
   }
 
+  /** `markReady` for many documents in one statement (each id once). */
+  async markReadyMany(em: EntityManager, docs: Array<{ id: string; version: number; chunkCount: number; usage: EmbeddingUsageRecord }>): Promise<void> {
+    await em.query(
+      `UPDATE documents d SET status = 'ready', chunk_count = u.chunk_count, last_error = NULL, last_error_class = NULL,
+              failed_stage = NULL, completed_at = now(), updated_at = now(),
+              embedding_tokens = u.tokens, embedding_tokens_total = d.embedding_tokens_total + u.tokens,
+              embedded_texts = u.embedded, cached_texts = u.cached, tokens_estimated = u.estimated,
+              embedding_characters = u.characters, embedding_characters_total = d.embedding_characters_total + u.characters
+         FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bigint[], $5::int[], $6::int[], $7::boolean[], $8::bigint[])
+              AS u(id, version, chunk_count, tokens, embedded, cached, estimated, characters)
+        WHERE d.id = u.id AND d.version = u.version`,
+      [
+        docs.map((d) => d.id),
+        docs.map((d) => d.version),
+        docs.map((d) => d.chunkCount),
+        docs.map((d) => d.usage.tokens),
+        docs.map((d) => d.usage.embeddedTexts),
+        docs.map((d) => d.usage.cachedTexts),
+        docs.map((d) => d.usage.tokensEstimated),
+        docs.map((d) => d.usage.characters),
+      ],
+    );
+  }
+
   /**
    * Records a failed attempt on the document: `final` moves it to `failed` (a dead
    * letter), otherwise back to `queued` for the retry BullMQ has scheduled. False when
@@ -133,6 +171,27 @@ export class DocumentsRepository {
       `INSERT INTO document_attempts (document_id, version, attempt, started_at, outcome, stage, error_class, error_message)
        SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM documents WHERE id = $1)`,
       [a.documentId, a.version, a.attempt, a.startedAt, a.outcome, a.stage, a.errorClass, a.message?.slice(0, 4000) ?? null],
+    );
+  }
+
+  /** `recordAttempt` for many attempts in one statement. */
+  async recordAttempts(em: EntityManager, attempts: AttemptRecord[]): Promise<void> {
+    if (attempts.length === 0) return;
+    await em.query(
+      `INSERT INTO document_attempts (document_id, version, attempt, started_at, outcome, stage, error_class, error_message)
+       SELECT u.* FROM unnest($1::uuid[], $2::int[], $3::int[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[])
+                AS u(document_id, version, attempt, started_at, outcome, stage, error_class, error_message)
+        WHERE EXISTS (SELECT 1 FROM documents WHERE id = u.document_id)`,
+      [
+        attempts.map((a) => a.documentId),
+        attempts.map((a) => a.version),
+        attempts.map((a) => a.attempt),
+        attempts.map((a) => a.startedAt),
+        attempts.map((a) => a.outcome),
+        attempts.map((a) => a.stage),
+        attempts.map((a) => a.errorClass),
+        attempts.map((a) => a.message?.slice(0, 4000) ?? null),
+      ],
     );
   }
 

@@ -35,7 +35,7 @@ export interface CachedEmbedding {
 export interface CachedEmbedderOptions {
   /** Texts per provider call (default 32). */
   batchSize?: number;
-  /** Consult and fill the cache (default true); false embeds everything. */
+  /** Consult and fill the cache (default true, unless the provider is not worth caching); false embeds everything. */
   enabled?: boolean;
   /**
    * The model's tokenizer, to count the tokens of a provider that reports none; it reads
@@ -62,7 +62,7 @@ export class CachedEmbedder {
     options: CachedEmbedderOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 32;
-    this.enabled = options.enabled ?? true;
+    this.enabled = (options.enabled ?? true) && provider.worthCaching !== false;
     this.tokenizer = options.tokenizer;
   }
 

@@ -16,6 +16,11 @@ export interface EmbeddingProvider {
    * length `dimension`. Throws `EmbeddingError` (see embedding.errors.ts) on failure.
    */
   embed(texts: string[]): Promise<number[][]>;
+  /**
+   * False for a provider that computes a vector more cheaply than the embedding cache
+   * can look one up and store it (the cache is then skipped); absent means true.
+   */
+  readonly worthCaching?: boolean;
   /** Releases threads, sockets or sessions held by the provider. */
   close?(): Promise<void>;
 }

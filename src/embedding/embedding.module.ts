@@ -15,7 +15,7 @@ export async function createEmbeddingProvider(config: AppConfig): Promise<Embedd
     case 'hash':
       return new HashEmbeddingProvider(e.dimension);
     case 'local':
-      return LocalEmbeddingProvider.create({ threads: e.threads, quantize: e.quantize, maxBatch: e.batchSize });
+      return LocalEmbeddingProvider.create({ threads: e.threads, quantize: e.quantize, maxBatch: e.localRunBatch });
     case 'openai': {
       const model = e.model ?? '';
       // Keyed by deployment and model: upstream limits are per model, and every process of

@@ -8,6 +8,8 @@ import { EmbeddingProvider } from './embedding-provider';
  */
 export class HashEmbeddingProvider implements EmbeddingProvider {
   readonly modelId: string;
+  /** Hashing a text costs less than a cache round trip, and writing the cache costs Postgres a row per chunk. */
+  readonly worthCaching = false;
 
   constructor(readonly dimension: number) {
     this.modelId = `hash:fnv1a-uni-bigram-${dimension}`;

@@ -31,6 +31,14 @@ export interface ChunkToWrite {
   context?: string | null;
 }
 
+/** One document's chunks for `replaceChunksOfMany`, embedded by `model`. */
+export interface DocumentChunks {
+  documentId: string;
+  namespace: string;
+  model: string;
+  chunks: ChunkToWrite[];
+}
+
 /** A stored chunk as a re-embed copies it into the next generation. */
 export interface StoredChunk {
   index: number;
@@ -73,30 +81,40 @@ export class ChunkRepository {
     model: string,
     chunks: ChunkToWrite[],
   ): Promise<void> {
-    await em.query(`DELETE FROM ${table} WHERE document_id = $1`, [documentId]);
-    // Bounded batches: one statement's parameters stay a few megabytes whatever the document's size.
-    for (let from = 0; from < chunks.length; from += WRITE_BATCH_ROWS) {
-      await this.insertChunks(em, table, documentId, namespace, model, chunks.slice(from, from + WRITE_BATCH_ROWS));
+    await this.replaceChunksOfMany(em, table, [{ documentId, namespace, model, chunks }]);
+  }
+
+  /**
+   * `replaceChunks` for several documents (each id once) in one DELETE and as few INSERTs
+   * as their rows allow: a group of small documents costs a handful of statements, not a
+   * handful per document.
+   */
+  async replaceChunksOfMany(em: EntityManager, table: ChunkTable, docs: DocumentChunks[]): Promise<void> {
+    await em.query(`DELETE FROM ${table} WHERE document_id = ANY($1::uuid[])`, [docs.map((d) => d.documentId)]);
+    const rows = docs.flatMap((d) => d.chunks.map((chunk) => ({ doc: d, chunk })));
+    // Bounded batches: one statement's parameters stay a few megabytes whatever the documents' sizes.
+    for (let from = 0; from < rows.length; from += WRITE_BATCH_ROWS) {
+      await this.insertChunks(em, table, rows.slice(from, from + WRITE_BATCH_ROWS));
     }
   }
 
-  private async insertChunks(em: EntityManager, table: ChunkTable, documentId: string, namespace: string, model: string, chunks: ChunkToWrite[]): Promise<void> {
+  private async insertChunks(em: EntityManager, table: ChunkTable, rows: Array<{ doc: DocumentChunks; chunk: ChunkToWrite }>): Promise<void> {
     await em.query(
       `INSERT INTO ${table} (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding, context)
-       SELECT u.id, $1, $2, u.idx, u.content, u.sha, char_length(u.content), u.meta, $3, u.emb, u.ctx
-         FROM unnest($4::uuid[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::vector[], $10::text[])
-              AS u(id, idx, content, sha, meta, emb, ctx)`,
+       SELECT u.id, u.doc, u.ns, u.idx, u.content, u.sha, char_length(u.content), u.meta, u.model, u.emb, u.ctx
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::vector[], $10::text[])
+              AS u(id, doc, ns, idx, content, sha, meta, model, emb, ctx)`,
       [
-        documentId,
-        namespace,
-        model,
-        chunks.map((c) => chunkId(documentId, c.index)),
-        chunks.map((c) => c.index),
-        chunks.map((c) => c.content),
-        chunks.map((c) => c.contentSha256),
-        chunks.map((c) => JSON.stringify(c.metadata)),
-        chunks.map((c) => toSql(c.embedding) as string),
-        chunks.map((c) => c.context ?? null),
+        rows.map((r) => chunkId(r.doc.documentId, r.chunk.index)),
+        rows.map((r) => r.doc.documentId),
+        rows.map((r) => r.doc.namespace),
+        rows.map((r) => r.chunk.index),
+        rows.map((r) => r.chunk.content),
+        rows.map((r) => r.chunk.contentSha256),
+        rows.map((r) => JSON.stringify(r.chunk.metadata)),
+        rows.map((r) => r.doc.model),
+        rows.map((r) => toSql(r.chunk.embedding) as string),
+        rows.map((r) => r.chunk.context ?? null),
       ],
     );
   }

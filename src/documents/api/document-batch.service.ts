@@ -23,7 +23,7 @@ export interface BatchAnswer {
   body: { results: BatchItemResult[] };
 }
 
-type PreparedItem = { index: number; doc: NewDocument; callbackUrl?: string } | { index: number; error: string };
+export type PreparedItem = { index: number; doc: NewDocument; callbackUrl?: string } | { index: number; error: string };
 
 /**
  * `POST /v1/documents/batch`: each document is checked on its own (a bad one is rejected with its reason and the
@@ -86,7 +86,7 @@ export class DocumentBatchService {
   }
 
   /** Records the valid items in the caller's transaction; the result of each item, and the jobs to add after the commit. */
-  private async recordAll(em: EntityManager, items: PreparedItem[]): Promise<{ results: BatchItemResult[]; enqueue: IngestDocumentPayload[] }> {
+  async recordAll(em: EntityManager, items: PreparedItem[]): Promise<{ results: BatchItemResult[]; enqueue: IngestDocumentPayload[] }> {
     const results: BatchItemResult[] = new Array(items.length);
     // The version each document ends at: a document posted twice in one batch is processed once.
     const latest = new Map<string, number>();

@@ -10,6 +10,7 @@ import { DEFAULT_NAMESPACE } from '../../common/namespace';
 import { AttemptView, DocumentView, toAttemptView, toDocumentView } from './document.view';
 import { BatchAnswer, DocumentBatchService } from './document-batch.service';
 import { DocumentChunksService } from './document-chunks.service';
+import { AcceptGroups } from './accept-groups';
 import { DocumentsService } from './documents.service';
 import { CreateDocumentBatchDto } from './dto/create-document-batch.dto';
 import { CreateDocumentDto } from './dto/create-document.dto';
@@ -42,6 +43,7 @@ const IDEMPOTENCY_HEADER = ApiHeader({
 export class DocumentsController {
   constructor(
     private readonly documents: DocumentsService,
+    private readonly accepts: AcceptGroups,
     private readonly batches: DocumentBatchService,
     private readonly chunks: DocumentChunksService,
   ) {}
@@ -66,7 +68,7 @@ export class DocumentsController {
     @Res({ passthrough: true }) res: Response,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const answer = await this.documents.submit(dto, idempotencyKey, principal.id);
+    const answer = await this.accepts.submit(dto, idempotencyKey, principal.id);
     res.status(answer.statusCode);
     return answer.body;
   }

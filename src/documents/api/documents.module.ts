@@ -6,6 +6,7 @@ import { WebhookRegistrationModule } from '../../webhooks/api/webhook-registrati
 import { DocumentsController } from './documents.controller';
 import { DocumentsDataModule } from '../documents-data.module';
 import { DocumentsService } from './documents.service';
+import { AcceptGroups } from './accept-groups';
 import { DocumentBatchService } from './document-batch.service';
 import { DocumentChunksService } from './document-chunks.service';
 import { ChunkPageRepository } from '../../vector-store/chunk-page.repository';
@@ -17,6 +18,6 @@ import { DocumentUploadsService } from './upload/document-uploads.service';
 @Module({
   imports: [DocumentsDataModule, IngestQueueModule, FileBlobModule, EventsModule, WebhookRegistrationModule],
   controllers: [DocumentsController, NamespacesController],
-  providers: [DocumentsService, DocumentBatchService, DocumentChunksService, ChunkPageRepository, DocumentUploadsService, DocumentUploadInterceptor],
+  providers: [DocumentsService, AcceptGroups, DocumentBatchService, DocumentChunksService, ChunkPageRepository, DocumentUploadsService, DocumentUploadInterceptor],
 })
 export class DocumentsModule {}

@@ -7,7 +7,7 @@ import { DrainState } from '../../lifecycle/drain.state';
 import { DocumentEntity } from '../document.entity';
 import { DocumentPage } from '../document-page';
 import { DocumentWithModel, NamespaceUsage } from '../document-reads.repository';
-import { NewDocument } from '../document-versions.repository';
+import { NewDocument, StoredVersion } from '../document-versions.repository';
 import { AttemptRecord } from '../documents.repository';
 import { RememberedAnswer, StoredAnswer } from '../idempotency.repository';
 import { PipelineConfig, sha256Hex } from '../pipeline';
@@ -120,6 +120,14 @@ class FakeVersions implements DocumentVersionStore {
   }
 
   async requeue(): Promise<DocumentEntity | null> {
+    throw new Error('not part of submit');
+  }
+
+  async statusesOf(): Promise<Map<string, string>> {
+    throw new Error('not part of submit');
+  }
+
+  async findByExternalIds(): Promise<Map<string, StoredVersion>> {
     throw new Error('not part of submit');
   }
 

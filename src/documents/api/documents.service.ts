@@ -123,15 +123,7 @@ export class DocumentsService {
     // externalId is set here: without one, inserts never conflict.
     const existing = await this.versions.findByExternalIdForUpdate(em, doc.namespace, doc.externalId as string);
     if (!existing) throw new Error('document vanished while being updated');
-    // The stored pipeline is hashed again rather than its stored pipeline_hash compared: rows stored before the
-    // model left the pipeline hashed the model in, and the same model-free function makes them match the same
-    // settings posted today, without a migration rewriting every row and without reprocessing them all.
-    const unchanged =
-      existing.contentSha256 === doc.contentSha256 &&
-      existing.source?.sha256 === doc.source?.sha256 &&
-      pipelineHash(existing.pipeline) === doc.pipelineHash &&
-      existing.status !== 'failed';
-    if (unchanged) return { document: existing, deduplicated: true };
+    if (isUnchanged(existing, doc)) return { document: existing, deduplicated: true };
     return { document: await this.versions.newVersion(em, existing, doc), deduplicated: false };
   }
 
@@ -204,6 +196,19 @@ export class DocumentsService {
       pipelineHash: pipelineHash(pipeline),
     };
   }
+}
+
+/** True when posting `doc` over `existing` changes nothing to process (the answer is `deduplicated`). */
+export function isUnchanged(existing: Pick<DocumentEntity, 'contentSha256' | 'source' | 'pipeline' | 'status'>, doc: NewDocument): boolean {
+  // The stored pipeline is hashed again rather than its stored pipeline_hash compared: rows stored before the
+  // model left the pipeline hashed the model in, and the same model-free function makes them match the same
+  // settings posted today, without a migration rewriting every row and without reprocessing them all.
+  return (
+    existing.contentSha256 === doc.contentSha256 &&
+    existing.source?.sha256 === doc.source?.sha256 &&
+    pipelineHash(existing.pipeline) === doc.pipelineHash &&
+    existing.status !== 'failed'
+  );
 }
 
 /** The stored form of an Idempotency-Key: owner and namespace first, so keys never collide across callers. */

@@ -22,8 +22,8 @@ import {
   PipelineExtractor,
   PipelineFailures,
   PipelineGenerations,
-  PipelineWriter,
 } from './ingest-pipeline';
+import { CommitDocuments, CommitWriter, ReadyCommits } from './ready-commits';
 import type { JobTries } from './queue-worker.host';
 import type { StatusEvent } from '../../events/status-event';
 import type { StatusEvents } from '../../events/status-events';
@@ -81,7 +81,7 @@ class FakeGenerations implements PipelineGenerations {
 }
 
 /** Records holds and writes in `log`; the first `changes` holds throw `GenerationChangedError`. */
-class FakeWriter implements PipelineWriter {
+class FakeWriter implements CommitWriter {
   readonly held: Generation[][] = [];
   readonly replaced: GenerationChunks[][] = [];
   changes = 0;
@@ -99,9 +99,13 @@ class FakeWriter implements PipelineWriter {
     // The pipeline's writes carry their usage too; the writer only reads these fields.
     this.replaced.push(writes.map(({ generation, modelId, chunks }) => ({ generation, modelId, chunks })));
   }
+
+  async replaceMany(): Promise<void> {
+    throw new Error('grouped writes are off in these tests');
+  }
 }
 
-class FakeDocuments implements PipelineDocuments {
+class FakeDocuments implements PipelineDocuments, CommitDocuments {
   readonly ready: Array<{ chunkCount: number; usage: EmbeddingUsageRecord }> = [];
   readonly attempts: AttemptRecord[] = [];
   stillProcessing = true;
@@ -136,6 +140,19 @@ class FakeDocuments implements PipelineDocuments {
 
   async recordAttempt(a: AttemptRecord): Promise<void> {
     this.attempts.push(a);
+  }
+
+  // Grouped writes are off in these tests (ReadyCommits without a config writes each document alone).
+  async lockProcessingMany(): Promise<Set<string>> {
+    throw new Error('grouped writes are off in these tests');
+  }
+
+  async markReadyMany(): Promise<void> {
+    throw new Error('grouped writes are off in these tests');
+  }
+
+  async recordAttempts(): Promise<void> {
+    throw new Error('grouped writes are off in these tests');
   }
 }
 
@@ -206,7 +223,8 @@ function setup(
   const failures = new FakeFailures();
   const extractor = o.extractor ?? new FakeExtractor();
   const events = new FakeEvents(log);
-  const pipeline = new IngestPipeline(documents, new FakeEmbedders([oldModel, newModel]), generations, writer, failures, extractor, events);
+  const commits = new ReadyCommits(documents, writer);
+  const pipeline = new IngestPipeline(documents, new FakeEmbedders([oldModel, newModel]), generations, commits, failures, extractor, events);
   return { pipeline, log, oldModel, newModel, documents, generations, writer, failures, extractor, events };
 }
 

@@ -8,7 +8,7 @@ import { FileTextExtractor } from '../../extraction/worker/file-text.extractor';
 import { StatusEvent } from '../../events/status-event';
 import { STATUS_EVENTS, StatusEvents } from '../../events/status-events';
 import { CurrentGenerations, Generation, GenerationChangedError } from '../../vector-store/generations/generation';
-import { GenerationChunks, GenerationWriter } from '../../vector-store/generations/generation-writer';
+import { GenerationChunks } from '../../vector-store/generations/generation-writer';
 import { LiveGenerations } from '../../vector-store/generations/live-generations';
 import { retryOnGenerationChange } from '../../vector-store/generations/retry-on-generation-change';
 import { ChunkDraft, draftChunks } from '../chunking/chunk-drafts';
@@ -18,18 +18,16 @@ import { chunksWritten, stageDuration } from '../../observability/metrics/servic
 import { FailureRecorder } from './failure-recorder';
 import { jobFailure } from './job-failure';
 import { JobTries } from './queue-worker.host';
+import { ReadyCommits } from './ready-commits';
 
 export type IngestOutcome = 'ready' | 'stale';
 
 /** What the pipeline needs of the documents table. */
-export type PipelineDocuments = Pick<
-  DocumentsRepository,
-  'transaction' | 'claim' | 'loadContent' | 'lockProcessing' | 'markReady' | 'recordAttempt'
->;
-/** What it needs of the embedders, the live generations and the chunk writer. */
+export type PipelineDocuments = Pick<DocumentsRepository, 'claim' | 'loadContent' | 'recordAttempt'>;
+/** What it needs of the embedders, the live generations and the final write. */
 export type PipelineEmbedders = Pick<EmbedderRegistry, 'embedderFor'>;
 export type PipelineGenerations = Pick<LiveGenerations, 'current' | 'invalidate'>;
-export type PipelineWriter = Pick<GenerationWriter, 'hold' | 'replace'>;
+export type PipelineCommits = Pick<ReadyCommits, 'commit'>;
 export type PipelineFailures = Pick<FailureRecorder, 'record'>;
 export type PipelineExtractor = Pick<FileTextExtractor, 'extract'>;
 
@@ -63,7 +61,7 @@ export class IngestPipeline {
     @Inject(DocumentsRepository) private readonly documents: PipelineDocuments,
     @Inject(EmbedderRegistry) private readonly embedders: PipelineEmbedders,
     @Inject(LiveGenerations) private readonly generations: PipelineGenerations,
-    @Inject(GenerationWriter) private readonly writer: PipelineWriter,
+    @Inject(ReadyCommits) private readonly commits: PipelineCommits,
     @Inject(FailureRecorder) private readonly failures: PipelineFailures,
     @Inject(FileTextExtractor) private readonly extractor: PipelineExtractor,
     @Optional() @Inject(STATUS_EVENTS) private readonly events: StatusEvents = { publish: async () => undefined },
@@ -159,21 +157,15 @@ export class IngestPipeline {
     return writes;
   }
 
-  /** Writes the chunks and marks the document ready, recording the attempt in the same transaction. */
+  /** Writes the chunks and marks the document ready, recording the attempt in the same transaction (see ReadyCommits). */
   private async write(
     doc: ClaimedDocument,
     writes: Array<GenerationChunks & { usage: CachedEmbedding }>,
     chunkCount: number,
     ready: AttemptRecord,
   ): Promise<IngestOutcome> {
-    const outcome = await this.documents.transaction(async (em): Promise<IngestOutcome> => {
-      await this.writer.hold(em, writes.map((w) => w.generation));
-      if (!(await this.documents.lockProcessing(em, doc.id, doc.version))) return 'stale';
-      await this.writer.replace(em, doc, doc.version, writes);
-      await this.documents.markReady(em, doc.id, doc.version, chunkCount, totalUsage(writes.map((w) => w.usage)));
-      await this.documents.recordAttempt(ready, em);
-      return 'ready';
-    });
+    const usage = totalUsage(writes.map((w) => w.usage));
+    const outcome = await this.commits.commit({ doc, writes, chunkCount, usage, attempt: ready });
     if (outcome === 'ready') chunksWritten.inc(chunkCount);
     return outcome;
   }

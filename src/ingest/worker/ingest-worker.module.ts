@@ -11,6 +11,7 @@ import { WebhooksWorkerModule } from '../../webhooks/worker/webhooks-worker.modu
 import { IngestQueueModule } from '../queue/ingest-queue.module';
 import { FailureRecorder } from './failure-recorder';
 import { IngestPipeline } from './ingest-pipeline';
+import { ReadyCommits } from './ready-commits';
 import { IngestProcessor } from './ingest.processor';
 import { JobConnectionTracker } from './job-connection-tracker';
 import { JobDeadlines } from './job-deadlines';
@@ -28,6 +29,7 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
   imports: [IngestQueueModule, DocumentsDataModule, VectorStoreModule, TerminusModule, ExtractionWorkerModule, WebhooksWorkerModule],
   providers: [
     IngestPipeline,
+    ReadyCommits,
     FailureRecorder,
     IngestProcessor,
     JobConnectionTracker,

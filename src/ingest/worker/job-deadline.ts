@@ -16,8 +16,14 @@ export interface HeldConnection {
 export class JobDeadline {
   private readonly held = new Set<HeldConnection>();
   private expiredAt: number | null = null;
+  private readonly startedAt = Date.now();
 
   constructor(readonly limitMs: number) {}
+
+  /** Milliseconds left before it expires (0 once past). */
+  leftMs(): number {
+    return Math.max(0, this.startedAt + this.limitMs - Date.now());
+  }
 
   get expired(): boolean {
     return this.expiredAt !== null;

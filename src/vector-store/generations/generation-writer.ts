@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ChunkRepository, ChunkToWrite } from '../chunk.repository';
+import { ChunkRepository, ChunkToWrite, DocumentChunks } from '../chunk.repository';
 import { Generation, chunkTableOf } from './generation';
 import { GenerationLock } from './generation-lock';
 import { ReindexCoverage } from './reindex-coverage.repository';
@@ -39,9 +39,28 @@ export class GenerationWriter {
    * `coveredVersion` (its version, or NOT_READY_COPY).
    */
   async replace(em: EntityManager, doc: { id: string; namespace: string }, coveredVersion: number, writes: GenerationChunks[]): Promise<void> {
-    for (const w of writes) {
-      await this.chunks.replaceChunks(em, chunkTableOf(w.generation), doc.id, doc.namespace, w.modelId, w.chunks);
-      if (w.generation.status === 'building') await this.coverage.recordCovered(em, w.generation.id, doc.id, coveredVersion);
+    await this.replaceMany(em, [{ doc, coveredVersion, writes }]);
+  }
+
+  /**
+   * `replace` for several documents (each id once), one generation at a time, so each
+   * chunk table gets one DELETE and as few INSERTs as the rows allow.
+   */
+  async replaceMany(em: EntityManager, docs: Array<{ doc: { id: string; namespace: string }; coveredVersion: number; writes: GenerationChunks[] }>): Promise<void> {
+    const byGeneration = new Map<number, { generation: Generation; docs: DocumentChunks[]; covered: Array<{ id: string; version: number }> }>();
+    for (const { doc, coveredVersion, writes } of docs) {
+      for (const w of writes) {
+        let entry = byGeneration.get(w.generation.id);
+        if (!entry) byGeneration.set(w.generation.id, (entry = { generation: w.generation, docs: [], covered: [] }));
+        entry.docs.push({ documentId: doc.id, namespace: doc.namespace, model: w.modelId, chunks: w.chunks });
+        entry.covered.push({ id: doc.id, version: coveredVersion });
+      }
+    }
+    for (const { generation, docs: chunks, covered } of byGeneration.values()) {
+      await this.chunks.replaceChunksOfMany(em, chunkTableOf(generation), chunks);
+      if (generation.status === 'building') {
+        for (const c of covered) await this.coverage.recordCovered(em, generation.id, c.id, c.version);
+      }
     }
   }
 }
