@@ -107,7 +107,9 @@ export class ChunkRepository {
       await this.lock.hold(em, s.generation);
       const keyword = s.mode === 'vector' ? null : await this.keywordPlan(em, s);
       const exactVector = s.mode !== 'keyword' && (await this.statistics.namespaceChunks(s.namespace)) <= s.exactVectorMaxChunks;
-      const { sql, params } = searchQuery({ ...s, exactVector }, keyword);
+      // Read in the search's transaction, under the generation hold that a backfill's start excludes.
+      const ownIndex = s.mode !== 'keyword' && (await this.hasOwnIndex(em, s.namespace));
+      const { sql, params } = searchQuery({ ...s, exactVector, ownIndex }, keyword);
       if (s.mode !== 'keyword' && !exactVector) {
         // SET LOCAL takes no bind parameters; the value is an integer computed from validated config.
         await em.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(Math.trunc(s.efSearch), s.candidates))}`);
@@ -116,6 +118,12 @@ export class ChunkRepository {
       const rows: SearchRow[] = await em.query(sql, params);
       return rows.map(toChunkHit);
     });
+  }
+
+  /** True when the namespace was backfilled: its chunks are in an HNSW index of its own (see NamespaceIndexes). */
+  private async hasOwnIndex(em: EntityManager, namespace: string): Promise<boolean> {
+    const rows: unknown[] = await em.query(`SELECT 1 FROM namespace_indexes WHERE namespace = $1`, [namespace]);
+    return rows.length > 0;
   }
 
   /** Which chunks the keyword list scores, from the query's lexemes and the namespace's statistics. */
