@@ -5,10 +5,15 @@
  * measured rather than the model.
  *
  *   npm run build && npm run bench -- [--docs 2000] [--size 10000] [--workers 2] [--concurrency 4]
- *       [--in-flight 16] [--pool N] [--batch 20] [--timeout 1800] [--phases service,ceiling1,ceiling2]
+ *       [--in-flight 16] [--pool N] [--batch 20] [--timeout 1800] [--phases service,ceiling1,ceiling2,backfill]
+ *       [--backfill-batch 100] [--recall-queries 100]
  *       [--db ingest_bench] [--prefix ingest-bench] [--seed 42] [--env KEY=VALUE ...]
  *
  * --workers 0 measures the accept path alone (POSTs only, nothing consumes the queue).
+ * The backfill phase posts the corpus with `POST /v1/documents/batch` in backfill mode
+ * (--backfill-batch documents a request, 4 requests in flight) and ends when the namespace's
+ * index is built; it and the service phase print recall@10 of their HNSW index against an
+ * exact ranking, over --recall-queries queries.
  * --env passes extra variables to the service processes (e.g. --env EMBEDDING_BATCH_SIZE=64).
  * Needs Postgres with pgvector and Redis as the service does (DATABASE_URL's host/port/user
  * and REDIS_URL are honoured; the database name is the bench's own).
@@ -18,6 +23,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { toSql } from 'pgvector';
 import { loadConfig } from '../src/config/app-config';
 import { HashEmbeddingProvider } from '../src/embedding/hash-embedding.provider';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
@@ -29,7 +35,9 @@ import { CpuSnapshot, DatabaseCpuSampler, cpuReport, cpuSnapshot, loadAverage } 
 
 const DIMENSION = 384;
 const NAMESPACE = 'bench';
-const PHASES = ['service', 'ceiling1', 'ceiling2'] as const;
+const PHASES = ['service', 'ceiling1', 'ceiling2', 'backfill'] as const;
+/** Backfill requests in flight at once. */
+const BACKFILL_IN_FLIGHT = 4;
 type Phase = (typeof PHASES)[number];
 
 interface Options {
@@ -46,6 +54,8 @@ interface Options {
   db: string;
   prefix: string;
   extraEnv: Record<string, string>;
+  backfillBatch: number;
+  recallQueries: number;
 }
 
 /** One measured run: wall time from first write to last document done. */
@@ -57,6 +67,8 @@ interface Measured {
   failed: number;
   /** CPU seconds of the bench database's Postgres processes during the run. */
   pgCpuSeconds: number;
+  /** Mean recall@10 of the HNSW index against an exact ranking, where measured. */
+  recall?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -74,6 +86,8 @@ function parseArgs(argv: string[]): Options {
     db: 'ingest_bench',
     prefix: 'ingest-bench',
     extraEnv: {},
+    backfillBatch: 100,
+    recallQueries: 100,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -89,6 +103,8 @@ function parseArgs(argv: string[]): Options {
       case '--pool': o.pool = intFlag(flag, v, 1); break;
       case '--batch': o.batch = intFlag(flag, v, 1); break;
       case '--timeout': o.timeoutSeconds = intFlag(flag, v, 1); break;
+      case '--backfill-batch': o.backfillBatch = intFlag(flag, v, 1); break;
+      case '--recall-queries': o.recallQueries = intFlag(flag, v, 1); break;
       case '--db': o.db = String(v); break;
       case '--prefix': o.prefix = String(v); break;
       case '--phases': {
@@ -165,15 +181,18 @@ class Bench {
     for (const phase of o.phases) {
       await resetTables(this.db);
       console.log(`\n== ${phase}  (load average ${loadAverage()})`);
-      results.set(phase, phase === 'service' ? await this.service(corpus) : await this.ceiling(corpus, phase === 'ceiling1' ? 1 : 2));
+      const measured =
+        phase === 'service' ? await this.service(corpus)
+        : phase === 'backfill' ? await this.backfill(corpus)
+        : await this.ceiling(corpus, phase === 'ceiling1' ? 1 : 2);
+      results.set(phase, measured);
     }
     this.summary(results);
   }
 
-  /** Phase A: the real service as child processes, documents POSTed over HTTP. */
-  private async service(corpus: BenchDocument[]): Promise<Measured> {
+  /** The API and --workers worker processes on the bench database, once each answers ready. */
+  private async startService(what: string): Promise<ServiceProcess[]> {
     const o = this.o;
-    const db = this.db as Client;
     await deleteQueueKeys(this.redisUrl, o.prefix);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -201,7 +220,15 @@ class Bench {
     }
     await Promise.all(procs.map((p) => waitReady(p, '/health/ready', 60000)));
     const extra = Object.entries(o.extraEnv).map(([k, v]) => ` ${k}=${v}`).join('');
-    console.log(`  api :${apiPort} + ${o.workers} worker(s), WORKER_CONCURRENCY=${o.concurrency}, PG_POOL_SIZE=${o.pool ?? 'default'}${extra}; posting ${corpus.length} docs, ${o.inFlight} in flight`);
+    console.log(`  api :${apiPort} + ${o.workers} worker(s), WORKER_CONCURRENCY=${o.concurrency}, PG_POOL_SIZE=${o.pool ?? 'default'}${extra}; ${what}`);
+    return procs;
+  }
+
+  /** Phase A: the real service as child processes, documents POSTed over HTTP. */
+  private async service(corpus: BenchDocument[]): Promise<Measured> {
+    const o = this.o;
+    const db = this.db as Client;
+    const procs = await this.startService(`posting ${corpus.length} docs, ${o.inFlight} in flight`);
 
     const bodies = corpus.map((d) => JSON.stringify({ ...d, namespace: NAMESPACE }));
     const latencies: number[] = [];
@@ -270,6 +297,7 @@ class Bench {
       const f = await db.query<{ last_error: string }>(`SELECT last_error FROM documents WHERE status = 'failed' LIMIT 1`);
       console.log(`  first failure: ${f.rows[0]?.last_error}`);
     }
+    const recall = await this.recallAt10(corpus, false);
     await this.children.stopAll();
     await deleteQueueKeys(this.redisUrl, o.prefix);
     return {
@@ -279,7 +307,129 @@ class Bench {
       seconds,
       failed: counts.failed + errors.length,
       pgCpuSeconds: pgSeconds,
+      recall,
     };
+  }
+
+  /**
+   * Backfill phase: the service as in phase A, the corpus posted in backfill batches; the
+   * wall time runs until the namespace's own HNSW index is built.
+   */
+  private async backfill(corpus: BenchDocument[]): Promise<Measured> {
+    const o = this.o;
+    const procs = await this.startService(`posting ${corpus.length} docs in backfill batches of ${o.backfillBatch}, ${BACKFILL_IN_FLIGHT} in flight`);
+    const api = procs[0].url;
+    const batches: string[] = [];
+    for (let i = 0; i < corpus.length; i += o.backfillBatch) {
+      const documents = corpus.slice(i, i + o.backfillBatch).map((d) => ({ ...d, namespace: NAMESPACE }));
+      batches.push(JSON.stringify({ mode: 'backfill', documents }));
+    }
+    const errors: string[] = [];
+    let accepted = 0;
+    const cpu0 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
+    const pgCpu = new DatabaseCpuSampler(this.target.database);
+    pgCpu.start();
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(BACKFILL_IN_FLIGHT, batches.length) }, async () => {
+        while (next < batches.length) {
+          const body = batches[next++];
+          const res = await fetch(`${api}/v1/documents/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          const text = await res.text();
+          if (res.status !== 200) {
+            errors.push(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+            continue;
+          }
+          const results = (JSON.parse(text) as { results: Array<{ status: string; error?: string }> }).results;
+          accepted += results.filter((r) => r.status === 'accepted').length;
+          for (const r of results) if (r.status === 'rejected') errors.push(r.error ?? 'rejected');
+        }
+      }),
+    );
+    const postSeconds = (performance.now() - t0) / 1000;
+    console.log(`  POST batch: ${accepted} accepted in ${postSeconds.toFixed(1)} s = ${(accepted / postSeconds).toFixed(1)} docs/s accept rate`);
+    if (errors.length > 0) console.log(`  ${errors.length} documents or batches failed, first: ${errors[0]}`);
+
+    interface Status {
+      state: string;
+      done: boolean;
+      documents: { queued: number; processing: number; ready: number; failed: number };
+      index: { buildMs: number | null; rowsIndexed: number | null; maintenanceWorkMem: string | null; buildStartedAt: string | null } | null;
+    }
+    let status: Status | undefined;
+    let documentsSettledAt: number | undefined;
+    let lastLog = performance.now();
+    for (;;) {
+      status = (await (await fetch(`${api}/v1/namespaces/${NAMESPACE}/backfill`)).json()) as Status;
+      const d = status.documents;
+      if (documentsSettledAt === undefined && d.queued + d.processing === 0 && d.ready + d.failed >= accepted) documentsSettledAt = performance.now();
+      if (status.done) break;
+      if (performance.now() - lastLog > 10000) {
+        lastLog = performance.now();
+        console.log(`  ${((lastLog - t0) / 1000).toFixed(0)} s: ${status.state}, ready ${d.ready}, processing ${d.processing}, queued ${d.queued}, failed ${d.failed}`);
+      }
+      await sleep(100);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
+    const pgSeconds = pgCpu.stop();
+    const chunks = await this.countChunks();
+    this.printCpu(cpu0, cpu1, seconds, pgSeconds, chunks);
+    const written = ((documentsSettledAt ?? performance.now()) - t0) / 1000;
+    const index = status.index;
+    console.log(
+      `  documents written (all ready) after ${written.toFixed(1)} s = ${(status.documents.ready / written).toFixed(1)} docs/s; ` +
+        `index over ${index?.rowsIndexed} chunks built in ${((index?.buildMs ?? 0) / 1000).toFixed(1)} s with maintenance_work_mem ${index?.maintenanceWorkMem}`,
+    );
+    console.log(`  end to end (index built): ${status.documents.ready} ready, ${status.documents.failed} failed, ${chunks} chunks in ${seconds.toFixed(1)} s`);
+    const recall = await this.recallAt10(corpus, true);
+    await this.children.stopAll();
+    await deleteQueueKeys(this.redisUrl, o.prefix);
+    return {
+      label: `backfill (${o.workers}w x c${o.concurrency})`,
+      documents: status.documents.ready,
+      chunks,
+      seconds,
+      failed: status.documents.failed + errors.length,
+      pgCpuSeconds: pgSeconds,
+      recall,
+    };
+  }
+
+  /**
+   * Mean recall@10 of the namespace's vector search through its HNSW index (the shared
+   * one, or its own after a backfill) against an exact ranking, with the service's
+   * search settings (ef_search 100, iterative scan), over queries of a few words of the corpus.
+   */
+  private async recallAt10(corpus: BenchDocument[], ownIndex: boolean): Promise<number> {
+    const db = this.db as Client;
+    const embedder = new HashEmbeddingProvider(DIMENSION);
+    const queries = Array.from({ length: this.o.recallQueries }, (_, i) => {
+      const words = corpus[(i * 7919) % corpus.length].content.split(/\s+/);
+      const from = (i * 104729) % Math.max(1, words.length - 8);
+      return words.slice(from, from + 8).join(' ');
+    });
+    const vectors = await embedder.embed(queries);
+    const where = `namespace = $1 AND ${ownIndex ? '' : 'NOT '}own_index`;
+    let found = 0;
+    await db.query('BEGIN');
+    try {
+      await db.query('SET LOCAL hnsw.ef_search = 100');
+      await db.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
+      for (const v of vectors) {
+        const params = [NAMESPACE, toSql(v)];
+        const indexed = await db.query<{ id: string }>(`SELECT id FROM chunks WHERE ${where} ORDER BY embedding <=> $2::vector LIMIT 10`, params);
+        const exact = await db.query<{ id: string }>(`SELECT id FROM chunks WHERE ${where} ORDER BY (embedding <=> $2::vector) + 0 LIMIT 10`, params);
+        const truth = new Set(exact.rows.map((r) => r.id));
+        found += indexed.rows.filter((r) => truth.has(r.id)).length;
+      }
+    } finally {
+      await db.query('COMMIT');
+    }
+    const recall = found / (10 * vectors.length);
+    console.log(`  recall@10 of the ${ownIndex ? "namespace's own" : 'shared'} HNSW index against exact search: ${recall.toFixed(3)} over ${vectors.length} queries`);
+    return recall;
   }
 
   /**
@@ -355,7 +505,8 @@ class Bench {
       `  ${documents} docs, ${chunks} chunks in ${seconds.toFixed(1)} s on ${connections} connection(s), ${this.o.batch} docs per transaction ` +
         `(client split+embed ${prepare.toFixed(1)} s, waiting on Postgres ${write.toFixed(1)} s, summed over connections)`,
     );
-    return { label: `ceiling (${connections} conn)`, documents, chunks, seconds, failed: 0, pgCpuSeconds: pgSeconds };
+    const recall = await this.recallAt10(corpus, false);
+    return { label: `ceiling (${connections} conn)`, documents, chunks, seconds, failed: 0, pgCpuSeconds: pgSeconds, recall };
   }
 
   private async countChunks(): Promise<number> {
@@ -380,7 +531,7 @@ class Bench {
     const ratio = (m: Measured, base: Measured | undefined): string =>
       base && m !== base ? `${((m.chunks / m.seconds) / (base.chunks / base.seconds)).toFixed(2)}x` : '';
     console.log(`\n== summary: ${this.o.docs} docs of ~${this.o.size} bytes, hash embeddings (${DIMENSION} dims), HNSW index on chunks`);
-    const header = ['run', 'docs', 'chunks', 'failed', 'wall s', 'docs/s', 'chunks/s', 'vs ceiling 1', 'vs ceiling 2', 'PG CPU ms/chunk'];
+    const header = ['run', 'docs', 'chunks', 'failed', 'wall s', 'docs/s', 'chunks/s', 'vs ceiling 1', 'vs ceiling 2', 'PG CPU ms/chunk', 'recall@10'];
     const rows = [...results.values()].map((m) => [
       m.label,
       String(m.documents),
@@ -392,13 +543,14 @@ class Bench {
       ratio(m, c1),
       ratio(m, c2),
       m.chunks > 0 ? ((m.pgCpuSeconds * 1000) / m.chunks).toFixed(2) : '',
+      m.recall === undefined ? '' : m.recall.toFixed(3),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     console.log(fmt(header));
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const r of rows) console.log(fmt(r));
-    if (service && (c1 || c2)) console.log('(ratios are of chunks/s: the run\'s rate over the ceiling\'s)');
+    if ((service || results.has('backfill')) && (c1 || c2)) console.log('(ratios are of chunks/s: the run\'s rate over the ceiling\'s; backfill\'s wall time runs until its index is built)');
     console.log('(PG CPU ms/chunk: CPU of the Postgres processes on the bench database per chunk written; it does not depend on other load)');
   }
 
