@@ -130,6 +130,16 @@ describe('backfill mode', () => {
       expect(live.status).toBe(202);
       await waitUntil('the live document', () => status(t, ns), (s) => s.documents.ready === 41);
       expect((await searchTop10(t, ns, 'zebra giraffe savanna migration herds'))[0]).toBe((await exactTop10(ns, 'zebra giraffe savanna migration herds'))[0]);
+
+      // Another import into the ready namespace: its index is dropped, then built again over every row.
+      const again = await postJson(t.url, '/v1/documents/batch', { mode: 'backfill', documents: corpus(5, 20, ns).map((d) => ({ ...d, externalId: `more-${d.externalId}` })) });
+      expect(again.status).toBe(200);
+      expect((await status(t, ns)).state).toBe('loading');
+      expect(await indexValid(done.index!.name)).toBe(false);
+      const rebuilt = await waitUntil('the second backfill', () => status(t, ns), (s) => s.done && s.documents.ready === 61, { timeoutMs: 60000, intervalMs: 100 });
+      const total = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM chunks WHERE namespace = $1`, [ns]);
+      expect(rebuilt.index?.rowsIndexed).toBe(total.rows[0].n);
+      await expectSearchIsExact(t, ns);
     });
 
     it('leaves live ingest and search in another namespace on the shared index meanwhile', async () => {

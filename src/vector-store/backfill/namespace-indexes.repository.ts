@@ -98,8 +98,10 @@ export class NamespaceIndexes {
   async startBackfill(namespaces: string[]): Promise<void> {
     const wanted = [...new Set(namespaces)].sort();
     if (wanted.length === 0) return;
+    // The quiet period restarts now, so no build begins before the batch is recorded (recordBatch).
     const known: Array<{ namespace: string; state: NamespaceIndexState }> = await this.db.query(
-      `SELECT namespace, state FROM namespace_indexes WHERE namespace = ANY($1)`,
+      `WITH touched AS (UPDATE namespace_indexes SET last_batch_at = now() WHERE namespace = ANY($1) RETURNING namespace, state)
+       SELECT namespace, state FROM touched`,
       [wanted],
     );
     const state = new Map(known.map((k) => [k.namespace, k.state]));
@@ -164,10 +166,13 @@ export class NamespaceIndexes {
 
   /** A ready namespace takes another import: back to loading, its index dropped so the import pays no maintenance. */
   private async restartLoading(namespace: string): Promise<void> {
+    // A SELECT over the UPDATE: TypeORM answers a bare UPDATE … RETURNING as [rows, count].
     const [row]: Array<{ index_name: string }> = await this.db.query(
-      `UPDATE namespace_indexes SET state = 'loading', started_at = now(), build_started_at = NULL, built_at = NULL,
-              build_ms = NULL, rows_indexed = NULL, maintenance_work_mem = NULL, last_error = NULL
-        WHERE namespace = $1 AND state = 'ready' RETURNING index_name`,
+      `WITH restarted AS (
+         UPDATE namespace_indexes SET state = 'loading', started_at = now(), last_batch_at = now(), build_started_at = NULL, built_at = NULL,
+                build_ms = NULL, rows_indexed = NULL, maintenance_work_mem = NULL, last_error = NULL
+          WHERE namespace = $1 AND state = 'ready' RETURNING index_name)
+       SELECT index_name FROM restarted`,
       [namespace],
     );
     if (row) await this.db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${ident(row.index_name)}`);
