@@ -5,7 +5,8 @@
  * measured rather than the model.
  *
  *   npm run build && npm run bench -- [--docs 2000] [--size 10000] [--workers 2] [--concurrency 4]
- *       [--in-flight 16] [--pool N] [--batch 20] [--timeout 1800] [--phases service,ceiling1,ceiling2]
+ *       [--in-flight 16] [--pool N] [--batch 20] [--timeout 1800] [--phases service,ceiling1,ceiling2,backfill]
+ *       [--backfill-batch 100] [--recall-queries 100]
  *       [--db ingest_bench] [--prefix ingest-bench] [--seed 42] [--env KEY=VALUE ...]
  *
  * Phases: `queueadd` adds as many bare jobs to a scratch BullMQ queue as there are documents,
@@ -18,6 +19,10 @@
  * given `--env EMBEDDING_PROVIDER=local`.
  *
  * --workers 0 measures the accept path alone (POSTs only, nothing consumes the queue).
+ * The backfill phase posts the corpus with `POST /v1/documents/batch` in backfill mode
+ * (--backfill-batch documents a request, 4 requests in flight) and ends when the namespace's
+ * index is built; it, the service and the ceiling phases print recall@10 of their HNSW index
+ * against an exact ranking, over --recall-queries queries.
  * --env passes extra variables to the service processes (e.g. --env EMBEDDING_BATCH_SIZE=64).
  * Needs Postgres with pgvector and Redis as the service does (DATABASE_URL's host/port/user
  * and REDIS_URL are honoured; the database name is the bench's own).
@@ -29,6 +34,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { toSql } from 'pgvector';
 import { loadConfig } from '../src/config/app-config';
 import { HashEmbeddingProvider } from '../src/embedding/hash-embedding.provider';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
@@ -44,7 +50,9 @@ import { CpuSnapshot, DatabaseCpuSampler, cpuReport, cpuSnapshot, loadAverage } 
 
 const DIMENSION = 384;
 const NAMESPACE = 'bench';
-const PHASES = ['queueadd', 'model', 'service', 'single', 'ceiling1', 'ceiling2'] as const;
+const PHASES = ['queueadd', 'model', 'service', 'single', 'ceiling1', 'ceiling2', 'backfill'] as const;
+/** Backfill requests in flight at once. */
+const BACKFILL_IN_FLIGHT = 4;
 type Phase = (typeof PHASES)[number];
 
 interface Options {
@@ -62,6 +70,8 @@ interface Options {
   prefix: string;
   extraEnv: Record<string, string>;
   modelTexts: number;
+  backfillBatch: number;
+  recallQueries: number;
 }
 
 /** One measured run: wall time from first write to last document done. */
@@ -77,6 +87,8 @@ interface Measured {
   accept?: { rate: number; p50: number; p99: number };
   /** The second, unchanged posting of the corpus: documents per second and how many came back deduplicated. */
   repost?: { rate: number; deduplicated: number };
+  /** Mean recall@10 of the HNSW index against an exact ranking, where measured. */
+  recall?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -95,6 +107,8 @@ function parseArgs(argv: string[]): Options {
     prefix: 'ingest-bench',
     extraEnv: {},
     modelTexts: 400,
+    backfillBatch: 100,
+    recallQueries: 100,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -112,6 +126,8 @@ function parseArgs(argv: string[]): Options {
       case '--timeout': o.timeoutSeconds = intFlag(flag, v, 1); break;
       case '--db': o.db = String(v); break;
       case '--model-texts': o.modelTexts = intFlag(flag, v, 1); break;
+      case '--backfill-batch': o.backfillBatch = intFlag(flag, v, 1); break;
+      case '--recall-queries': o.recallQueries = intFlag(flag, v, 1); break;
       case '--prefix': o.prefix = String(v); break;
       case '--phases': {
         const list = String(v).split(',').filter(Boolean);
@@ -200,6 +216,7 @@ class Bench {
       case 'single': return this.service(corpus, true);
       case 'ceiling1': return this.ceiling(corpus, 1);
       case 'ceiling2': return this.ceiling(corpus, 2);
+      case 'backfill': return this.backfill(corpus);
     }
   }
 
@@ -287,13 +304,9 @@ class Bench {
     return { seconds: (performance.now() - t0) / 1000, latencies, errors, statuses };
   }
 
-  /**
-   * The real service as child processes, documents POSTed over HTTP: an API-only process and
-   * --workers worker processes, or (`single`) one process running both.
-   */
-  private async service(corpus: BenchDocument[], single: boolean): Promise<Measured> {
+  /** The API and --workers worker processes (or one process running both) on the bench database, once each answers ready. */
+  private async startService(what: string, single = false): Promise<ServiceProcess[]> {
     const o = this.o;
-    const db = this.db as Client;
     await deleteQueueKeys(this.redisUrl, o.prefix);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -321,7 +334,19 @@ class Bench {
     }
     await Promise.all(procs.map((p) => waitReady(p, '/health/ready', 60000)));
     const extra = Object.entries(o.extraEnv).map(([k, v]) => ` ${k}=${v}`).join('');
-    console.log(`  ${single ? 'one process (ROLE=all)' : `api :${apiPort} + ${o.workers} worker(s)`}, WORKER_CONCURRENCY=${o.concurrency}, PG_POOL_SIZE=${o.pool ?? 'default'}${extra}; posting ${corpus.length} docs, ${o.inFlight} in flight`);
+    console.log(`  ${single ? 'one process (ROLE=all)' : `api :${apiPort} + ${o.workers} worker(s)`}, WORKER_CONCURRENCY=${o.concurrency}, PG_POOL_SIZE=${o.pool ?? 'default'}${extra}; ${what}`);
+    return procs;
+  }
+
+
+  /**
+   * The real service as child processes, documents POSTed over HTTP: an API-only process and
+   * --workers worker processes, or (`single`) one process running both.
+   */
+  private async service(corpus: BenchDocument[], single: boolean): Promise<Measured> {
+    const o = this.o;
+    const db = this.db as Client;
+    const procs = await this.startService(`posting ${corpus.length} docs, ${o.inFlight} in flight`, single);
 
     const bodies = corpus.map((d) => JSON.stringify({ ...d, namespace: NAMESPACE }));
     const cpu0 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
@@ -378,6 +403,7 @@ class Bench {
       `  re-POST unchanged: ${again.latencies.length} answered in ${again.seconds.toFixed(2)} s = ${repost.rate.toFixed(0)} docs/s, ` +
         `${repost.deduplicated} deduplicated; latency p50 ${ms(percentile(again.latencies, 50))}, p99 ${ms(percentile(again.latencies, 99))}`,
     );
+    const recall = await this.recallAt10(corpus, false);
     await this.children.stopAll();
     await deleteQueueKeys(this.redisUrl, o.prefix);
     return {
@@ -389,7 +415,129 @@ class Bench {
       pgCpuSeconds: pgSeconds,
       accept,
       repost,
+      recall,
     };
+  }
+
+  /**
+   * Backfill phase: the service as in phase A, the corpus posted in backfill batches; the
+   * wall time runs until the namespace's own HNSW index is built.
+   */
+  private async backfill(corpus: BenchDocument[]): Promise<Measured> {
+    const o = this.o;
+    const procs = await this.startService(`posting ${corpus.length} docs in backfill batches of ${o.backfillBatch}, ${BACKFILL_IN_FLIGHT} in flight`);
+    const api = procs[0].url;
+    const batches: string[] = [];
+    for (let i = 0; i < corpus.length; i += o.backfillBatch) {
+      const documents = corpus.slice(i, i + o.backfillBatch).map((d) => ({ ...d, namespace: NAMESPACE }));
+      batches.push(JSON.stringify({ mode: 'backfill', documents }));
+    }
+    const errors: string[] = [];
+    let accepted = 0;
+    const cpu0 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
+    const pgCpu = new DatabaseCpuSampler(this.target.database);
+    pgCpu.start();
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(BACKFILL_IN_FLIGHT, batches.length) }, async () => {
+        while (next < batches.length) {
+          const body = batches[next++];
+          const res = await fetch(`${api}/v1/documents/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          const text = await res.text();
+          if (res.status !== 200) {
+            errors.push(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+            continue;
+          }
+          const results = (JSON.parse(text) as { results: Array<{ status: string; error?: string }> }).results;
+          accepted += results.filter((r) => r.status === 'accepted').length;
+          for (const r of results) if (r.status === 'rejected') errors.push(r.error ?? 'rejected');
+        }
+      }),
+    );
+    const postSeconds = (performance.now() - t0) / 1000;
+    console.log(`  POST batch: ${accepted} accepted in ${postSeconds.toFixed(1)} s = ${(accepted / postSeconds).toFixed(1)} docs/s accept rate`);
+    if (errors.length > 0) console.log(`  ${errors.length} documents or batches failed, first: ${errors[0]}`);
+
+    interface Status {
+      state: string;
+      done: boolean;
+      documents: { queued: number; processing: number; ready: number; failed: number };
+      index: { buildMs: number | null; rowsIndexed: number | null; maintenanceWorkMem: string | null; buildStartedAt: string | null } | null;
+    }
+    let status: Status | undefined;
+    let documentsSettledAt: number | undefined;
+    let lastLog = performance.now();
+    for (;;) {
+      status = (await (await fetch(`${api}/v1/namespaces/${NAMESPACE}/backfill`)).json()) as Status;
+      const d = status.documents;
+      if (documentsSettledAt === undefined && d.queued + d.processing === 0 && d.ready + d.failed >= accepted) documentsSettledAt = performance.now();
+      if (status.done) break;
+      if (performance.now() - lastLog > 10000) {
+        lastLog = performance.now();
+        console.log(`  ${((lastLog - t0) / 1000).toFixed(0)} s: ${status.state}, ready ${d.ready}, processing ${d.processing}, queued ${d.queued}, failed ${d.failed}`);
+      }
+      await sleep(100);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
+    const pgSeconds = pgCpu.stop();
+    const chunks = await this.countChunks();
+    this.printCpu(cpu0, cpu1, seconds, pgSeconds, chunks);
+    const written = ((documentsSettledAt ?? performance.now()) - t0) / 1000;
+    const index = status.index;
+    console.log(
+      `  documents written (all ready) after ${written.toFixed(1)} s = ${(status.documents.ready / written).toFixed(1)} docs/s; ` +
+        `index over ${index?.rowsIndexed} chunks built in ${((index?.buildMs ?? 0) / 1000).toFixed(1)} s with maintenance_work_mem ${index?.maintenanceWorkMem}`,
+    );
+    console.log(`  end to end (index built): ${status.documents.ready} ready, ${status.documents.failed} failed, ${chunks} chunks in ${seconds.toFixed(1)} s`);
+    const recall = await this.recallAt10(corpus, true);
+    await this.children.stopAll();
+    await deleteQueueKeys(this.redisUrl, o.prefix);
+    return {
+      label: `backfill (${o.workers}w x c${o.concurrency})`,
+      documents: status.documents.ready,
+      chunks,
+      seconds,
+      failed: status.documents.failed + errors.length,
+      pgCpuSeconds: pgSeconds,
+      recall,
+    };
+  }
+
+  /**
+   * Mean recall@10 of the namespace's vector search through its HNSW index (the shared
+   * one, or its own after a backfill) against an exact ranking, with the service's
+   * search settings (ef_search 100, iterative scan), over queries of a few words of the corpus.
+   */
+  private async recallAt10(corpus: BenchDocument[], ownIndex: boolean): Promise<number> {
+    const db = this.db as Client;
+    const embedder = new HashEmbeddingProvider(DIMENSION);
+    const queries = Array.from({ length: this.o.recallQueries }, (_, i) => {
+      const words = corpus[(i * 7919) % corpus.length].content.split(/\s+/);
+      const from = (i * 104729) % Math.max(1, words.length - 8);
+      return words.slice(from, from + 8).join(' ');
+    });
+    const vectors = await embedder.embed(queries);
+    const where = `namespace = $1 AND ${ownIndex ? '' : 'NOT '}own_index`;
+    let found = 0;
+    await db.query('BEGIN');
+    try {
+      await db.query('SET LOCAL hnsw.ef_search = 100');
+      await db.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
+      for (const v of vectors) {
+        const params = [NAMESPACE, toSql(v)];
+        const indexed = await db.query<{ id: string }>(`SELECT id FROM chunks WHERE ${where} ORDER BY embedding <=> $2::vector LIMIT 10`, params);
+        const exact = await db.query<{ id: string }>(`SELECT id FROM chunks WHERE ${where} ORDER BY (embedding <=> $2::vector) + 0 LIMIT 10`, params);
+        const truth = new Set(exact.rows.map((r) => r.id));
+        found += indexed.rows.filter((r) => truth.has(r.id)).length;
+      }
+    } finally {
+      await db.query('COMMIT');
+    }
+    const recall = found / (10 * vectors.length);
+    console.log(`  recall@10 of the ${ownIndex ? "namespace's own" : 'shared'} HNSW index against exact search: ${recall.toFixed(3)} over ${vectors.length} queries`);
+    return recall;
   }
 
   /**
@@ -465,7 +613,8 @@ class Bench {
       `  ${documents} docs, ${chunks} chunks in ${seconds.toFixed(1)} s on ${connections} connection(s), ${this.o.batch} docs per transaction ` +
         `(client split+embed ${prepare.toFixed(1)} s, waiting on Postgres ${write.toFixed(1)} s, summed over connections)`,
     );
-    return { label: `ceiling (${connections} conn)`, documents, chunks, seconds, failed: 0, pgCpuSeconds: pgSeconds };
+    const recall = await this.recallAt10(corpus, false);
+    return { label: `ceiling (${connections} conn)`, documents, chunks, seconds, failed: 0, pgCpuSeconds: pgSeconds, recall };
   }
 
   private async countChunks(): Promise<number> {
@@ -490,7 +639,7 @@ class Bench {
     const ratio = (m: Measured, base: Measured | undefined): string =>
       base && m !== base && m.chunks > 0 ? `${((m.chunks / m.seconds) / (base.chunks / base.seconds)).toFixed(2)}x` : '';
     console.log(`\n== summary: ${this.o.docs} docs of ~${this.o.size} bytes, ${this.o.extraEnv.EMBEDDING_PROVIDER ?? 'hash'} embeddings (${DIMENSION} dims), HNSW index on chunks`);
-    const header = ['run', 'docs', 'chunks', 'failed', 'wall s', 'docs/s', 'chunks/s', 'vs ceiling 1', 'vs ceiling 2', 'PG CPU ms/chunk'];
+    const header = ['run', 'docs', 'chunks', 'failed', 'wall s', 'docs/s', 'chunks/s', 'vs ceiling 1', 'vs ceiling 2', 'PG CPU ms/chunk', 'recall@10'];
     const rows = [...results.values()].map((m) => [
       m.label,
       String(m.documents),
@@ -502,13 +651,14 @@ class Bench {
       ratio(m, c1),
       ratio(m, c2),
       m.chunks > 0 ? ((m.pgCpuSeconds * 1000) / m.chunks).toFixed(2) : '',
+      m.recall === undefined ? '' : m.recall.toFixed(3),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const fmt = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     console.log(fmt(header));
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const r of rows) console.log(fmt(r));
-    if (service && (c1 || c2)) console.log('(ratios are of chunks/s: the run\'s rate over the ceiling\'s)');
+    if ((service || results.has('backfill')) && (c1 || c2)) console.log('(ratios are of chunks/s: the run\'s rate over the ceiling\'s; backfill\'s wall time runs until its index is built)');
     const model = results.get('model');
     if (model) {
       for (const m of [results.get('service'), results.get('single')]) {

@@ -1,3 +1,4 @@
+import { BackfillConfig, readBackfill } from './backfill.config';
 import { BatchConfig, readBatch } from './batch.config';
 import { AuthConfig, readAuth } from './auth.config';
 import { ChunkingConfig, readChunkSizes } from './chunking.config';
@@ -13,6 +14,7 @@ import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
 import { ReindexConfig, readReindex } from './reindex.config';
 import { SearchConfig, readSearch } from './search.config';
 
+export type { BackfillConfig } from './backfill.config';
 export type { BatchConfig } from './batch.config';
 export type { AuthConfig, RateLimits } from './auth.config';
 export type { ChunkingConfig } from './chunking.config';
@@ -44,6 +46,7 @@ export interface AppConfig {
   chunking: ChunkingConfig;
   embedding: EmbeddingConfig;
   reindex: ReindexConfig;
+  backfill: BackfillConfig;
   search: SearchConfig;
   observability: ObservabilityConfig;
   batch: BatchConfig;
@@ -80,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     chunking: { ...chunkSizes, contextual: r.bool('CONTEXTUAL_CHUNKS', true) },
     embedding: readEmbedding(r, model),
     reindex: readReindex(r),
+    backfill: readBackfill(r),
     search: readSearch(r),
     observability: readObservability(r),
     batch: readBatch(r),

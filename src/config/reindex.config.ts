@@ -20,7 +20,7 @@ export function readReindex(r: EnvReader): ReindexConfig {
 }
 
 /** A Postgres memory setting such as `256MB` or `1GB`. */
-function readMemory(r: EnvReader, name: string, fallback: string): string {
+export function readMemory(r: EnvReader, name: string, fallback: string): string {
   const raw = r.optional(name);
   if (raw === undefined) return fallback;
   if (!/^[1-9]\d{0,6}(kB|MB|GB)$/.test(raw)) {

@@ -12,6 +12,7 @@ import { EmbeddingCacheRetention1764300000600 } from './migrations/1764300000600
 import { EmbeddingCharacters1764300000700 } from './migrations/1764300000700-embedding-characters';
 import { ChunkVectorStorage1764300000800 } from './migrations/1764300000800-chunk-vector-storage';
 import { FileUploads1764931000000 } from './migrations/1764931000000-file-uploads';
+import { NamespaceIndexes1765200000000 } from './migrations/1765200000000-namespace-indexes';
 import { Webhooks1764735100000 } from './migrations/1764735100000-webhooks';
 import { ApiKeys1764600000000 } from './migrations/1764600000000-api-keys';
 import { AuditEvents1764412300000 } from './migrations/1764412300000-audit-events';
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   Webhooks1764735100000,
   ApiKeys1764600000000,
   AuditEvents1764412300000,
+  NamespaceIndexes1765200000000,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */

@@ -44,6 +44,11 @@ export interface ChunkSearch {
    * row over the namespace's own rows, not through the text index shared by every namespace.
    */
   keywordOwnRows?: boolean;
+  /**
+   * Set by the repository: the namespace was backfilled, so its chunks are in an HNSW
+   * index of its own (or, until that is built, in none: searched exactly) rather than the shared one.
+   */
+  ownIndex?: boolean;
   /** The active generation whose model made `embedding`; the search throws `GenerationChangedError` if it is no longer active. */
   generation: Generation;
 }
@@ -105,9 +110,11 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
     // distance is computed (the "+ 0" keeps the HNSW index out), where the shared graph would
     // make the scan step over the other namespaces' rows and still miss some neighbours.
     const order = s.exactVector ? `(c.embedding <=> ${v}) + 0, c.id` : `c.embedding <=> ${v}`;
+    // Names the partial HNSW index that holds the namespace: the planner picks a partial index only when the query implies its predicate.
+    const index = s.ownIndex ? 'c.own_index' : 'NOT c.own_index';
     ctes.push(`vec AS MATERIALIZED (
         SELECT c.id, c.embedding <=> ${v} AS distance FROM chunks c
-         WHERE ${conditions} ORDER BY ${order} LIMIT $2),
+         WHERE ${conditions} AND ${index} ORDER BY ${order} LIMIT $2),
       vec_ranked AS (SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS rank FROM vec)`);
   }
   if (useKeyword) {

@@ -130,7 +130,6 @@ export class ChunkRepository {
     const keyword = s.mode === 'vector' ? null : await this.keywordPlan(s);
     const exactVector = s.mode !== 'keyword' && chunks <= s.exactVectorMaxChunks;
     const keywordOwnRows = matchOwnRows(chunks, tableChunks, s.exactVectorMaxChunks);
-    const { sql, params } = searchQuery({ ...s, exactVector, keywordOwnRows }, keyword);
     // SET LOCAL takes no bind parameters; each value is an integer computed from validated config.
     // Sent with the lock in one round trip: a search is a few milliseconds of work, and each
     // round trip costs both processes CPU.
@@ -143,6 +142,9 @@ export class ChunkRepository {
     }
     const run = async (em: EntityManager): Promise<ChunkHit[]> => {
       await this.lock.hold(em, s.generation, settings);
+      // Read under the generation hold, which a backfill's start excludes.
+      const ownIndex = s.mode !== 'keyword' && (await this.hasOwnIndex(em, s.namespace));
+      const { sql, params } = searchQuery({ ...s, exactVector, keywordOwnRows, ownIndex }, keyword);
       const rows: SearchRow[] = await em.query(sql, params);
       return rows.map(toChunkHit);
     };
@@ -150,6 +152,12 @@ export class ChunkRepository {
     // its statements cannot show it a table that has changed under it. On the primary the
     // default level (READ COMMITTED) needs no statement of its own.
     return this.reads.isReplica ? this.reads.source.transaction('REPEATABLE READ', run) : this.reads.source.transaction(run);
+  }
+
+  /** True when the namespace was backfilled: its chunks are in an HNSW index of its own (see NamespaceIndexes). */
+  private async hasOwnIndex(em: EntityManager, namespace: string): Promise<boolean> {
+    const rows: unknown[] = await em.query(`SELECT 1 FROM namespace_indexes WHERE namespace = $1`, [namespace]);
+    return rows.length > 0;
   }
 
   /** Which chunks the keyword list scores, from the query's lexemes and the namespace's statistics. */

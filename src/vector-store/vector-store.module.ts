@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EmbedderRegistryModule } from '../embedding/embedder-registry.module';
+import { NamespaceIndexBuilder } from './backfill/namespace-index.builder';
+import { NamespaceIndexes } from './backfill/namespace-indexes.repository';
 import { ChunkRepository } from './chunk.repository';
 import { KeywordStatistics } from './keyword-statistics';
 import { ChunkTables } from './generations/chunk-tables';
@@ -22,6 +24,8 @@ const PROVIDERS = [
   LiveGenerations,
   ModelChangeStartup,
   ReindexCoverage,
+  NamespaceIndexes,
+  NamespaceIndexBuilder,
 ];
 
 /**

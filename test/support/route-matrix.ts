@@ -180,6 +180,12 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
     request: async (_ctx, ns) => ({ path: `/v1/namespaces/${ns}/usage` }),
     ok: [200],
   },
+  'GET /v1/namespaces/:namespace/backfill': {
+    scope: 'documents:read',
+    namespaced: 404,
+    request: async (_ctx, ns) => ({ path: `/v1/namespaces/${ns}/backfill` }),
+    ok: [200],
+  },
   'POST /v1/search': {
     scope: 'search',
     namespaced: 404,

@@ -11,7 +11,8 @@ import { DocumentVersionsRepository, NewDocument } from '../document-versions.re
 import { IdempotencyRepository } from '../idempotency.repository';
 import { sha256Hex } from '../pipeline';
 import { CheckedItem, checkBatchItem } from './batch-item';
-import { BulkIngestJobs, DocumentVersionStore, IdempotencyStore } from './documents.ports';
+import { NamespaceIndexes } from '../../vector-store/backfill/namespace-indexes.repository';
+import { BackfillStarter, BulkIngestJobs, DocumentVersionStore, IdempotencyStore } from './documents.ports';
 import { Principal, OPEN_PRINCIPAL, holdsNamespace } from '../../auth/principal';
 import { DocumentsService, scopedIdempotencyKey } from './documents.service';
 import { CreateDocumentBatchDto } from './dto/create-document-batch.dto';
@@ -37,6 +38,7 @@ export class DocumentBatchService {
     @Inject(IdempotencyRepository) private readonly idempotency: IdempotencyStore,
     @Inject(IngestQueue) private readonly ingest: BulkIngestJobs,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(NamespaceIndexes) private readonly backfills: BackfillStarter,
     @Optional() @Inject(STATUS_EVENTS) private readonly events?: StatusEvents,
     @Optional() private readonly callbacks?: DocumentCallbacks,
   ) {}
@@ -52,8 +54,11 @@ export class DocumentBatchService {
     );
     // Scoped to the caller, as a single post's key is (a batch may span namespaces).
     const scopedKey = idempotencyKey === undefined ? undefined : scopedIdempotencyKey(principal.id, '*batch', idempotencyKey);
-    // Its own prefix: the same key reused between a single post and a batch is a different request.
-    const requestSha = sha256Hex(`batch:${JSON.stringify(batch.documents)}`);
+    // Its own prefix: the same key reused between a single post and a batch (or a live and a backfill batch) is a different request.
+    const requestSha = sha256Hex(`${batch.mode === 'backfill' ? 'batch-backfill' : 'batch'}:${JSON.stringify(batch.documents)}`);
+    const backfilled = batch.mode === 'backfill' ? items.flatMap((item) => ('doc' in item ? [item.doc.namespace] : [])) : [];
+    // Before the documents exist: no worker may write their chunks the live way.
+    await this.backfills.startBackfill(backfilled);
     const { answer, enqueue } = await this.versions.transaction(async (em) => {
       if (scopedKey !== undefined) {
         const prior = await this.idempotency.lockAndRecall<BatchAnswer>(em, scopedKey);
@@ -64,6 +69,7 @@ export class DocumentBatchService {
           return { answer: prior.answer, enqueue: [] };
         }
       }
+      if (backfilled.length > 0) await this.backfills.recordBatch(em, backfilled);
       const { results, enqueue } = await this.recordAll(em, items);
       const answer: BatchAnswer = { statusCode: 200, body: { results } };
       if (scopedKey !== undefined) await this.idempotency.remember(em, scopedKey, requestSha, answer);

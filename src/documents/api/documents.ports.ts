@@ -1,4 +1,5 @@
 import { IngestQueue } from '../../ingest/queue/ingest.queue';
+import type { NamespaceIndexes } from '../../vector-store/backfill/namespace-indexes.repository';
 import { DocumentReadsRepository } from '../document-reads.repository';
 import { DocumentVersionsRepository } from '../document-versions.repository';
 import { IdempotencyRepository } from '../idempotency.repository';
@@ -13,3 +14,5 @@ export type DocumentReadStore = PublicPart<DocumentReadsRepository>;
 export type IdempotencyStore = PublicPart<IdempotencyRepository>;
 export type IngestJobs = Pick<IngestQueue, 'enqueue'>;
 export type BulkIngestJobs = Pick<IngestQueue, 'enqueueMany'>;
+/** Puts namespaces in backfill mode before a backfill batch is recorded. */
+export type BackfillStarter = Pick<NamespaceIndexes, 'startBackfill' | 'recordBatch'>;

@@ -6,6 +6,7 @@ import { ExtractionWorkerModule } from '../../extraction/worker/extraction-worke
 import { ReembedDocument } from '../../reindex/worker/reembed-document';
 import { ReindexCoordinator } from '../../reindex/worker/reindex.coordinator';
 import { ReindexProcessor } from '../../reindex/worker/reindex.processor';
+import { BackfillCoordinator } from '../../vector-store/backfill/backfill.coordinator';
 import { VectorStoreModule } from '../../vector-store/vector-store.module';
 import { WebhooksWorkerModule } from '../../webhooks/worker/webhooks-worker.module';
 import { IngestQueueModule } from '../queue/ingest-queue.module';
@@ -21,7 +22,7 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
 
 /**
  * The consumer side, only in processes that run workers: the ingest and re-embed
- * processors and what they run, the reconciler, the re-embed coordinator, the embedding
+ * processors and what they run, the reconciler, the re-embed and backfill coordinators, the embedding
  * cache pruner, and the worker's liveness check (global so the health controller can find it).
  */
 @Global()
@@ -38,6 +39,7 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
     ReembedDocument,
     ReindexProcessor,
     ReindexCoordinator,
+    BackfillCoordinator,
     Reconciler,
     EmbeddingCachePruner,
     WorkerLivenessIndicator,

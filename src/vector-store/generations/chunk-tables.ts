@@ -5,8 +5,8 @@ import { ACTIVE_CHUNKS, BUILDING_CHUNKS, ChunkTable, assertIndexable } from './g
 
 /** Longest a switch or a cancel waits for a table lock before giving up (and trying again later). */
 const DDL_LOCK_TIMEOUT = '5s';
-/** Held (per session) by the one process building the deferred indexes. */
-const INDEX_BUILD_LOCK = 7_350_517_002;
+/** Held (per session) by the one process building a deferred HNSW index (a re-embed's, a backfilled namespace's). */
+export const INDEX_BUILD_LOCK = 7_350_517_002;
 /** pg_get_indexdef's text for an HNSW index. */
 const HNSW = `pg_get_indexdef(i.indexrelid) LIKE '% USING hnsw %'`;
 
@@ -17,10 +17,11 @@ export function renamedFor(name: string, from: ChunkTable, to: ChunkTable): stri
   return name.startsWith(`${from}_`) ? `${to}${name.slice(from.length)}` : `${to}_${name}`;
 }
 
-const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+/** A quoted SQL identifier. */
+export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** An index definition of table `from` rewritten to create `newName` on table `to`. */
-function indexDefFor(def: string, name: string, newName: string, to: ChunkTable, concurrently: boolean): string {
+export function indexDefFor(def: string, name: string, newName: string, to: ChunkTable, concurrently: boolean): string {
   const head = concurrently ? 'INDEX CONCURRENTLY' : 'INDEX';
   return def
     .replace(/ INDEX ("(?:[^"]|"")+"|\S+) ON /, ` ${head} ${ident(newName)} ON `)
@@ -78,6 +79,14 @@ export class ChunkTables {
     const indexes = await this.indexes(em, `NOT ${HNSW} AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)`);
     for (const { name, def } of indexes) {
       await em.query(indexDefFor(def, name, renamedFor(name, ACTIVE_CHUNKS, BUILDING_CHUNKS), BUILDING_CHUNKS, false));
+    }
+    // Triggers (such as the one flagging rows of namespaces with an index of their own) go along too.
+    for (const { name, def } of await this.triggers(em, ACTIVE_CHUNKS)) {
+      await em.query(
+        def
+          .replace(/ TRIGGER ("(?:[^"]|"")+"|\S+) /, ` TRIGGER ${ident(renamedFor(name, ACTIVE_CHUNKS, BUILDING_CHUNKS))} `)
+          .replace(/ ON ([a-z_]+\.)?[a-z_]+ /, ` ON ${BUILDING_CHUNKS} `),
+      );
     }
   }
 
@@ -150,6 +159,9 @@ export class ChunkTables {
     for (const { name } of (await this.indexes(em, 'true')).filter((i) => i.name.startsWith(`${BUILDING_CHUNKS}_`))) {
       await em.query(`ALTER INDEX ${ident(name)} RENAME TO ${ident(renamedFor(name, BUILDING_CHUNKS, ACTIVE_CHUNKS))}`);
     }
+    for (const { name } of (await this.triggers(em, ACTIVE_CHUNKS)).filter((t) => t.name.startsWith(`${BUILDING_CHUNKS}_`))) {
+      await em.query(`ALTER TRIGGER ${ident(name)} ON chunks RENAME TO ${ident(renamedFor(name, BUILDING_CHUNKS, ACTIVE_CHUNKS))}`);
+    }
   }
 
   /** In the cancel's transaction: drops `chunks_next` and what was built in it. */
@@ -164,6 +176,14 @@ export class ChunkTables {
     return em.query(
       `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
         WHERE i.indrelid = 'chunks'::regclass AND ${where} ORDER BY c.relname`,
+    );
+  }
+
+  /** The user-defined triggers of `table`, with their definitions. */
+  private triggers(em: Runner, table: ChunkTable): Promise<Array<{ name: string; def: string }>> {
+    return em.query(
+      `SELECT tgname AS name, pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal ORDER BY tgname`,
+      [table],
     );
   }
 

@@ -1,6 +1,9 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMinSize, IsArray, IsDefined } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMinSize, IsArray, IsDefined, IsIn, IsOptional } from 'class-validator';
 import { CreateDocumentDto } from './create-document.dto';
+
+export const BATCH_MODES = ['live', 'backfill'] as const;
+export type BatchMode = (typeof BATCH_MODES)[number];
 
 /**
  * Body of `POST /v1/documents/batch`. Items are validated one by one by the batch service, not here: one
@@ -19,4 +22,16 @@ export class CreateDocumentBatchDto {
   @IsArray({ message: 'documents must be an array of documents' })
   @ArrayMinSize(1, { message: 'documents must hold at least one document' })
   documents!: unknown[];
+
+  @ApiPropertyOptional({
+    enum: BATCH_MODES,
+    default: 'live',
+    description:
+      '`backfill` for large imports: the namespaces of the batch write their chunks without HNSW index maintenance, are ' +
+      'searched exactly meanwhile, and get an index of their own built once their documents are all in ' +
+      '(see `GET /v1/namespaces/{namespace}/backfill`)',
+  })
+  @IsOptional()
+  @IsIn(BATCH_MODES, { message: `mode must be one of ${BATCH_MODES.join(', ')}` })
+  mode?: BatchMode;
 }
