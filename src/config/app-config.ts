@@ -12,6 +12,7 @@ import { HealingConfig, readHealing } from './healing.config';
 import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
 import { ReindexConfig, readReindex } from './reindex.config';
 import { SearchConfig, readSearch } from './search.config';
+import { SlicesConfig, readSlices } from './slices.config';
 
 export type { BatchConfig } from './batch.config';
 export type { AuthConfig, RateLimits } from './auth.config';
@@ -26,6 +27,7 @@ export type { EventsConfig, WebhooksConfig } from './events.config';
 export type { AuditConfig, HealingConfig } from './healing.config';
 export type { ReindexConfig } from './reindex.config';
 export type { SearchConfig } from './search.config';
+export type { SlicesConfig } from './slices.config';
 export { ConfigError };
 
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -54,6 +56,7 @@ export interface AppConfig {
   limits: LimitsConfig;
   auth: AuthConfig;
   healing: HealingConfig;
+  slices: SlicesConfig;
 }
 
 /**
@@ -89,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     limits: readLimits(r),
     auth: readAuth(r, env),
     healing: readHealing(r),
+    slices: readSlices(r),
   };
   r.throwIfInvalid();
   return config;
