@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { PipelineConfig } from '../src/documents/pipeline';
 import { draftChunks } from '../src/ingest/chunking/chunk-drafts';
 import { INGEST_QUEUE } from '../src/ingest/queue/ingest.jobs';
+import { Reconciler } from '../src/ingest/worker/reconciler.service';
 import { chunkId } from '../src/vector-store/chunk-id';
 import { ScriptedEmbedder } from './support/scripted-embedder';
 import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';
@@ -31,7 +32,7 @@ interface ChunkRow {
 // Small chunks and slices, so a few kilobytes make a document of many slices.
 const CHUNKING = { size: 200, overlap: 20 };
 const SLICE_CHUNKS = 4;
-const ENV = { SLICE_THRESHOLD_CHARS: '3000', SLICE_CHUNKS: String(SLICE_CHUNKS), QUEUE_BACKOFF_MS: '50', QUEUE_BACKOFF_MAX_MS: '200', WORKER_CONCURRENCY: '2' };
+const ENV = { RECONCILE_AGE_MS: '0', SLICE_THRESHOLD_CHARS: '3000', SLICE_CHUNKS: String(SLICE_CHUNKS), QUEUE_BACKOFF_MS: '50', QUEUE_BACKOFF_MAX_MS: '200', WORKER_CONCURRENCY: '2' };
 
 /** A markdown document of `sections` headed sections, every sentence carrying `word` so each run's texts are new to the embedding cache. */
 function largeText(word: string, sections = 12): string {
@@ -196,5 +197,25 @@ describe('large documents: embedded in slices by every worker, published at once
     await new Promise((r) => setTimeout(r, 500));
     expect(await db.query(`SELECT 1 FROM chunks WHERE document_id = $1 UNION ALL SELECT 1 FROM staged_chunks WHERE document_id = $1`, [id])).toEqual([]);
     expect(await keywordHits('grubbleton')).toEqual([]);
+  });
+
+  it('re-creates a flow Redis lost, for the slices not yet embedded, and ends ready with the right chunks', async () => {
+    first.delayMs = other.delayMs = 200;
+    const text = largeText('plumbridge');
+    const id = await post(text);
+    const during = (await waitForDocument(api.url, id, (d) => ((d as unknown as SlicedStatus).progress?.chunksEmbedded ?? 0) > 0)) as unknown as SlicedStatus;
+    // Redis loses every job of the queue: the flow, its finished and its pending slices.
+    await api.app.get<Queue>(getQueueToken(INGEST_QUEUE)).obliterate({ force: true });
+    first.delayMs = other.delayMs = 0;
+    await api.app.get(Reconciler).reconcile();
+    const ready = (await waitForDocument(api.url, id, (d) => d.status === 'ready' || d.status === 'failed')) as unknown as SlicedStatus;
+    expect(ready.status).toBe('ready');
+    expect(await chunksOf(id)).toEqual(await expectedChunks(id, text));
+    // The new flow (run 2) held only the slices not embedded before the loss.
+    const queue = api.app.get<Queue>(getQueueToken(INGEST_QUEUE));
+    const slices = (await queue.getJobs(['completed'])).filter((j) => j?.name === 'embed-slice' && j.data.documentId === id);
+    expect(slices.map((j) => j.data.run as number).every((run) => run === 2)).toBe(true);
+    expect(slices.length).toBeGreaterThan(0);
+    expect(slices.length).toBeLessThanOrEqual(Math.ceil((ready.chunkCount! - during.progress!.chunksEmbedded) / SLICE_CHUNKS));
   });
 });

@@ -47,6 +47,11 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Outc
     return this.config.queue.concurrency;
   }
 
+  /** A slice's work is bounded by SLICE_CHUNKS whatever its document's size: the base deadline, not one scaled by the document. */
+  protected override deadlineMs(payload: IngestDocumentPayload): Promise<number> {
+    return 'slice' in payload ? Promise.resolve(this.config.healing.deadlineBaseMs) : super.deadlineMs(payload);
+  }
+
   protected handle(job: Job<IngestDocumentPayload, Outcome>, tries: JobTries): Promise<Outcome> {
     const { documentId, version, requestId } = job.data;
     if (job.name === IngestJobName.EmbedSlice) {
