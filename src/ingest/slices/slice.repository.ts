@@ -8,9 +8,9 @@ import { ChunkTable } from '../../vector-store/generations/generation';
 import { ChunkDraft } from '../chunking/chunk-drafts';
 import { SliceRange, planSlices } from './slice-plan';
 
-/** Rows per statement when staging and publishing: each statement stays small whatever the document's size. */
+/** Rows per statement when staging and publishing: each statement's parameters stay small whatever the document's size. */
 const STAGE_BATCH_ROWS = 500;
-const PUBLISH_BATCH_ROWS = 2000;
+const PUBLISH_BATCH_ROWS = 1000;
 
 /** One fan-out of a document version, as Postgres records it. */
 export interface SliceRun {
@@ -68,6 +68,12 @@ const RUN_COLUMNS = 'r.document_id, r.version, r.run, r.namespace, r.attempt, r.
 // A run is live while its document is still processing that version.
 const LIVE_RUN = `JOIN documents d ON d.id = r.document_id AND d.version = r.version AND d.status = 'processing'`;
 
+/** Rows an UPDATE … RETURNING gave back (TypeORM answers an UPDATE with [rows, count], not the rows). */
+async function updated<T>(em: EntityManager | DataSource, sql: string, params: unknown[]): Promise<T[]> {
+  const [rows]: [T[], number] = await em.query(sql, params);
+  return rows;
+}
+
 /**
  * Where a large document waits between its split and its publication: the chunks staged
  * with their text (`staged_chunks`), the slices and which are embedded, the run's
@@ -124,7 +130,8 @@ export class SliceRepository {
 
   /** Starts the next fan-out of the same staged chunks, recording the attempt that started it; null if the run is gone. */
   async nextRun(documentId: string, version: number, attempt: number): Promise<SliceRun | null> {
-    const rows: RunRow[] = await this.db.query(
+    const rows = await updated<RunRow>(
+      this.db,
       `UPDATE document_slice_runs r SET run = run + 1, attempt = $3 WHERE document_id = $1 AND version = $2
        RETURNING ${RUN_COLUMNS}`,
       [documentId, version, attempt],
@@ -195,12 +202,14 @@ export class SliceRepository {
       if (live.length === 0) return null;
       await this.storeVectors(documentId, embedded.generationId, embedded.modelId, slice.chunks.map((c) => c.index), embedded.vectors, em);
       const u = embedded.usage;
-      const marked: unknown[] = await em.query(
+      const marked = await updated<unknown>(
+        em,
         `UPDATE document_slices SET embedded_at = now(), tokens = $3, characters = $4, embedded_texts = $5, cached_texts = $6, tokens_estimated = $7
           WHERE document_id = $1 AND slice = $2 AND embedded_at IS NULL RETURNING 1`,
         [documentId, slice.slice, u.tokens, u.characters, u.embeddedTexts, u.cachedTexts, u.tokensEstimated],
       );
-      const rows: Array<{ chunks_embedded: number; chunks_total: number }> = await em.query(
+      const rows = await updated<{ chunks_embedded: number; chunks_total: number }>(
+        em,
         `UPDATE document_slice_runs SET chunks_embedded = chunks_embedded + $2 WHERE document_id = $1 RETURNING chunks_embedded, chunks_total`,
         [documentId, marked.length > 0 ? slice.to - slice.from : 0],
       );
@@ -215,6 +224,9 @@ export class SliceRepository {
    * changed) when some staged chunk has no vector of `generationId`.
    */
   async publish(em: EntityManager, documentId: string, table: ChunkTable, generationId: number): Promise<{ chunkCount: number; usage: EmbeddingUsageRecord } | null> {
+    // Each row costs an HNSW insert, which a busy server may take far longer than
+    // PG_STATEMENT_TIMEOUT_MS over for a batch: the job's deadline (scaled by the document) bounds it instead.
+    await em.query(`SET LOCAL statement_timeout = 0`);
     const [check]: Array<{ total: number; missing: number }> = await em.query(
       `SELECT count(*)::int AS total, count(*) FILTER (WHERE generation_id IS DISTINCT FROM $2 OR embedding IS NULL)::int AS missing
          FROM staged_chunks WHERE document_id = $1`,
