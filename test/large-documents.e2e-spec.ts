@@ -9,6 +9,7 @@ import { INGEST_QUEUE } from '../src/ingest/queue/ingest.jobs';
 import { Reconciler } from '../src/ingest/worker/reconciler.service';
 import { chunkId } from '../src/vector-store/chunk-id';
 import { ScriptedEmbedder } from './support/scripted-embedder';
+import { openSse } from './support/sse-client';
 import { TestApp, postJson, startApp, waitForDocument } from './support/test-app';
 
 interface SlicedStatus {
@@ -101,6 +102,7 @@ describe('large documents: embedded in slices by every worker, published at once
     first.delayMs = other.delayMs = 40;
     const [callsBefore, otherBefore] = [first.calls, other.calls];
     const text = largeText('zephyrine');
+    const stream = await openSse(`${api.url}/v1/events?namespace=${ns}`);
     const id = await post(text);
     const during = await waitForDocument(api.url, id, (d) => (d as unknown as SlicedStatus).progress !== null && (d as unknown as SlicedStatus).progress!.chunksEmbedded > 0);
     const progress = (during as unknown as SlicedStatus).progress!;
@@ -114,6 +116,16 @@ describe('large documents: embedded in slices by every worker, published at once
     expect(ready.chunkCount).toBe(expected.length);
     expect(ready.progress).toBeNull();
     expect(await chunksOf(id)).toEqual(expected);
+    // Live streams saw the progress, slice by slice, to the whole document.
+    await stream.waitFor((e) => e.data.includes(id) && e.data.includes('"ready"'));
+    stream.close();
+    const embedding = stream.events
+      .filter((e) => e.data.startsWith('{'))
+      .map((e) => JSON.parse(e.data) as { documentId?: string; stage?: string; chunksEmbedded?: number; chunksTotal?: number })
+      .filter((e) => e.documentId === id && e.stage === 'embed');
+    expect(embedding.every((e) => e.chunksTotal === expected.length)).toBe(true);
+    expect(embedding.some((e) => e.chunksEmbedded! > 0 && e.chunksEmbedded! < expected.length)).toBe(true);
+    expect(embedding.some((e) => e.chunksEmbedded === expected.length)).toBe(true);
     // Both processes embedded some of the slices.
     expect(first.calls).toBeGreaterThan(callsBefore);
     expect(other.calls).toBeGreaterThan(otherBefore);
