@@ -230,4 +230,16 @@ describe('large documents: embedded in slices by every worker, published at once
     expect(slices.length).toBeGreaterThan(0);
     expect(slices.length).toBeLessThanOrEqual(Math.ceil((ready.chunkCount! - during.progress!.chunksEmbedded) / SLICE_CHUNKS));
   });
+
+  it('keeps a document under SLICE_THRESHOLD_CHARS on the single-job path', async () => {
+    const text = largeText('lindenquay', 4);
+    expect(text.length).toBeLessThan(Number(ENV.SLICE_THRESHOLD_CHARS));
+    const id = await post(text);
+    const ready = (await waitForDocument(api.url, id, (d) => d.status === 'ready' || d.status === 'failed')) as unknown as SlicedStatus;
+    expect(ready.status).toBe('ready');
+    expect(await chunksOf(id)).toEqual(await expectedChunks(id, text));
+    const queue = api.app.get<Queue>(getQueueToken(INGEST_QUEUE));
+    const jobs = (await queue.getJobs(['completed'])).filter((j) => j?.data.documentId === id);
+    expect(jobs.map((j) => j.name)).toEqual(['ingest-document']);
+  });
 });
