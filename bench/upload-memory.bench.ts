@@ -10,8 +10,6 @@
 import { Queue } from 'bullmq';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { redisOptions } from '../src/common/redis-options';
@@ -19,47 +17,16 @@ import { loadConfig } from '../src/config/app-config';
 import { INGEST_QUEUE } from '../src/ingest/queue/ingest.jobs';
 import { ChildRegistry, freePort, sleep, waitReady } from './support/child-processes';
 import { intFlag, runProcessBench } from './support/bench-main';
+import { memoryOf, streamUpload } from './support/upload-stream';
 
 const MB = 1024 * 1024;
 
-/** Current and peak resident set of a process, in bytes (Linux). */
-function memoryOf(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
+const LINE = Buffer.from('Sensor 4 reported a steady reading while the cooling loop ran at nominal pressure.\n');
+const BLOCK = Buffer.concat(Array.from({ length: Math.ceil((64 * 1024) / LINE.length) }, () => LINE)).subarray(0, 64 * 1024);
 
-/** Sends one multipart upload of `bytes` generated on the fly (markdown-like text), honouring back-pressure. */
-function streamUpload(url: string, filename: string, bytes: number): Promise<{ status: number; body: string }> {
-  const boundary = `bench${randomBytes(8).toString('hex')}`;
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: text/markdown\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const line = Buffer.from('Sensor 4 reported a steady reading while the cooling loop ran at nominal pressure.\n');
-  const block = Buffer.concat(Array.from({ length: Math.ceil((64 * 1024) / line.length) }, () => line)).subarray(0, 64 * 1024);
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}/v1/documents`, {
-      method: 'POST',
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + bytes + tail.length },
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    const write = async (): Promise<void> => {
-      req.write(head);
-      for (let sent = 0; sent < bytes; sent += block.length) {
-        const piece = block.subarray(0, Math.min(block.length, bytes - sent));
-        if (!req.write(piece)) await new Promise((r) => req.once('drain', r));
-      }
-      req.end(tail);
-    };
-    write().catch(reject);
-  });
+/** One multipart upload of `bytes` of markdown-like text. */
+function upload(url: string, filename: string, bytes: number): Promise<{ status: number; body: string }> {
+  return streamUpload(url, { name: filename, type: 'text/markdown' }, bytes, () => BLOCK);
 }
 
 async function main(): Promise<void> {
@@ -91,7 +58,7 @@ async function main(): Promise<void> {
     const pid = api.child.pid as number;
 
     // A small upload first, so lazily loaded code is in memory before the baseline.
-    const warm = await streamUpload(api.url, 'warm-up.md', 64 * 1024);
+    const warm = await upload(api.url, 'warm-up.md', 64 * 1024);
     if (warm.status !== 202) throw new Error(`warm-up upload answered ${warm.status}: ${warm.body}`);
     await sleep(500);
     const baseline = memoryOf(pid);
@@ -99,7 +66,7 @@ async function main(): Promise<void> {
     let peakRss = baseline.rss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, memoryOf(pid).rss)), 20);
     const started = Date.now();
-    const res = await streamUpload(api.url, 'large.md', megabytes * MB);
+    const res = await upload(api.url, 'large.md', megabytes * MB);
     const seconds = (Date.now() - started) / 1000;
     clearInterval(sampler);
     const after = memoryOf(pid);

@@ -13,6 +13,7 @@ import { HealingConfig, readHealing } from './healing.config';
 import { QueueConfig, readQueue, readQueueBackoff } from './queue.config';
 import { ReindexConfig, readReindex } from './reindex.config';
 import { SearchConfig, readSearch } from './search.config';
+import { SlicesConfig, readSlices } from './slices.config';
 
 export type { BackfillConfig } from './backfill.config';
 export type { BatchConfig } from './batch.config';
@@ -28,6 +29,7 @@ export type { EventsConfig, WebhooksConfig } from './events.config';
 export type { AuditConfig, HealingConfig } from './healing.config';
 export type { ReindexConfig } from './reindex.config';
 export type { SearchConfig } from './search.config';
+export type { SlicesConfig } from './slices.config';
 export { ConfigError };
 
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -57,6 +59,7 @@ export interface AppConfig {
   limits: LimitsConfig;
   auth: AuthConfig;
   healing: HealingConfig;
+  slices: SlicesConfig;
 }
 
 /**
@@ -93,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     limits: readLimits(r),
     auth: readAuth(r, env),
     healing: readHealing(r),
+    slices: readSlices(r),
   };
   r.throwIfInvalid();
   return config;

@@ -16,6 +16,7 @@ import { NamespaceIndexes1765200000000 } from './migrations/1765200000000-namesp
 import { Webhooks1764735100000 } from './migrations/1764735100000-webhooks';
 import { ApiKeys1764600000000 } from './migrations/1764600000000-api-keys';
 import { AuditEvents1764412300000 } from './migrations/1764412300000-audit-events';
+import { DocumentSlices1765500000000 } from './migrations/1765500000000-document-slices';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   ApiKeys1764600000000,
   AuditEvents1764412300000,
   NamespaceIndexes1765200000000,
+  DocumentSlices1765500000000,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */

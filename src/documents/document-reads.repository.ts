@@ -12,6 +12,14 @@ export interface DocumentWithModel {
   document: DocumentEntity;
   /** Model stamped on the document's chunks (its last ready version's, in the active generation); null if none. */
   model: string | null;
+  /** Chunks embedded so far while a large document's slices run; null otherwise. */
+  progress?: SliceProgress | null;
+}
+
+/** How far the slices of a large document being processed are. */
+export interface SliceProgress {
+  chunksEmbedded: number;
+  chunksTotal: number;
 }
 
 export interface ListFilter {
@@ -37,6 +45,12 @@ export interface NamespaceUsage {
 // on (document_id, chunk_index) makes this a single probe.
 const EMBEDDED_MODEL = '(SELECT c.model FROM chunks c WHERE c.document_id = d.id LIMIT 1)';
 
+// A large document's fan-out keeps its progress on one row, keyed by document: a single probe.
+const SLICE_PROGRESS = `(SELECT json_build_object('chunksEmbedded', r.chunks_embedded, 'chunksTotal', r.chunks_total) FROM document_slice_runs r
+  WHERE r.document_id = d.id AND r.version = d.version AND d.status = 'processing')`;
+
+type ReadExtras = { embedded_model: string | null; slice_progress: SliceProgress | null };
+
 /** What the documents API reads: one document or a page of them, attempt history, namespace usage. */
 @Injectable()
 export class DocumentReadsRepository {
@@ -51,25 +65,27 @@ export class DocumentReadsRepository {
       .getRepository(DocumentEntity)
       .createQueryBuilder('d')
       .addSelect(EMBEDDED_MODEL, 'embedded_model')
+      .addSelect(SLICE_PROGRESS, 'slice_progress')
       .where('d.id = :id', { id })
-      .getRawAndEntities<{ embedded_model: string | null }>();
-    return entities.length === 0 ? null : { document: entities[0], model: raw[0].embedded_model };
+      .getRawAndEntities<ReadExtras>();
+    return entities.length === 0 ? null : { document: entities[0], model: raw[0].embedded_model, progress: raw[0].slice_progress };
   }
 
   /** Newest first, keyset-paginated on (created_at, id), each with the model of its vectors. */
   list(filter: ListFilter): Promise<DocumentPage<DocumentWithModel>> {
     // Listings may lag on a replica; one document's status (findWithModel) is always read from the primary.
-    return pageOfDocuments<DocumentWithModel, { embedded_model: string | null }>(this.reads.source, {
+    return pageOfDocuments<DocumentWithModel, ReadExtras>(this.reads.source, {
       column: 'created_at',
       limit: filter.limit,
       cursor: filter.cursor,
       where: (qb) => {
         qb.addSelect(EMBEDDED_MODEL, 'embedded_model');
+        qb.addSelect(SLICE_PROGRESS, 'slice_progress');
         if (filter.namespace !== undefined) qb.andWhere('d.namespace = :namespace', { namespace: filter.namespace });
         if (filter.namespaces !== undefined) qb.andWhere('d.namespace = ANY(:namespaces)', { namespaces: filter.namespaces });
         if (filter.status !== undefined) qb.andWhere('d.status = :status', { status: filter.status });
       },
-      item: (document, raw) => ({ document, model: raw.embedded_model }),
+      item: (document, raw) => ({ document, model: raw.embedded_model, progress: raw.slice_progress }),
     });
   }
 

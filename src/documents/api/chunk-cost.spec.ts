@@ -1,4 +1,4 @@
-import { chunkCostProblem, overlapProblem } from './chunk-cost';
+import { chunkCostProblem, maxChunksFor, overlapProblem } from './chunk-cost';
 
 describe('chunkCostProblem / overlapProblem', () => {
   const chars = (chunkSize: number, chunkOverlap: number) => ({ chunkSize, chunkOverlap, chunkUnit: 'chars' as const });
@@ -16,5 +16,11 @@ describe('chunkCostProblem / overlapProblem', () => {
 
   it('leaves token-sized documents to the worker', () => {
     expect(chunkCostProblem({ chunkSize: 200, chunkOverlap: 30, chunkUnit: 'tokens' }, 100_000_000, 10)).toBeNull();
+  });
+
+  it('bounds a document over the slice threshold by SLICE_MAX_CHUNKS, any other by MAX_CHUNKS_PER_DOCUMENT', () => {
+    const config = { limits: { maxChunksPerDocument: 10000 }, slices: { thresholdChars: 2000000, maxChunks: 200000 } };
+    expect(maxChunksFor(config, 2000000)).toBe(10000);
+    expect(maxChunksFor(config, 2000001)).toBe(200000);
   });
 });

@@ -24,3 +24,8 @@ export function chunkCostProblem(
   if (chunks <= maxChunks) return null;
   return `content of ${contentLength} characters would make about ${chunks} chunks of ${size}; a document may make at most ${maxChunks}: send a larger chunking.size or split the document`;
 }
+
+/** Most chunks a document of `contentLength` characters may make: one over SLICE_THRESHOLD_CHARS is embedded in slices, under SLICE_MAX_CHUNKS. */
+export function maxChunksFor(config: { limits: { maxChunksPerDocument: number }; slices: { thresholdChars: number; maxChunks: number } }, contentLength: number): number {
+  return contentLength > config.slices.thresholdChars ? config.slices.maxChunks : config.limits.maxChunksPerDocument;
+}

@@ -1,4 +1,4 @@
-import { DocumentWithModel } from '../document-reads.repository';
+import { DocumentWithModel, SliceProgress } from '../document-reads.repository';
 import { AttemptRecord } from '../documents.repository';
 import { DocumentSource } from '../document-source';
 import { ChunkUnit } from '../pipeline';
@@ -40,6 +40,8 @@ export interface DocumentView {
   version: number;
   attempts: number;
   chunkCount: number | null;
+  /** While a large document is embedded in slices: chunks embedded so far of its total; else null. */
+  progress: SliceProgress | null;
   lastError: string | null;
   lastErrorClass: string | null;
   failedStage: string | null;
@@ -71,7 +73,7 @@ export interface DocumentView {
   completedAt: string | null;
 }
 
-export function toDocumentView({ document: d, model }: DocumentWithModel): DocumentView {
+export function toDocumentView({ document: d, model, progress }: DocumentWithModel): DocumentView {
   return {
     id: d.id,
     namespace: d.namespace,
@@ -82,6 +84,7 @@ export function toDocumentView({ document: d, model }: DocumentWithModel): Docum
     version: d.version,
     attempts: d.attempts,
     chunkCount: d.chunkCount,
+    progress: progress ?? null,
     lastError: publicErrorMessage(d.lastErrorClass, d.lastError),
     lastErrorClass: d.lastErrorClass,
     failedStage: d.failedStage,

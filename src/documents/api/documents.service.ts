@@ -19,7 +19,7 @@ import { STATUS_EVENTS, StatusEvents } from '../../events/status-events';
 import { DocumentCallbacks } from '../../webhooks/api/document-callbacks';
 import { DocumentEntity } from '../document.entity';
 import { DocumentPage, PageCursor, decodeCursor } from '../document-page';
-import { chunkCostProblem, overlapProblem } from './chunk-cost';
+import { chunkCostProblem, maxChunksFor, overlapProblem } from './chunk-cost';
 import { DocumentReadsRepository, DocumentWithModel, NamespaceUsage } from '../document-reads.repository';
 import { DocumentVersionsRepository, NewDocument } from '../document-versions.repository';
 import { AttemptRecord } from '../documents.repository';
@@ -181,7 +181,7 @@ export class DocumentsService {
     }
     const costProblem =
       (dto.chunking ? overlapProblem(chunking.chunkSize, chunking.chunkOverlap) : null) ??
-      chunkCostProblem(chunking, dto.content.length, this.config.limits.maxChunksPerDocument);
+      chunkCostProblem(chunking, dto.content.length, maxChunksFor(this.config, dto.content.length));
     if (costProblem) throw new BadRequestException(costProblem);
     // No model: the workers embed with the active generation's, which this process cannot vouch for.
     const pipeline: PipelineConfig = { ...chunking, contextual: this.config.chunking.contextual, splitter: SPLITTER_VERSION };

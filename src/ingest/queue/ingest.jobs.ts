@@ -15,6 +15,8 @@ export const WEBHOOK_QUEUE = 'ingest-webhooks';
 
 export const IngestJobName = {
   IngestDocument: 'ingest-document',
+  EmbedSlice: 'embed-slice',
+  PublishSlices: 'publish-slices',
   DeadLetter: 'dead-letter',
   ReindexDocument: 'reindex-document',
   DeliverWebhook: 'deliver-webhook',
@@ -28,6 +30,23 @@ export interface IngestDocumentPayload {
   version: number;
   /** The request that created this version, so the worker's log lines about it carry the same id. */
   requestId?: string;
+}
+
+/**
+ * Payload of `embed-slice`, a child job of a large document's flow: embed the staged
+ * chunks of slice `slice` of fan-out `run` (their text is in Postgres, never here).
+ */
+export interface EmbedSlicePayload extends IngestDocumentPayload {
+  run: number;
+  slice: number;
+}
+
+/**
+ * Payload of `publish-slices`, the parent job of a large document's flow, run once every
+ * slice is embedded: moves the staged chunks into search and marks the document ready.
+ */
+export interface PublishSlicesPayload extends IngestDocumentPayload {
+  run: number;
 }
 
 /** Payload of a dead letter: the original payload and why it failed. */
@@ -77,6 +96,16 @@ export interface ReindexQueueJobs {
 export function ingestJobId(payload: IngestDocumentPayload, retry = 0): string {
   const base = `doc-${payload.documentId}-v${payload.version}`;
   return retry > 0 ? `${base}-r${retry}` : base;
+}
+
+/** The parent job of fan-out `run` of a version. */
+export function publishSlicesJobId(payload: PublishSlicesPayload): string {
+  return `slices-${payload.documentId}-v${payload.version}-r${payload.run}`;
+}
+
+/** One child job per slice of fan-out `run`. */
+export function embedSliceJobId(payload: EmbedSlicePayload): string {
+  return `slice-${payload.documentId}-v${payload.version}-r${payload.run}-s${payload.slice}`;
 }
 
 /** One dead letter per document version. */

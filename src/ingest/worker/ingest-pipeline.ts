@@ -12,15 +12,18 @@ import { GenerationChunks } from '../../vector-store/generations/generation-writ
 import { LiveGenerations } from '../../vector-store/generations/live-generations';
 import { retryOnGenerationChange } from '../../vector-store/generations/retry-on-generation-change';
 import { ChunkDraft, draftChunks } from '../chunking/chunk-drafts';
-import { IngestStage, PermanentIngestError, StageError, isDocumentGone } from '../ingest-errors';
+import { PermanentIngestError, StageError, isDocumentGone } from '../ingest-errors';
 import { IngestDocumentPayload } from '../queue/ingest.jobs';
-import { chunksWritten, stageDuration } from '../../observability/metrics/service-metrics';
+import { stage } from './pipeline-stage';
+import { SlicedIngest } from '../slices/sliced-ingest';
+import { chunksWritten } from '../../observability/metrics/service-metrics';
 import { FailureRecorder } from './failure-recorder';
 import { jobFailure } from './job-failure';
 import { JobTries } from './queue-worker.host';
 import { ReadyCommits } from './ready-commits';
 
-export type IngestOutcome = 'ready' | 'stale';
+/** 'sliced': a large document handed to its slice jobs (see SlicedIngest), which finish it. */
+export type IngestOutcome = 'ready' | 'stale' | 'sliced';
 
 /** What the pipeline needs of the documents table. */
 export type PipelineDocuments = Pick<DocumentsRepository, 'claim' | 'loadContent' | 'recordAttempt'>;
@@ -30,20 +33,7 @@ export type PipelineGenerations = Pick<LiveGenerations, 'current' | 'invalidate'
 export type PipelineCommits = Pick<ReadyCommits, 'commit'>;
 export type PipelineFailures = Pick<FailureRecorder, 'record'>;
 export type PipelineExtractor = Pick<FileTextExtractor, 'extract'>;
-
-/** Runs one pipeline stage, tagging any error with the stage's name for the attempt history. */
-async function stage<T>(name: IngestStage, work: () => Promise<T> | T): Promise<T> {
-  const timer = stageDuration.startTimer({ stage: name });
-  try {
-    return await work();
-  } catch (err) {
-    // A generation change is a signal to prepare again, not a failure of this stage.
-    if (err instanceof StageError || err instanceof GenerationChangedError) throw err;
-    throw new StageError(name, err);
-  } finally {
-    timer();
-  }
-}
+export type PipelineSlices = Pick<SlicedIngest, 'wants' | 'fanOut' | 'resume'>;
 
 /**
  * One document version from queued to ready: claim it, load its text, split it, embed
@@ -66,6 +56,7 @@ export class IngestPipeline {
     @Inject(FileTextExtractor) private readonly extractor: PipelineExtractor,
     @Optional() @Inject(STATUS_EVENTS) private readonly events: StatusEvents = { publish: async () => undefined },
     @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
+    @Optional() @Inject(SlicedIngest) private readonly slices?: PipelineSlices,
   ) {}
 
   /** Announces a change of the claimed version to live streams and webhooks. */
@@ -82,14 +73,18 @@ export class IngestPipeline {
     const startedAt = new Date();
     let doc: ClaimedDocument | null = null;
     try {
+      // A version already fanned out carries on from its staged slices, never from its text.
+      const slices = this.slices;
+      const resumed = slices ? await stage('claim', () => slices.resume(payload)) : null;
+      if (resumed) return resumed;
       doc = await stage('claim', () => this.documents.claim(payload.documentId, payload.version));
       if (!doc) return 'stale';
       const claimed = doc;
-      const attempt = (outcome: IngestOutcome): AttemptRecord => ({
+      const attempt = (outcome: 'ready' | 'stale'): AttemptRecord => ({
         documentId: claimed.id, version: claimed.version, attempt: claimed.attempts, startedAt, outcome, stage: null, errorClass: null, message: null,
       });
       await this.announce(doc, { status: 'processing', stage: 'load' });
-      const outcome = await this.ingest(doc, attempt('ready'));
+      const outcome = await this.ingest(doc, attempt('ready'), payload.requestId);
       // A ready attempt was recorded with the chunks; a stale one is recorded here.
       if (outcome === 'stale') await this.documents.recordAttempt(attempt('stale'));
       return outcome;
@@ -103,7 +98,7 @@ export class IngestPipeline {
     }
   }
 
-  private async ingest(doc: ClaimedDocument, ready: AttemptRecord): Promise<IngestOutcome> {
+  private async ingest(doc: ClaimedDocument, ready: AttemptRecord, requestId?: string): Promise<IngestOutcome> {
     const stored = await stage('load', () => this.documents.loadContent(doc.id, doc.version));
     if (stored === null) return 'stale';
     // An uploaded file's text is extracted on every attempt; a text document's is stored.
@@ -112,6 +107,7 @@ export class IngestPipeline {
     const extracted = source ? await stage('extract', () => this.extractor.extract({ id: doc.id, source })) : { text: stored };
     if (extracted === null) return 'stale';
     const text = extracted.text;
+    if (this.slices?.wants(text.length)) return this.slices.fanOut(doc, extracted, requestId);
     await this.announce(doc, { status: 'processing', stage: 'split' });
     const drafts = await stage('split', () => {
       const chunks = draftChunks(doc, text, extracted.pageStarts, this.config?.limits.maxChunksPerDocument);

@@ -1,3 +1,4 @@
+import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DocumentsDataModule } from '../../documents/documents-data.module';
@@ -10,6 +11,9 @@ import { BackfillCoordinator } from '../../vector-store/backfill/backfill.coordi
 import { VectorStoreModule } from '../../vector-store/vector-store.module';
 import { WebhooksWorkerModule } from '../../webhooks/worker/webhooks-worker.module';
 import { IngestQueueModule } from '../queue/ingest-queue.module';
+import { SLICE_FLOWS, SliceFlows } from '../slices/slice-flows';
+import { SliceRepository } from '../slices/slice.repository';
+import { SlicedIngest } from '../slices/sliced-ingest';
 import { FailureRecorder } from './failure-recorder';
 import { IngestPipeline } from './ingest-pipeline';
 import { ReadyCommits } from './ready-commits';
@@ -27,10 +31,13 @@ import { WORKER_LIVENESS, WorkerLivenessIndicator } from './worker-liveness.indi
  */
 @Global()
 @Module({
-  imports: [IngestQueueModule, DocumentsDataModule, VectorStoreModule, TerminusModule, ExtractionWorkerModule, WebhooksWorkerModule],
+  imports: [IngestQueueModule, BullModule.registerFlowProducer({ name: SLICE_FLOWS }), DocumentsDataModule, VectorStoreModule, TerminusModule, ExtractionWorkerModule, WebhooksWorkerModule],
   providers: [
     IngestPipeline,
     ReadyCommits,
+    SliceRepository,
+    SliceFlows,
+    SlicedIngest,
     FailureRecorder,
     IngestProcessor,
     JobConnectionTracker,

@@ -110,6 +110,14 @@ export class EmbeddingCostView {
 }
 
 /** A document's status (never its text). */
+export class SliceProgressView {
+  @ApiProperty({ example: 512 })
+  chunksEmbedded!: number;
+
+  @ApiProperty({ example: 4096 })
+  chunksTotal!: number;
+}
+
 export class DocumentResponse {
   @ApiProperty({ format: 'uuid', example: ID_EXAMPLE })
   id!: string;
@@ -137,6 +145,13 @@ export class DocumentResponse {
 
   @ApiProperty({ type: Number, nullable: true, example: 1 })
   chunkCount!: number | null;
+
+  @ApiProperty({
+    type: SliceProgressView,
+    nullable: true,
+    description: 'while a large document is embedded in slices (SLICE_THRESHOLD_CHARS): chunks embedded so far of its total',
+  })
+  progress!: SliceProgressView | null;
 
   @ApiProperty({ type: String, nullable: true, example: null })
   lastError!: string | null;
