@@ -16,8 +16,9 @@
  *     [--corpora nodejs,…]       only these corpora
  *     [--chunking 200/30/ctx,…]  chunking settings: tokens/overlap/ctx|plain (default: the configured one);
  *                                with several, each is chosen leave-one-corpus-out on hybrid
- *     [--sweep]                  compare fusion methods and parameters (leave-one-corpus-out)
- *     [--no-bare]                skip the bare-model reference
+ *     [--sweep]                  compare fusion methods and parameters (leave-one-corpus-out); the lists
+ *                                are kept in /tmp/retrieval-lists.json for [--sweep-only] (no service)
+ *     [--no-bare] [--no-latency] skip the bare-model reference, the latency pass
  *     [--subset N]               per corpus, the N documents with the most questions per character, and
  *                                their questions (namespaces `<corpus>.<setting>.dN`): for a machine
  *                                where embedding the whole corpora takes too long
@@ -25,6 +26,7 @@
  * Search settings come from the environment as for the service (SEARCH_*).
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { getQueueToken } from '@nestjs/bullmq';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -42,12 +44,14 @@ import { ChunkRepository, SearchMode } from '../../src/vector-store/chunk.reposi
 import { LiveGenerations } from '../../src/vector-store/generations/live-generations';
 import { CachedEmbedder, bareModelRanker } from './bare-model';
 import { Corpus, QUESTION_TYPES, QuestionType, loadCorpora } from './corpus-files';
-import { FusionVariant, QueryLists, Scores, fusionGrid, listOnly, objective, scoreVariant } from './fusion-sweep';
+import { FusionVariant, QueryLists, Scores, fusionGrid, listOnly, objective, scoreVariant, worstMargin } from './fusion-sweep';
 import { Metrics, evaluate, formatMetrics, percentile } from './metrics';
 
 const MODES: SearchMode[] = ['vector', 'keyword', 'hybrid'];
 /** Rows of each list kept for the fusion sweep: the largest candidate count it tries. */
 const SWEEP_LIST_ROWS = 200;
+/** Where --sweep keeps the lists, so `--sweep-only` can fuse them again without the service. */
+const LISTS_FILE = '/tmp/retrieval-lists.json';
 
 interface ChunkSetting {
   label: string;
@@ -282,15 +286,22 @@ function printLatency(lat: Map<SearchMode, number[]>, chunks: number): void {
   for (const [mode, times] of lat) console.log(`| ${mode} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${times.length} |`);
 }
 
-/** A setting chosen among `candidates` for each corpus on the other corpora, and how it scores there. */
+/**
+ * A setting chosen among `candidates` for each corpus on the other corpora, and how it scores
+ * there. With references (the lists alone), the choice is first by the worst margin over the
+ * better list (the goal), then by the mean of hit@1 and MRR@10.
+ */
 function leaveOneCorpusOut(what: string, candidates: Array<{ name: string; scores: Scores }>, corpora: string[], references: Array<{ name: string; scores: Scores }>): void {
-  console.log(`\n${what}: chosen leave-one-corpus-out (best mean of hit@1 and MRR@10 on the other corpora), reported on the held-out corpus\n`);
+  const refs = references.map((r) => r.scores);
+  const rank = (c: { scores: Scores }, pool: string[]): number =>
+    (refs.length > 0 ? Math.round(Math.min(0, worstMargin(c.scores, refs, pool)) * 1000) * 10 : 0) + objective(c.scores, pool);
+  console.log(`\n${what}: chosen leave-one-corpus-out (on the other corpora: ${refs.length > 0 ? 'least loss against the better list, then ' : ''}best mean of hit@1 and MRR@10), reported on the held-out corpus\n`);
   console.log(`| held-out corpus | chosen on the others | questions | fused hit@1 / hit@5 / MRR@10 | ${references.map((r) => `${r.name}`).join(' | ')} |`);
   console.log(`| --- | --- | --- | --- | ${references.map(() => '---').join(' | ')} |`);
   for (const held of corpora) {
     const others = corpora.filter((c) => c !== held);
     const pool = others.length > 0 ? others : corpora;
-    const best = candidates.reduce((a, b) => (objective(b.scores, pool) > objective(a.scores, pool) ? b : a));
+    const best = candidates.reduce((a, b) => (rank(b, pool) > rank(a, pool) ? b : a));
     for (const t of QUESTION_TYPES) {
       const m = best.scores.get(held)?.get(t);
       if (!m) continue;
@@ -298,9 +309,11 @@ function leaveOneCorpusOut(what: string, candidates: Array<{ name: string; score
       console.log(`| ${held}${others.length === 0 ? ' (only corpus: not held out)' : ''} | ${best.name} | ${t} | ${formatMetrics(m)} | ${refs.join(' | ')} |`);
     }
   }
-  const ranked = [...candidates].sort((a, b) => objective(b.scores, corpora) - objective(a.scores, corpora));
-  console.log(`\nbest on all corpora together (for reading, not for choosing):`);
-  for (const r of ranked.slice(0, 12)) console.log(`  ${objective(r.scores, corpora).toFixed(4)}  ${r.name}`);
+  const ranked = [...candidates].sort((a, b) => rank(b, corpora) - rank(a, corpora));
+  console.log(`\nbest on all corpora together (for reading, not for choosing): mean of hit@1 and MRR@10${refs.length > 0 ? ', worst margin over the better list' : ''}`);
+  for (const r of ranked.slice(0, 12)) {
+    console.log(`  ${objective(r.scores, corpora).toFixed(4)}${refs.length > 0 ? `  ${worstMargin(r.scores, refs, corpora).toFixed(3)}` : ''}  ${r.name}`);
+  }
 }
 
 function fusionSweep(lists: QueryLists[], corpora: string[]): void {
@@ -326,6 +339,11 @@ function fusionSweep(lists: QueryLists[], corpora: string[]): void {
 // ---- main ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  if (flag('sweep-only')) {
+    const lists = JSON.parse(readFileSync(LISTS_FILE, 'utf8')) as QueryLists[];
+    fusionSweep(lists, [...new Set(lists.map((l) => l.corpus))]);
+    return;
+  }
   const provider = arg('provider') ?? 'local';
   const dbUrl = new URL(arg('database-url') ?? 'postgres://postgres@127.0.0.1:5432/ingest_eval');
   const env: Record<string, string> = {
@@ -354,7 +372,10 @@ async function main(): Promise<void> {
     const chunkRows: Array<{ namespace: string; n: string }> = await db.query(`SELECT namespace, count(*) AS n FROM chunks GROUP BY namespace`);
     const chunks = new Map(chunkRows.map((r) => [r.namespace, Number(r.n)]));
     const sc = svc.config.search;
-    console.log(`search: RRF k ${sc.rrfK}, weights vector ${sc.vectorWeight} / keyword ${sc.keywordWeight} (${sc.identifierKeywordWeight} for queries quoting an identifier), ${sc.candidates} candidates per list`);
+    const weights = sc.fusion === 'rrf'
+      ? `k ${sc.rrfK}, keyword weight ${sc.keywordWeight} (${sc.identifierKeywordWeight} for queries quoting an identifier)`
+      : `${sc.normalisation} normalisation, keyword weight ${sc.keywordWeight} + ${sc.keywordDecisiveGain} × decisiveness`;
+    console.log(`search: ${sc.fusion} fusion, ${weights}, vector weight ${sc.vectorWeight}, ${sc.candidates} candidates per list${sc.fuseDocuments ? ', documents fused for groupBy document' : ''}`);
 
     let bare: Table | null = null;
     if (!flag('no-bare')) {
@@ -379,8 +400,12 @@ async function main(): Promise<void> {
       vectorBySetting.push({ name: s.label, scores: methods.get('vector')! });
       if (i === 0) {
         const biggest = Math.max(...corpora.map((c) => chunks.get(namespaceOf(c, s)) ?? 0));
-        printLatency(await latencies(svc.url, corpora, s), biggest);
-        if (flag('sweep')) fusionSweep(await collectLists(svc.app, svc.config, corpora, s), corpora.map((c) => c.name));
+        if (!flag('no-latency')) printLatency(await latencies(svc.url, corpora, s), biggest);
+        if (flag('sweep')) {
+          const lists = await collectLists(svc.app, svc.config, corpora, s);
+          writeFileSync(LISTS_FILE, JSON.stringify(lists));
+          fusionSweep(lists, corpora.map((c) => c.name));
+        }
       }
     }
     if (settings.length > 1) {

@@ -120,7 +120,7 @@ export function fusionGrid(): FusionVariant[] {
         }
       }
       for (const [label, norm] of [['minmax', minMax], ['dbsf', distribution]] as const) {
-        for (const wk of [0.2, 0.3, 0.5, 0.7, 1]) {
+        for (const wk of [0.2, 0.3, 0.4, 0.5, 0.7, 1]) {
           for (const wkId of [wk, 1, 2]) {
             out.push({
               name: `${label} wk${wk} id${wkId} c${c} ${agg}`,
@@ -174,4 +174,22 @@ export function objective(s: Scores, corpora: readonly string[]): number {
     }
   }
   return n === 0 ? 0 : sum / n;
+}
+
+/**
+ * The goal's own measure: over the given corpora, question types and the metrics hit@1 and
+ * MRR@10, the smallest margin of the fusion over the better of its two lists (negative when
+ * it loses to one of them somewhere).
+ */
+export function worstMargin(s: Scores, lists: readonly Scores[], corpora: readonly string[]): number {
+  let worst = Infinity;
+  for (const c of corpora) {
+    for (const [t, m] of s.get(c) ?? []) {
+      for (const metric of ['hit1', 'mrr10'] as const) {
+        const best = Math.max(...lists.map((l) => l.get(c)?.get(t)?.[metric] ?? 0));
+        worst = Math.min(worst, m[metric] - best);
+      }
+    }
+  }
+  return worst;
 }
