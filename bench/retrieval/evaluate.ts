@@ -296,8 +296,9 @@ function leaveOneCorpusOut(what: string, candidates: Array<{ name: string; score
   const rank = (c: { scores: Scores }, pool: string[]): number =>
     (refs.length > 0 ? Math.round(Math.min(0, worstMargin(c.scores, refs, pool)) * 1000) * 10 : 0) + objective(c.scores, pool);
   console.log(`\n${what}: chosen leave-one-corpus-out (on the other corpora: ${refs.length > 0 ? 'least loss against the better list, then ' : ''}best mean of hit@1 and MRR@10), reported on the held-out corpus\n`);
-  console.log(`| held-out corpus | chosen on the others | questions | fused hit@1 / hit@5 / MRR@10 | ${references.map((r) => `${r.name}`).join(' | ')} |`);
-  console.log(`| --- | --- | --- | --- | ${references.map(() => '---').join(' | ')} |`);
+  const extra = (cells: string[]): string => cells.map((c) => ` ${c} |`).join('');
+  console.log(`| held-out corpus | chosen on the others | questions | hit@1 / hit@5 / MRR@10 |${extra(references.map((r) => r.name))}`);
+  console.log(`| --- | --- | --- | --- |${extra(references.map(() => '---'))}`);
   for (const held of corpora) {
     const others = corpora.filter((c) => c !== held);
     const pool = others.length > 0 ? others : corpora;
@@ -306,7 +307,7 @@ function leaveOneCorpusOut(what: string, candidates: Array<{ name: string; score
       const m = best.scores.get(held)?.get(t);
       if (!m) continue;
       const refs = references.map((r) => formatMetrics(r.scores.get(held)!.get(t)!));
-      console.log(`| ${held}${others.length === 0 ? ' (only corpus: not held out)' : ''} | ${best.name} | ${t} | ${formatMetrics(m)} | ${refs.join(' | ')} |`);
+      console.log(`| ${held}${others.length === 0 ? ' (only corpus: not held out)' : ''} | ${best.name} | ${t} | ${formatMetrics(m)} |${extra(refs)}`);
     }
   }
   const ranked = [...candidates].sort((a, b) => rank(b, corpora) - rank(a, corpora));
