@@ -1,5 +1,5 @@
 /**
- * Chunk sizing in tokens against sizing in characters, on bench/retrieval/corpus (36 real
+ * Chunk sizing in tokens against sizing in characters, on bench/retrieval/corpora/nodejs (36 real
  * markdown documents, 1.35 MB of Node.js API docs):
  *
  * 1. Speed: the whole corpus as one document, split in characters (CHUNK_SIZE 1000/150)

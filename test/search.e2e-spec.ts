@@ -58,9 +58,9 @@ describe('search: hybrid, keyword and vector modes, document grouping, filters (
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    // Equal list weights and k = 60, stated so the fused scores below are known; the service
-    // default weighs keywords 0.5, tuned on natural questions rather than on these distractors.
-    t = await startApp({ SEARCH_RRF_K: '60', SEARCH_VECTOR_WEIGHT: '1', SEARCH_KEYWORD_WEIGHT: '1' });
+    // Reciprocal rank fusion with equal list weights and k = 60, stated so the fused scores
+    // below are known (the default relative fusion is covered by search-fusion.e2e-spec).
+    t = await startApp({ SEARCH_FUSION: 'rrf', SEARCH_RRF_K: '60', SEARCH_VECTOR_WEIGHT: '1', SEARCH_KEYWORD_WEIGHT: '1' });
     db = t.app.get<DataSource>(getDataSourceToken());
     const docs: Array<[string, string, string]> = [
       ['rm', 'rm manual', RM_MANUAL],

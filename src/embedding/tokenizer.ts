@@ -21,7 +21,7 @@ export interface TokenizerSpec {
 /**
  * all-MiniLM-L6-v2's BERT WordPiece (uncased) tokenizer. The model reads 256 tokens,
  * [CLS] and [SEP] included. The default size leaves room for the "title > heading: "
- * prefix of contextual chunks (at most 49 tokens on bench/retrieval/corpus, p99 42).
+ * prefix of contextual chunks (at most 49 tokens on bench/retrieval/corpora/nodejs, p99 42).
  */
 export const MINILM_TOKENIZER: TokenizerSpec = { id: 'wordpiece:all-MiniLM-L6-v2', maxTokens: 254, defaultSize: 200, defaultOverlap: 30 };
 

@@ -1,20 +1,15 @@
 import { toSql } from 'pgvector';
 import type { Generation } from './generations/generation';
+import { FusionParams, fusedSelect } from './fusion.query';
 import type { KeywordPlan } from './keyword-plan';
 
 /** Scalar equality, or membership with `{ $in: [...] }`, on a metadata key. */
 export type MetadataCondition = string | number | boolean | { $in: Array<string | number | boolean> };
 export type MetadataFilter = Record<string, MetadataCondition>;
 
-/** How candidates are found: by vector similarity, by keywords, or both fused by reciprocal rank. */
+/** How candidates are found: by vector similarity, by keywords, or both fused (see `FusionParams`). */
 export type SearchMode = 'hybrid' | 'vector' | 'keyword';
-
-/** Reciprocal rank fusion: a row scores Σ weight / (k + rank) over the lists it appears in. */
-export interface FusionParams {
-  k: number;
-  vectorWeight: number;
-  keywordWeight: number;
-}
+export type { FusionParams } from './fusion.query';
 
 export interface ChunkSearch {
   mode: SearchMode;
@@ -75,9 +70,11 @@ export interface ChunkHit {
   /**
    * vector mode: cosine similarity (1 = same direction); keyword mode: the BM25 score
    * (unbounded), raised by the best BM25 score when the chunk matches the whole query;
-   * hybrid: the fused reciprocal-rank score. Higher is better in every mode.
+   * hybrid: the fused score (see `FusionParams`). Higher is better in every mode.
    */
   score: number;
+  /** Hybrid fused by document (`FusionParams.byDocument`): the document's fused score, by which hits are ordered first. */
+  documentScore?: number;
   ranks: ChunkRanks;
 }
 
@@ -87,7 +84,7 @@ const TS_CONFIG = 'english';
 /**
  * The SQL of a search: the best chunks for a query in one round trip. Each list (nearest by cosine
  * distance; best BM25 over the query's words) takes `candidates` rows under the
- * same namespace and metadata filter; hybrid fuses them by reciprocal rank. The vector
+ * same namespace and metadata filter; hybrid fuses them (`fusedSelect`). The vector
  * list is filtered during the HNSW scan with iterative scanning, so a selective filter
  * still yields its rows when they exist.
  */
@@ -189,21 +186,18 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
   } else if (s.mode === 'keyword') {
     fused = `SELECT id, NULL::bigint AS vrank, rank AS krank, kscore AS score FROM kw_ranked`;
   } else {
-    params.push(s.fusion.k, s.fusion.vectorWeight, s.fusion.keywordWeight);
-    const [k, wv, wk] = [params.length - 2, params.length - 1, params.length].map((i) => `$${i}::float8`);
-    fused = `SELECT coalesce(v.id, kw.id) AS id, v.rank AS vrank, kw.rank AS krank,
-                    coalesce(${wv} / (${k} + v.rank), 0) + coalesce(${wk} / (${k} + kw.rank), 0) AS score
-               FROM vec_ranked v FULL JOIN kw_ranked kw ON kw.id = v.id`;
+    fused = fusedSelect(s.fusion, params);
   }
+  const byDocument = s.mode === 'hybrid' && s.fusion.byDocument === true;
   const sql = `
     WITH ${ctes.join(',\n')},
     fused AS (${fused})
-    SELECT f.id, f.vrank, f.krank, f.score, c.document_id, c.chunk_index, c.content, c.context, c.metadata,
-           d.metadata AS document_metadata, d.title, d.external_id
+    SELECT f.id, f.vrank, f.krank, f.score, ${byDocument ? 'f.doc_score' : 'NULL::float8 AS doc_score'}, c.document_id, c.chunk_index,
+           c.content, c.context, c.metadata, d.metadata AS document_metadata, d.title, d.external_id
       FROM fused f
       JOIN chunks c ON c.id = f.id
       JOIN documents d ON d.id = c.document_id
-     ORDER BY f.score DESC, coalesce(f.vrank, f.krank), f.id
+     ORDER BY ${byDocument ? 'f.doc_score DESC, c.document_id, ' : ''}f.score DESC, coalesce(f.vrank, f.krank), f.id
      LIMIT $3`;
   return { sql, params };
 }
@@ -213,6 +207,7 @@ export interface SearchRow {
   vrank: string | number | null;
   krank: string | number | null;
   score: string | number;
+  doc_score: string | number | null;
   document_id: string;
   chunk_index: number;
   content: string;
@@ -236,6 +231,7 @@ export function toChunkHit(r: SearchRow): ChunkHit {
     title: r.title,
     externalId: r.external_id,
     score: Number(r.score),
+    ...(r.doc_score !== null ? { documentScore: Number(r.doc_score) } : {}),
     ranks: {
       ...(r.vrank !== null ? { vector: Number(r.vrank) } : {}),
       ...(r.krank !== null ? { keyword: Number(r.krank) } : {}),

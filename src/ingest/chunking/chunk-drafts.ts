@@ -1,6 +1,7 @@
 import { PipelineConfig, sha256Hex } from '../../documents/pipeline';
 import { PAGES_KEY, pagesBetween } from '../../extraction/extracted-text';
-import { chunkContext, chunkMetadata, headingPathAt, markdownHeadings, textToEmbed } from './chunk-context';
+import { chunkContext, chunkMetadata, headingPathAt, textToEmbed } from './chunk-context';
+import { documentHeadings } from './plain-headings';
 import { PermanentIngestError } from '../ingest-errors';
 import { splitForPipeline } from './pipeline-splitter';
 
@@ -45,7 +46,7 @@ export function draftChunks(doc: DraftSource, text: string, pageStarts?: readonl
   if (pieces.length > maxChunks) {
     throw new PermanentIngestError('too_large', `the document makes more than ${maxChunks} chunks (${pieces.length}): split it, or send it with a larger chunk size`);
   }
-  const headings = markdownHeadings(text);
+  const headings = documentHeadings(text);
   return pieces.map((p) => {
     const path = headingPathAt(headings, p.start);
     const context = doc.pipeline.contextual ? chunkContext(doc.title, path) : null;

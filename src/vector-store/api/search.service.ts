@@ -17,7 +17,7 @@ export interface DocumentHit {
   title: string | null;
   externalId: string | null;
   metadata: Record<string, unknown>;
-  /** The score of the document's best chunk. */
+  /** The document's fused score in hybrid mode, else the score of its best chunk. */
   score: number;
   /** Its best chunks, best first. */
   chunks: ChunkHit[];
@@ -54,7 +54,8 @@ export class SearchService {
     const byDocument = dto.groupBy === 'document';
 
     // Fusion needs more than topK rows per list; grouping needs enough rows for topK documents.
-    const limit = byDocument ? Math.min(1000, Math.max(cfg.candidates, topK * GROUP_ROWS_PER_DOCUMENT)) : topK;
+    const perDocument = dto.chunksPerDocument ?? DEFAULT_CHUNKS_PER_DOCUMENT;
+    const limit = byDocument ? Math.min(1000, Math.max(cfg.candidates, topK * Math.max(GROUP_ROWS_PER_DOCUMENT, perDocument))) : topK;
     const candidates = mode === 'hybrid' ? Math.max(cfg.candidates, limit) : limit;
     // A re-embed may switch generations after the query was embedded: embed it again with the new model.
     const hits = await retryOnGenerationChange(async () => {
@@ -69,9 +70,16 @@ export class SearchService {
         limit,
         candidates,
         fusion: {
+          method: cfg.fusion,
+          normalisation: cfg.normalisation,
           k: cfg.rrfK,
           vectorWeight: cfg.vectorWeight,
-          keywordWeight: quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
+          // Relative fusion reads how decisive the keyword list is; rank fusion cannot, and
+          // weighs it more for queries that look like identifiers instead.
+          keywordWeight: cfg.fusion === 'rrf' && quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
+          keywordDecisiveGain: cfg.keywordDecisiveGain,
+          byDocument: byDocument && cfg.fuseDocuments,
+          chunksPerDocument: perDocument,
         },
         efSearch: cfg.efSearch,
         keywordBudget: cfg.keywordBudget,
@@ -82,7 +90,7 @@ export class SearchService {
     }, () => this.generations.invalidate());
     const budget = this.config.limits.searchMaxResponseChars;
     if (!byDocument) return { mode, groupBy: 'chunk', chunks: withinAnswerBudget(hits, budget) };
-    const grouped = groupByDocument(hits, topK, dto.chunksPerDocument ?? DEFAULT_CHUNKS_PER_DOCUMENT);
+    const grouped = groupByDocument(hits, topK, perDocument);
     const kept = new Set(withinAnswerBudget(grouped.flatMap((d) => d.chunks), budget));
     const documents = grouped.map((d) => ({ ...d, chunks: d.chunks.filter((c) => kept.has(c)) })).filter((d) => d.chunks.length > 0);
     return { mode, groupBy: 'document', documents };
@@ -96,7 +104,7 @@ export function groupByDocument(hits: ChunkHit[], topK: number, chunksPerDocumen
     let doc = byId.get(hit.documentId);
     if (!doc) {
       if (byId.size >= topK) continue;
-      doc = { documentId: hit.documentId, title: hit.title, externalId: hit.externalId, metadata: hit.documentMetadata, score: hit.score, chunks: [] };
+      doc = { documentId: hit.documentId, title: hit.title, externalId: hit.externalId, metadata: hit.documentMetadata, score: hit.documentScore ?? hit.score, chunks: [] };
       byId.set(hit.documentId, doc);
     }
     if (doc.chunks.length < chunksPerDocument) doc.chunks.push(hit);
