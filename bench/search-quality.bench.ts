@@ -39,8 +39,7 @@ import { KeywordStatistics } from '../src/vector-store/keyword-statistics';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { intFlag } from './support/bench-main';
 import { mulberry32 } from './support/corpus';
-import { loadCorpus } from './retrieval/corpus-files';
-import { IDENTIFIERS, PARAPHRASED } from './retrieval/questions';
+import { loadCorpora } from './retrieval/corpus-files';
 
 const DIMENSION = 384;
 const NAMESPACE = 'quality';
@@ -85,13 +84,16 @@ interface Embedded {
   questions: number[][];
 }
 
+/** The Node.js corpus of the retrieval evaluation: real text with questions written by users' words. */
+const NODEJS = loadCorpora(['nodejs'])[0];
+
 function realChunks(): RealChunk[] {
-  return loadCorpus().flatMap((doc) =>
+  return NODEJS.docs.flatMap((doc) =>
     splitText(doc.content, { size: 1000, overlap: 150 }).map((p) => ({ doc: doc.id, index: p.index, context: chunkContext(doc.title, []), content: p.content })),
   );
 }
 
-const QUESTIONS = [...PARAPHRASED, ...IDENTIFIERS];
+const QUESTIONS = [...NODEJS.paraphrased, ...NODEJS.identifiers];
 
 /** The vectors of the corpus's chunks and of the questions, from the cache file or the local model. */
 async function embedded(chunks: RealChunk[]): Promise<Embedded> {
