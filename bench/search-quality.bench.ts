@@ -16,7 +16,7 @@
  * keyword and hybrid lists with the bounded keyword plan (SEARCH_KEYWORD_BUDGET) against
  * exhaustive BM25 scoring of every match.
  *
- *   npm run build && node dist/bench/search-quality.bench.js [--chunks 100000]
+ *   npm run build && npm run bench:search-quality -- [--chunks 100000]
  *     [--db ingest_bench_search_quality] [--budget 1000] [--ef 40,200,400] [--reuse]
  */
 import { createHash } from 'node:crypto';

@@ -61,8 +61,9 @@ const OWN_ROWS_MAX_SHARE = 0.01;
  * rather than through the text index shared by every namespace. Row by row reads each
  * row's text vector (stored out of line); the index reads the postings of the query's
  * words in every namespace. Measured on 213k chunks, row by row was 2-3 times dearer for
- * namespaces of 1.7% and 4.7% of the table, so the crossing is near 1%: below it, the
- * namespace's own rows are cheaper and its cost no longer grows with its neighbours.
+ * namespaces of 1.7% and 4.7% of the table; the index's cost grows with the table and row
+ * by row's with the namespace, which puts the crossing near 1% (an extrapolation: not yet
+ * measured below). Below it, a namespace's cost no longer grows with its neighbours.
  */
 export function matchOwnRows(namespaceChunks: number, tableChunks: number, maxChunks: number): boolean {
   return namespaceChunks <= maxChunks && namespaceChunks <= tableChunks * OWN_ROWS_MAX_SHARE;
