@@ -1,6 +1,9 @@
 /** Deepest nesting of objects and arrays a request body may have. */
 export const MAX_JSON_DEPTH = 32;
-/** Most object keys a request body may hold, over all its levels. */
+/**
+ * Most object keys a request body may hold over all its levels, outside its top-level
+ * arrays; each element of a top-level array (a batch's documents) has a budget of its own.
+ */
 export const MAX_JSON_KEYS = 1000;
 
 /**
@@ -50,29 +53,35 @@ export function textProblem(s: string): string | null {
  */
 export function jsonValueProblem(value: unknown, root: string): string | null {
   let keys = 0;
-  const walk = (v: unknown, path: string): string | null => {
+  let scope = root;
+  const walk = (v: unknown, path: string, depth: number): string | null => {
     if (typeof v === 'string') {
       const p = textProblem(v);
       return p ? `${path} ${p}` : null;
     }
     if (v === null || typeof v !== 'object') return null;
     if (Array.isArray(v)) {
+      // A batch of N documents may carry N documents' worth of keys: the body size limit
+      // still bounds the whole.
+      const own = depth === 1 ? keys : null;
       for (let i = 0; i < v.length; i++) {
-        const p = walk(v[i], `${path}[${i}]`);
+        if (own !== null) [keys, scope] = [own, `${path}[${i}]`];
+        const p = walk(v[i], `${path}[${i}]`, depth + 1);
         if (p) return p;
       }
+      if (own !== null) scope = root;
       return null;
     }
     for (const key of Object.keys(v)) {
-      if (++keys > MAX_JSON_KEYS) return `${root} has more than ${MAX_JSON_KEYS} keys`;
+      if (++keys > MAX_JSON_KEYS) return `${scope} has more than ${MAX_JSON_KEYS} keys`;
       const where = path === '' ? key : `${path}.${key}`;
       if (RESERVED_KEYS.has(key)) return `${where}: the key name "${key}" is reserved and not accepted`;
       const keyProblem = textProblem(key);
       if (keyProblem) return `a key of ${path === '' ? root : path} ${keyProblem}`;
-      const p = walk((v as Record<string, unknown>)[key], where);
+      const p = walk((v as Record<string, unknown>)[key], where, depth + 1);
       if (p) return p;
     }
     return null;
   };
-  return walk(value, '');
+  return walk(value, '', 0);
 }
