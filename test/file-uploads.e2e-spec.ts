@@ -14,6 +14,7 @@ interface FileDocumentStatus {
   id: string;
   status: string;
   version: number;
+  title: string | null;
   lastError: string | null;
   lastErrorClass: string | null;
   failedStage: string | null;
@@ -99,6 +100,10 @@ describe('file uploads: multipart POST /v1/documents, extraction in the worker',
       <script>trackVisitor('secret-script-token')</script></body></html>`;
     const doc = await ingest({ name: 'handbook.html', bytes: html, type: 'text/html' });
     expect(doc).toMatchObject({ status: 'ready', source: { mimeType: 'text/html' } });
+    // Posted without a title: the file name names it, and its chunks carry it as context.
+    expect(doc.title).toBe('handbook');
+    const contexts: Array<{ context: string }> = await db.query(`SELECT context FROM chunks WHERE document_id = $1`, [doc.id]);
+    expect(contexts.map((c) => c.context)).toContain('handbook > Office handbook > Printing');
     const chunks = await chunksOf(doc.id);
     expect(chunkUnder(chunks, 'print portal')?.metadata.headingPath).toEqual(['Office handbook', 'Printing']);
     const all = chunks.map((c) => c.content).join('\n');

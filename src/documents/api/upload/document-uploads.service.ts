@@ -32,7 +32,9 @@ export class DocumentUploadsService {
     let linked = false;
     try {
       // The worker extracts the text: until then the document has none, and its hash is the file's.
-      const doc = { ...this.documents.prepare({ ...fields.document, content: '' }), contentSha256: upload.sha256, source };
+      // A file posted without a title is named by its file name: chunks embed their document's title as context.
+      const title = fields.document.title ?? titleFromFilename(upload.originalname);
+      const doc = { ...this.documents.prepare({ ...fields.document, title, content: '' }), contentSha256: upload.sha256, source };
       const requestSha = sha256Hex(JSON.stringify({ ...fields, file: upload.sha256 }));
       let willLink = false;
       const answer = await this.documents.accept(doc, requestSha, idempotencyKey, async (em, document) => {
@@ -50,4 +52,12 @@ export class DocumentUploadsService {
   async discard(upload: StoredUpload): Promise<void> {
     await this.blobs.delete(upload.blobId).catch((err: unknown) => this.logger.warn(`staged upload ${upload.blobId} not dropped: ${String(err)}`));
   }
+}
+
+/** A file name without its directories and last extension ("guides/Backup plan.pdf" → "Backup plan"), or undefined if nothing is left. */
+export function titleFromFilename(filename: string): string | undefined {
+  const base = filename.split(/[\\/]/).pop() ?? '';
+  // Within the title field's own limits: at most 1000 characters, no NUL.
+  const title = base.replace(/\.[A-Za-z0-9]{1,8}$/, '').replace(/\u0000/g, '').trim().slice(0, 1000);
+  return title === '' ? undefined : title;
 }
