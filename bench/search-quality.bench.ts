@@ -1,6 +1,6 @@
 /**
  * Quality of the search plans at scale, on real-model vectors and real text: the evaluation
- * corpus (bench/retrieval/corpus) split in 1000-character chunks and embedded once with the
+ * corpus (bench/retrieval/corpora/nodejs) split in 1000-character chunks and embedded once with the
  * local model (all-MiniLM-L6-v2; the vectors are kept in bench/.cache, rebuilt when
  * missing or when the corpus, the questions or the model change), then padded to `--chunks`
  * in one namespace:
