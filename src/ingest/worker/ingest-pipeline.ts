@@ -75,9 +75,13 @@ export class IngestPipeline {
     try {
       // A version already fanned out carries on from its staged slices, never from its text.
       const slices = this.slices;
-      const resumed = slices ? await stage('claim', () => slices.resume(payload)) : null;
-      if (resumed) return resumed;
-      doc = await stage('claim', () => this.documents.claim(payload.documentId, payload.version));
+      // One claim stage either way: the stage metrics count each try once.
+      const claim = await stage('claim', async (): Promise<{ resumed: IngestOutcome } | { doc: ClaimedDocument | null }> => {
+        const resumed = slices ? await slices.resume(payload) : null;
+        return resumed ? { resumed } : { doc: await this.documents.claim(payload.documentId, payload.version) };
+      });
+      if ('resumed' in claim) return claim.resumed;
+      doc = claim.doc;
       if (!doc) return 'stale';
       const claimed = doc;
       const attempt = (outcome: 'ready' | 'stale'): AttemptRecord => ({
