@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
@@ -9,7 +9,7 @@ const TIMEOUT_MS = 2000;
 
 /** Redis answers PING. Uses its own connection, which fails fast instead of queueing commands. */
 @Injectable()
-export class RedisHealthIndicator implements OnModuleDestroy {
+export class RedisHealthIndicator implements OnApplicationShutdown {
   private readonly client: RedisClient;
 
   constructor(
@@ -38,7 +38,9 @@ export class RedisHealthIndicator implements OnModuleDestroy {
     }
   }
 
-  onModuleDestroy(): void {
+  // Last of the shutdown hooks: while the others drain, readiness must still say why it is
+  // down ("shutting down", set in onModuleDestroy), not that its own connection is gone.
+  onApplicationShutdown(): void {
     this.client.disconnect();
   }
 }
