@@ -58,9 +58,10 @@ describe('search: hybrid, keyword and vector modes, document grouping, filters (
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    // Reciprocal rank fusion with equal list weights and k = 60, stated so the fused scores
-    // below are known (the default relative fusion is covered by search-fusion.e2e-spec).
-    t = await startApp({ SEARCH_FUSION: 'rrf', SEARCH_RRF_K: '60', SEARCH_VECTOR_WEIGHT: '1', SEARCH_KEYWORD_WEIGHT: '1' });
+    // Reciprocal rank fusion with equal list weights and k = 60, of chunks, stated so the fused
+    // scores below are known (the default relative fusion, and fusion by document, are
+    // covered by search-fusion.e2e-spec).
+    t = await startApp({ SEARCH_FUSION: 'rrf', SEARCH_RRF_K: '60', SEARCH_VECTOR_WEIGHT: '1', SEARCH_KEYWORD_WEIGHT: '1', SEARCH_IDENTIFIER_KEYWORD_WEIGHT: '1', SEARCH_FUSE_DOCUMENTS: 'false' });
     db = t.app.get<DataSource>(getDataSourceToken());
     const docs: Array<[string, string, string]> = [
       ['rm', 'rm manual', RM_MANUAL],

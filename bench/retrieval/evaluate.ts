@@ -253,7 +253,7 @@ async function collectLists(app: NestExpressApplication, config: AppConfig, corp
           });
           return hits.map((h) => ({ chunkId: h.chunkId, doc: h.externalId ?? h.documentId, score: h.score }));
         };
-        out.push({ corpus: c.name, type, expected: q.expected, identifier: quotesIdentifier(q.question), vector: await list('vector'), keyword: await list('keyword') });
+        out.push({ corpus: c.name, type, expected: q.expected, identifier: quotesIdentifier(q.question), question: q.question, vector: await list('vector'), keyword: await list('keyword') });
       }
     }
   }
@@ -341,7 +341,9 @@ function fusionSweep(lists: QueryLists[], corpora: string[]): void {
 
 async function main(): Promise<void> {
   if (flag('sweep-only')) {
-    const lists = JSON.parse(readFileSync(LISTS_FILE, 'utf8')) as QueryLists[];
+    // Identifiers as the code recognises them now, not as when the lists were kept.
+    const lists = (JSON.parse(readFileSync(LISTS_FILE, 'utf8')) as QueryLists[]).map((l) =>
+      l.question === undefined ? l : { ...l, identifier: quotesIdentifier(l.question) });
     fusionSweep(lists, [...new Set(lists.map((l) => l.corpus))]);
     return;
   }
@@ -353,6 +355,8 @@ async function main(): Promise<void> {
     QUEUE_PREFIX: `eval-${randomUUID().slice(0, 8)}`,
     WORKER_CONCURRENCY: '2',
     LOG_LEVEL: 'error',
+    // The evaluation asks every question once per mode and pass: more than a client's default budget.
+    RATE_LIMIT_SEARCH_PER_MIN: '0',
     ...(provider === 'hash' ? { EMBEDDING_DIMENSION: '384' } : {}),
   };
   const corpora = loadCorpora(arg('corpora')?.split(',')).map((c) => (SUBSET === null ? c : subset(c, SUBSET)));

@@ -22,6 +22,8 @@ export interface QueryLists {
   expected: string;
   /** The query quotes an identifier (`quotesIdentifier`). */
   identifier: boolean;
+  /** The question, so a later `--sweep-only` recognises identifiers as the code then does. */
+  question?: string;
   vector: ListHit[];
   keyword: ListHit[];
 }
@@ -127,12 +129,15 @@ export function fusionGrid(): FusionVariant[] {
               rank: (l) => fuse(l, c, normalised(norm), { vector: 1, keyword: l.identifier ? wkId : wk }, agg),
             });
           }
-          // Keyword weight rising with how decisive the keyword list is for this query.
+          // Keyword weight rising with how decisive the keyword list is for this query, from a
+          // base of its own for queries quoting an identifier.
           for (const gain of [0.5, 1, 2, 4]) {
-            out.push({
-              name: `${label} wk${wk}+${gain}*decisive c${c} ${agg}`,
-              rank: (l) => fuse(l, c, normalised(norm), { vector: 1, keyword: wk + gain * keywordDecisiveness(l.keyword.slice(0, c)) }, agg),
-            });
+            for (const wkId of [wk, 1, 2, 4]) {
+              out.push({
+                name: `${label} wk${wk}+${gain}*decisive${wkId === wk ? '' : ` id${wkId}`} c${c} ${agg}`,
+                rank: (l) => fuse(l, c, normalised(norm), { vector: 1, keyword: (l.identifier ? wkId : wk) + gain * keywordDecisiveness(l.keyword.slice(0, c)) }, agg),
+              });
+            }
           }
         }
       }

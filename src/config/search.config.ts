@@ -17,7 +17,7 @@ export interface SearchConfig {
   keywordWeight: number;
   /** `relative`: keyword weight added per unit of the keyword list's decisiveness for the query. */
   keywordDecisiveGain: number;
-  /** `rrf`: keyword list weight for queries that quote an identifier (a flag, an error code, an API name). */
+  /** Keyword list weight, in place of `keywordWeight`, for queries that quote an identifier (a flag, an error code, an API name). */
   identifierKeywordWeight: number;
   /** Hybrid `groupBy: "document"` fuses each list's best chunk per document rather than chunks. */
   fuseDocuments: boolean;
@@ -39,10 +39,10 @@ export function readSearch(r: EnvReader): SearchConfig {
     normalisation: r.oneOf('SEARCH_FUSION_NORMALISATION', SCORE_NORMALISATIONS, 'minmax'),
     rrfK: r.int('SEARCH_RRF_K', 60, 1, 10000),
     vectorWeight: readWeight(r, 'SEARCH_VECTOR_WEIGHT', 1),
-    keywordWeight: readWeight(r, 'SEARCH_KEYWORD_WEIGHT', 0.3),
-    keywordDecisiveGain: readWeight(r, 'SEARCH_KEYWORD_DECISIVE_GAIN', 2),
+    keywordWeight: readWeight(r, 'SEARCH_KEYWORD_WEIGHT', 0.4),
+    keywordDecisiveGain: readWeight(r, 'SEARCH_KEYWORD_DECISIVE_GAIN', 1),
     identifierKeywordWeight: readWeight(r, 'SEARCH_IDENTIFIER_KEYWORD_WEIGHT', 2),
-    fuseDocuments: r.bool('SEARCH_FUSE_DOCUMENTS', false),
+    fuseDocuments: r.bool('SEARCH_FUSE_DOCUMENTS', true),
     candidates: r.int('SEARCH_CANDIDATES', 50, 1, 1000),
     keywordBudget: r.int('SEARCH_KEYWORD_BUDGET', 1000, 10, 100000000),
     exactVectorMaxChunks: r.int('SEARCH_EXACT_MAX_CHUNKS', 20000, 0, 100000000),

@@ -10,6 +10,7 @@ describe('quotesIdentifier', () => {
     'AsyncLocalStorage enterWith',
     'how do I call fsync()',
     'wasi version preview1',
+    'SQLSTATE 40P01',
   ])('recognises an identifier in %p', (q) => expect(quotesIdentifier(q)).toBe(true));
 
   it.each([
@@ -19,5 +20,6 @@ describe('quotesIdentifier', () => {
     'Escape special characters of a query parameter with the standard web address API',
     'self-hosted models and rate limits',
     'Run a WebAssembly program from JavaScript',
+    'the 2nd replica of a 64bit build with 16GB',
   ])('treats prose as prose: %p', (q) => expect(quotesIdentifier(q)).toBe(false));
 });

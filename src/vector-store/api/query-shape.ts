@@ -1,6 +1,7 @@
 // Shapes of exact identifiers users paste into a search: flags (--max-old-space-size),
 // CONSTANT_CASE codes (ERR_REQUIRE_ESM), dotted API names (dns.lookup), camelCase names
-// (execFileSync), calls (fn()), words mixing letters and digits (ipv4first). Prose rarely
+// (execFileSync), calls (fn()), words mixing letters and digits (ipv4first, and codes such as
+// the SQLSTATE 40P01 that start with digits; "2nd" and "64bit" stay prose). Prose rarely
 // contains any of them. PascalCase is left out: it is as often a product name
 // (JavaScript, WebAssembly) as a class name.
 const IDENTIFIER_SHAPES: RegExp[] = [
@@ -10,6 +11,7 @@ const IDENTIFIER_SHAPES: RegExp[] = [
   /\b[a-z]+[A-Z][A-Za-z0-9]*\b/,
   /\b\w+\(\)/,
   /\b[A-Za-z]+[0-9]+[A-Za-z0-9]*\b/,
+  /\b[0-9]+[A-Za-z]+[0-9][A-Za-z0-9]*\b/,
 ];
 
 /**

@@ -74,9 +74,9 @@ export class SearchService {
           normalisation: cfg.normalisation,
           k: cfg.rrfK,
           vectorWeight: cfg.vectorWeight,
-          // Relative fusion reads how decisive the keyword list is; rank fusion cannot, and
-          // weighs it more for queries that look like identifiers instead.
-          keywordWeight: cfg.fusion === 'rrf' && quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
+          // Embeddings blur exact strings: a query quoting one leans on the keyword list (and,
+          // with relative fusion, more so when that list is decisive for it).
+          keywordWeight: quotesIdentifier(dto.query) ? cfg.identifierKeywordWeight : cfg.keywordWeight,
           keywordDecisiveGain: cfg.keywordDecisiveGain,
           byDocument: byDocument && cfg.fuseDocuments,
           chunksPerDocument: perDocument,
