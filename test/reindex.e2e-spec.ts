@@ -239,6 +239,16 @@ describe('re-embed into a new generation (model change) while search keeps answe
     }
     const found = await postJson(t!.url, '/v1/search', { query: 'sourdough starter', namespace: NS, topK: 1, mode: 'vector' });
     expect(found.body.results[0].documentId).toBe(added);
+
+    // The new table kept the old one's storage: vectors and text vectors in the row, short GIN pending lists.
+    expect(await query(`SELECT attname, attstorage FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname IN ('content_tsv', 'embedding') ORDER BY attname`))
+      .toEqual([{ attname: 'content_tsv', attstorage: 'm' }, { attname: 'embedding', attstorage: 'm' }]);
+    const gin = await query<{ options: string[] | null }>(
+      `SELECT c.reloptions AS options FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+        WHERE i.indrelid = 'chunks'::regclass AND a.amname = 'gin'`,
+    );
+    expect(gin).toHaveLength(2);
+    for (const index of gin) expect(index.options).toContain('gin_pending_list_limit=1024');
   }, 120000);
 
   it('never undoes a model change on its own: a process still configured with the old model serves the new one', async () => {

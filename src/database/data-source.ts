@@ -17,6 +17,7 @@ import { Webhooks1764735100000 } from './migrations/1764735100000-webhooks';
 import { ApiKeys1764600000000 } from './migrations/1764600000000-api-keys';
 import { AuditEvents1764412300000 } from './migrations/1764412300000-audit-events';
 import { DocumentSlices1765500000000 } from './migrations/1765500000000-document-slices';
+import { KeywordStorage1765600000000 } from './migrations/1765600000000-keyword-storage';
 
 /** Every migration, in order. Listed explicitly so the compiled build needs no globbing. */
 export const MIGRATIONS = [
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   AuditEvents1764412300000,
   NamespaceIndexes1765200000000,
   DocumentSlices1765500000000,
+  KeywordStorage1765600000000,
 ];
 
 /** TypeORM options shared by the Nest module and the migration runner; never `synchronize`. */

@@ -55,7 +55,21 @@ export class ChunkTables {
     assertIndexable(dimension);
     await em.query(`LOCK TABLE chunks IN ACCESS EXCLUSIVE MODE`);
     if (await this.hasChunks(em)) throw new Error('chunks is not empty');
-    await em.query(`ALTER TABLE chunks ALTER COLUMN embedding TYPE vector(${Math.trunc(dimension)})`);
+    await this.resizeVector(em, ACTIVE_CHUNKS, dimension);
+  }
+
+  /**
+   * Gives `table`'s vector column `dimension`, keeping the storage `chunks` has for it: a new
+   * column type brings the type's own storage (out of line), which would undo the
+   * chunk-vector-storage migration for every row written after a model change.
+   */
+  private async resizeVector(em: EntityManager, table: ChunkTable, dimension: number): Promise<void> {
+    const [{ storage }]: Array<{ storage: string }> = await em.query(
+      `SELECT CASE attstorage WHEN 'p' THEN 'PLAIN' WHEN 'm' THEN 'MAIN' WHEN 'e' THEN 'EXTERNAL' ELSE 'EXTENDED' END AS storage
+         FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'`,
+    );
+    await em.query(`ALTER TABLE ${table} ALTER COLUMN embedding TYPE vector(${Math.trunc(dimension)})`);
+    await em.query(`ALTER TABLE ${table} ALTER COLUMN embedding SET STORAGE ${storage}`);
   }
 
   /**
@@ -67,7 +81,7 @@ export class ChunkTables {
     assertIndexable(dimension);
     await em.query(`DROP TABLE IF EXISTS chunks_next`);
     await em.query(`CREATE TABLE chunks_next (LIKE chunks INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING STORAGE)`);
-    await em.query(`ALTER TABLE chunks_next ALTER COLUMN embedding TYPE vector(${Math.trunc(dimension)})`);
+    await this.resizeVector(em, BUILDING_CHUNKS, dimension);
     const constraints: Array<{ name: string; def: string }> = await em.query(
       `SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
         WHERE conrelid = 'chunks'::regclass AND contype IN ('p', 'u', 'f') ORDER BY conname`,
