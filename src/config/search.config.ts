@@ -34,7 +34,7 @@ export function readSearch(r: EnvReader): SearchConfig {
   return {
     defaultTopK: r.int('SEARCH_DEFAULT_TOP_K', 10, 1, 1000),
     maxTopK: r.int('SEARCH_MAX_TOP_K', 100, 1, 10000),
-    efSearch: r.int('SEARCH_EF', 100, 1, 1000),
+    efSearch: r.int('SEARCH_EF', 1000, 1, 1000),
     fusion: r.oneOf('SEARCH_FUSION', FUSION_METHODS, 'relative'),
     normalisation: r.oneOf('SEARCH_FUSION_NORMALISATION', SCORE_NORMALISATIONS, 'minmax'),
     rrfK: r.int('SEARCH_RRF_K', 60, 1, 10000),
