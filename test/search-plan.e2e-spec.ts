@@ -185,6 +185,34 @@ describe('search query plans (guards against scans that grow with the namespace)
     expect(found.map((r) => r.id)).toEqual(brute.map((r) => r.id));
   });
 
+  describe('a namespace holding most of the table', () => {
+    const usesNamespaceIndex = (plan: PlanNode[]): boolean => plan.some((n) => n['Index Name'] === 'chunks_namespace_idx');
+    // Random reads made dear: the planner reads the big namespace through its index (at
+    // scale, intersected with the text index's matches), every entry the namespace has.
+    const prefersNamespaceIndex = ['SET LOCAL enable_seqscan = off', 'SET LOCAL random_page_cost = 100'];
+
+    it('finds keyword matches through the text index alone, not intersected with every entry of the namespace index', async () => {
+      for (const query of ['garden compost soil water', 'garden compost zeppelin']) {
+        const s = search('keyword', query);
+        const keyword = await keywordPlanFor(s);
+        expect(usesNamespaceIndex(await explain(s, keyword, prefersNamespaceIndex))).toBe(true);
+        const plan = await explain({ ...s, keywordTextIndexOnly: true }, keyword, prefersNamespaceIndex);
+        expect(usesNamespaceIndex(plan)).toBe(false);
+        expect(plan.some((n) => n['Index Name'] === 'chunks_content_tsv_gin_idx')).toBe(true);
+      }
+    });
+
+    it('finds the same chunks either way, filters included', async () => {
+      for (const [query, filter] of [['garden compost soil water', {}], ['garden compost zeppelin', {}], ['garden compost', { n: 300 }]] as const) {
+        const s = { ...search('keyword', query), filter };
+        const keyword = await keywordPlanFor(s);
+        const found = await ids({ ...s, keywordTextIndexOnly: true }, keyword);
+        expect(found.length).toBeGreaterThan(0);
+        expect(found).toEqual(await ids(s, keyword));
+      }
+    });
+  });
+
   describe('a small namespace beside a big one', () => {
     const tiny = (query: string, extra: Partial<ChunkSearch> = {}): ChunkSearch => ({ ...search('keyword', query), namespace: 'tiny', keywordOwnRows: true, ...extra });
     const usesTextIndex = (plan: PlanNode[]): boolean => plan.some((n) => n['Index Name'] === 'chunks_content_tsv_gin_idx');

@@ -40,6 +40,12 @@ export interface ChunkSearch {
    */
   keywordOwnRows?: boolean;
   /**
+   * Set by the repository from the namespace's size: it holds much of the table, so the
+   * keyword list's matches come from the text index alone, the namespace checked on each
+   * row (see `matchTextIndexOnly`).
+   */
+  keywordTextIndexOnly?: boolean;
+  /**
    * Set by the repository: the namespace was backfilled, so its chunks are in an HNSW
    * index of its own (or, until that is built, in none: searched exactly) rather than the shared one.
    */
@@ -97,7 +103,8 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
   const useKeyword = s.mode !== 'vector';
   if (useVector && !s.embedding) throw new Error(`${s.mode} search needs a query embedding`);
   const params: unknown[] = [s.namespace, s.candidates, s.limit];
-  const conditions = ['c.namespace = $1', ...filterConditions(s.filter, params)].join(' AND ');
+  const filters = filterConditions(s.filter, params);
+  const conditions = ['c.namespace = $1', ...filters].join(' AND ');
   const ctes: string[] = [];
   if (useVector) {
     params.push(toSql(s.embedding!));
@@ -124,9 +131,12 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
     // Which chunks are scored: every one holding a query word; or (common words, a large
     // namespace) those holding every query word, which rank first, and those holding the
     // query's rarest words, up to the budget each.
+    // Written so no index can serve it, the namespace is checked on the rows the text index
+    // finds instead of intersecting them with every entry the namespace index has.
+    const scanConditions = s.keywordTextIndexOnly ? [`coalesce(c.namespace, '') = $1`, ...filters].join(' AND ') : conditions;
     const scan = (where: string, limit = ''): string =>
       `SELECT c.id, c.content_tsv AS tsv, c.char_count, (c.content_tsv @@ q.all_q) AS has_all
-         FROM chunks c CROSS JOIN q WHERE ${conditions} AND ${where} ${limit}`;
+         FROM chunks c CROSS JOIN q WHERE ${scanConditions} AND ${where} ${limit}`;
     // The text index's postings of a common word cover every namespace: in a small namespace
     // beside a large one, reading them costs what the large one holds. Called as a function,
     // the match cannot use that index, so the rows come from the namespace (or filter) index

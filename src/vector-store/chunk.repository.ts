@@ -7,7 +7,7 @@ import { chunkId } from './chunk-id';
 import { ChunkHit, ChunkSearch, SearchRow, keywordQuery, searchQuery, toChunkHit } from './chunk-search.query';
 import { ChunkTable } from './generations/generation';
 import { GenerationLock } from './generations/generation-lock';
-import { KeywordPlan, matchOwnRows, planKeywords } from './keyword-plan';
+import { KeywordPlan, matchOwnRows, matchTextIndexOnly, planKeywords } from './keyword-plan';
 import { KeywordStatistics } from './keyword-statistics';
 import { QueryLexemes } from './query-lexemes';
 
@@ -130,6 +130,7 @@ export class ChunkRepository {
     const keyword = s.mode === 'vector' ? null : await this.keywordPlan(s);
     const exactVector = s.mode !== 'keyword' && chunks <= s.exactVectorMaxChunks;
     const keywordOwnRows = matchOwnRows(chunks, tableChunks, s.exactVectorMaxChunks);
+    const keywordTextIndexOnly = !keywordOwnRows && matchTextIndexOnly(chunks, tableChunks);
     // SET LOCAL takes no bind parameters; each value is an integer computed from validated config.
     // Sent with the lock in one round trip: a search is a few milliseconds of work, and each
     // round trip costs both processes CPU.
@@ -144,7 +145,7 @@ export class ChunkRepository {
       await this.lock.hold(em, s.generation, settings);
       // Read under the generation hold, which a backfill's start excludes.
       const ownIndex = s.mode !== 'keyword' && (await this.hasOwnIndex(em, s.namespace));
-      const { sql, params } = searchQuery({ ...s, exactVector, keywordOwnRows, ownIndex }, keyword);
+      const { sql, params } = searchQuery({ ...s, exactVector, keywordOwnRows, keywordTextIndexOnly, ownIndex }, keyword);
       const rows: SearchRow[] = await em.query(sql, params);
       return rows.map(toChunkHit);
     };

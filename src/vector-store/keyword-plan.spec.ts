@@ -1,4 +1,4 @@
-import { LexemeFrequencies, matchOwnRows, planKeywords } from './keyword-plan';
+import { LexemeFrequencies, matchOwnRows, matchTextIndexOnly, planKeywords } from './keyword-plan';
 
 const freqs = (common: Record<string, number>, ceiling = 0.01): LexemeFrequencies => ({ common: new Map(Object.entries(common)), ceiling });
 
@@ -41,5 +41,14 @@ describe('matchOwnRows', () => {
     expect(matchOwnRows(10_000, 213_000, 20_000)).toBe(false);
     expect(matchOwnRows(30_000, 10_000_000, 20_000)).toBe(false);
     expect(matchOwnRows(0, 0, 20_000)).toBe(true);
+  });
+});
+
+describe('matchTextIndexOnly', () => {
+  it('takes the text index alone for a namespace of at least a tenth of the table', () => {
+    expect(matchTextIndexOnly(1_000_000, 2_000_000)).toBe(true);
+    expect(matchTextIndexOnly(100_000, 1_000_000)).toBe(true);
+    expect(matchTextIndexOnly(99_999, 1_000_000)).toBe(false);
+    expect(matchTextIndexOnly(0, 0)).toBe(false);
   });
 });

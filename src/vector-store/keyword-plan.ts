@@ -68,3 +68,19 @@ const OWN_ROWS_MAX_SHARE = 0.01;
 export function matchOwnRows(namespaceChunks: number, tableChunks: number, maxChunks: number): boolean {
   return namespaceChunks <= maxChunks && namespaceChunks <= tableChunks * OWN_ROWS_MAX_SHARE;
 }
+
+/** Smallest share of the table from which a namespace's keyword matches come from the text index alone. */
+const TEXT_INDEX_ONLY_MIN_SHARE = 0.1;
+
+/**
+ * Whether the keyword list should find a namespace's matches through the text index alone,
+ * checking the namespace on each row, rather than intersecting them with the namespace
+ * index. Intersecting reads every entry of the namespace index; for a namespace holding
+ * much of the table that costs more than the rows it rules out. Measured on 2M chunks, a
+ * namespace of half the table read 1M namespace entries (about 110 ms) per candidate scan,
+ * and a search of common words took 560 ms instead of 312 (a rarer query, 76 instead of 4).
+ * Below a tenth of the table the intersection rules out most rows and is kept.
+ */
+export function matchTextIndexOnly(namespaceChunks: number, tableChunks: number): boolean {
+  return tableChunks > 0 && namespaceChunks >= tableChunks * TEXT_INDEX_ONLY_MIN_SHARE;
+}
