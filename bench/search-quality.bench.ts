@@ -33,6 +33,7 @@ import { chunkContext, textToEmbed } from '../src/ingest/chunking/chunk-context'
 import { splitText } from '../src/ingest/chunking/text-splitter';
 import { chunkId } from '../src/vector-store/chunk-id';
 import { ChunkSearch, SearchMode, searchQuery } from '../src/vector-store/chunk-search.query';
+import { quotesIdentifier } from '../src/vector-store/api/query-shape';
 import { Generation } from '../src/vector-store/generations/generation';
 import { planKeywords } from '../src/vector-store/keyword-plan';
 import { KeywordStatistics } from '../src/vector-store/keyword-statistics';
@@ -258,7 +259,15 @@ class QualityBench {
       filter: {},
       limit: 10,
       candidates,
-      fusion: { k: s.rrfK, vectorWeight: s.vectorWeight, keywordWeight: s.keywordWeight },
+      // The service's fusion, of chunks (as for groupBy chunk).
+      fusion: {
+        method: s.fusion,
+        normalisation: s.normalisation,
+        k: s.rrfK,
+        vectorWeight: s.vectorWeight,
+        keywordWeight: quotesIdentifier(query) ? s.identifierKeywordWeight : s.keywordWeight,
+        keywordDecisiveGain: s.keywordDecisiveGain,
+      },
       efSearch: s.efSearch,
       keywordBudget: this.o.budget,
       exactVectorMaxChunks: s.exactVectorMaxChunks,
