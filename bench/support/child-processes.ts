@@ -28,7 +28,9 @@ export class ChildRegistry {
   /** Starts `node script` with `env`; stdout and stderr go to `logFile`. */
   start(name: string, script: string, env: NodeJS.ProcessEnv, port: number, logFile: string): ServiceProcess {
     const log = createWriteStream(logFile);
-    const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the service's processes.
+    const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const child = spawn(process.execPath, [...nodeArgs, script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     const proc: ServiceProcess = { name, child, logFile, url: `http://127.0.0.1:${port}` };
