@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
-import { fromSql, toSql } from 'pgvector';
+import { fromSql } from 'pgvector';
+import { vectorText } from './vector-text';
 
 /**
  * The text a cache key is computed from: Unicode NFC, `\n` line ends, no surrounding
@@ -102,7 +103,7 @@ export class EmbeddingCache {
       if (vectors[i].length !== dimension) {
         throw new Error(`store: vector ${i} has ${vectors[i].length} dimensions, expected ${dimension}`);
       }
-      entries.set(cacheKey(t), toSql(vectors[i]) as string);
+      entries.set(cacheKey(t), vectorText(vectors[i]));
     });
     if (entries.size === 0) return;
     await this.db.query(

@@ -1,7 +1,7 @@
-import { toSql } from 'pgvector';
 import type { Generation } from './generations/generation';
 import { FusionParams, fusedSelect } from './fusion.query';
 import type { KeywordPlan } from './keyword-plan';
+import { vectorText } from '../embedding/vector-text';
 
 /** Scalar equality, or membership with `{ $in: [...] }`, on a metadata key. */
 export type MetadataCondition = string | number | boolean | { $in: Array<string | number | boolean> };
@@ -107,7 +107,7 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
   const conditions = ['c.namespace = $1', ...filters].join(' AND ');
   const ctes: string[] = [];
   if (useVector) {
-    params.push(toSql(s.embedding!));
+    params.push(vectorText(s.embedding!));
     const v = `$${params.length}::vector`;
     // relaxed_order may return index rows slightly out of order: rank after the scan.
     // A small namespace is ranked exactly: its rows come from the namespace index and every

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { toSql } from 'pgvector';
 import { DataSource, EntityManager } from 'typeorm';
 import { ReadDatabase } from '../database/read-database.module';
 import { chunkId } from './chunk-id';
@@ -10,6 +9,7 @@ import { GenerationLock } from './generations/generation-lock';
 import { KeywordPlan, matchOwnRows, matchTextIndexOnly, planKeywords } from './keyword-plan';
 import { KeywordStatistics } from './keyword-statistics';
 import { QueryLexemes } from './query-lexemes';
+import { vectorText } from '../embedding/vector-text';
 
 export type { ChunkHit, ChunkRanks, ChunkSearch, FusionParams, MetadataCondition, MetadataFilter, SearchMode } from './chunk-search.query';
 export { keywordQuery } from './chunk-search.query';
@@ -113,7 +113,7 @@ export class ChunkRepository {
         rows.map((r) => r.chunk.contentSha256),
         rows.map((r) => JSON.stringify(r.chunk.metadata)),
         rows.map((r) => r.doc.model),
-        rows.map((r) => toSql(r.chunk.embedding) as string),
+        rows.map((r) => vectorText(r.chunk.embedding)),
         rows.map((r) => r.chunk.context ?? null),
       ],
     );

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { toSql } from 'pgvector';
 import { DataSource, EntityManager } from 'typeorm';
 import { EmbeddingUsageRecord } from '../../documents/documents.repository';
 import { chunkId } from '../../vector-store/chunk-id';
 import { ChunkTable } from '../../vector-store/generations/generation';
 import { ChunkDraft } from '../chunking/chunk-drafts';
 import { SliceRange, planSlices } from './slice-plan';
+import { vectorText } from '../../embedding/vector-text';
 
 /** Rows per statement when staging and publishing: each statement's parameters stay small whatever the document's size. */
 const STAGE_BATCH_ROWS = 500;
@@ -182,7 +182,7 @@ export class SliceRepository {
       `UPDATE staged_chunks s SET embedding = u.emb, model = $3, generation_id = $2
          FROM unnest($4::int[], $5::vector[]) AS u(idx, emb)
         WHERE s.document_id = $1 AND s.chunk_index = u.idx`,
-      [documentId, generationId, modelId, indexes, vectors.map((v) => toSql(v) as string)],
+      [documentId, generationId, modelId, indexes, vectors.map((v) => vectorText(v))],
     );
   }
 
