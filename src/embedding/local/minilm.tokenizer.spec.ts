@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MiniLmTokenizer } from './minilm.tokenizer';
 import { resolveModelFiles } from './model-files';
 
@@ -20,6 +22,28 @@ describe('MiniLmTokenizer', () => {
     expect(tokenizer.count('This is an example sentence')).toBe(5);
     expect(tokenizer.count('')).toBe(0);
     expect(tokenizer.count('lorem ipsum dolor sit amet '.repeat(200))).toBe(tokenizer.count('lorem ipsum dolor sit amet ') * 200);
+  });
+
+  it('counts what one pass over the whole text yields, word by word or not', () => {
+    const whole = (text: string): number => tokenizer.encode(text).length - 2;
+    const texts = [
+      'Ünïcödé accents, CJK 東京都 and emoji 🙂 mixed: naïve café-au-lait (v2.3.1) — "quoted"!',
+      'tabs\tand\r\nline\n\nbreaks,   runs of spaces, a non-breaking\u00a0space and a\u2003em space',
+      'control\u0000chars\u200bzero-width\ufeffbom ERR_REQUIRE_ESM --no-preserve-root x86_64 3.14159e-10',
+      'a'.repeat(150) + ' supercalifragilisticexpialidocious antidisestablishmentarianism',
+      ' leading and trailing white space ',
+    ];
+    for (const corpus of ['nodejs', 'man-pages']) {
+      const dir = join(__dirname, '../../../bench/retrieval/corpora', corpus, 'docs');
+      for (const file of readdirSync(dir).slice(0, 4)) texts.push(readFileSync(join(dir, file), 'utf8').slice(0, 20_000));
+    }
+    for (const text of texts) {
+      // Spans short enough not to reach encode's 256-token cut (count does not cut).
+      for (let start = 0; start < text.length; start += 200) {
+        const span = text.slice(start, start + 250);
+        expect(tokenizer.count(span)).toBe(whole(span));
+      }
+    }
   });
 
   it('encodes empty text as [CLS] [SEP]', () => {

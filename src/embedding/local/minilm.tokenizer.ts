@@ -9,6 +9,9 @@ export interface TokenBatch {
   attentionMask: BigInt64Array;
 }
 
+/** Words whose token count `count` keeps (then starts again): a few MB at most. */
+const WORD_COUNT_CACHE = 50_000;
+
 /**
  * WordPiece tokenizer for all-MiniLM-L6-v2 built from the shipped tokenizer.json.
  * The file pins truncation and padding to 128; both are switched off here. Instead
@@ -21,6 +24,8 @@ export class MiniLmTokenizer {
   readonly clsId: number;
   readonly sepId: number;
   readonly padId: number;
+  /** Tokens per word, for `count`. */
+  private readonly wordCounts = new Map<string, number>();
 
   constructor(tokenizerJson: Record<string, unknown>, readonly maxLength = 256) {
     if (maxLength < 2) throw new Error('maxLength must be at least 2');
@@ -53,7 +58,22 @@ export class MiniLmTokenizer {
    * whole when n + 2 <= `maxLength`.
    */
   count(text: string): number {
-    return this.tokenizer.encode(text, { add_special_tokens: false }).ids.length;
+    // WordPiece never makes a token across white space (the normaliser and pre-tokenizer
+    // act within words), so a text's count is the sum of its words' counts, and the
+    // splitter, which measures overlapping spans of one document many times, meets the
+    // same words again and again.
+    let n = 0;
+    for (const word of text.split(/[ \t\n\r]+/)) {
+      if (word === '') continue;
+      let c = this.wordCounts.get(word);
+      if (c === undefined) {
+        c = this.tokenizer.encode(word, { add_special_tokens: false }).ids.length;
+        if (this.wordCounts.size >= WORD_COUNT_CACHE) this.wordCounts.clear();
+        this.wordCounts.set(word, c);
+      }
+      n += c;
+    }
+    return n;
   }
 
   /** Pads already-encoded sequences to the longest one. */
