@@ -27,7 +27,8 @@ import { searchQuery } from '../src/vector-store/chunk-search.query';
 import type { Generation } from '../src/vector-store/generations/generation';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { intFlag } from './support/bench-main';
-import { generateCorpus } from './support/corpus';
+import { commonWordQueries, generateCorpus } from './support/corpus';
+import { percentile } from './support/search-load';
 
 const DIMENSION = 384;
 const DOC_BYTES = 5000;
@@ -86,21 +87,6 @@ function chunkRows(namespace: string, seed: number, count: number): Row[] {
   return rows;
 }
 
-/** 4–8 words drawn from the corpus's 200 most common words of four letters or more. */
-function queries(count: number): string[] {
-  const counts = new Map<string, number>();
-  for (const d of generateCorpus(7, 200, DOC_BYTES)) {
-    for (const w of d.content.toLowerCase().match(/[a-z]{4,}/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
-  }
-  const common = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 200).map(([w]) => w);
-  let state = 11;
-  const next = (): number => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  return Array.from({ length: count }, () => {
-    const n = 4 + Math.floor(next() * 5);
-    return Array.from({ length: n }, () => common[Math.floor(next() * common.length)]).join(' ');
-  });
-}
-
 const embedder = new HashEmbeddingProvider(DIMENSION);
 
 /** One multi-row INSERT of documents and chunks, as a grouped write commits them. */
@@ -119,10 +105,6 @@ async function insertRows(db: Client, rows: Row[]): Promise<void> {
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[]) AS t(id, doc, ns, idx, content, emb)`,
     [rows.map((r) => r.id), rows.map((r) => r.documentId), rows.map((r) => r.namespace), rows.map((r) => r.index), rows.map((r) => r.content), vectors.map((v) => toSql(v))],
   );
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 interface Result {
@@ -198,7 +180,7 @@ async function main(): Promise<void> {
     if (!hnsw) throw new Error(`chunks_embedding_hnsw_idx is missing in ${o.db}: drop the database and rerun`);
     const load = [...chunkRows(LARGE, 1, o.large), ...chunkRows(SMALL, 500_000, o.small)];
     const written = chunkRows(LARGE, 1_000_000, o.write);
-    const qs = queries(200);
+    const qs = commonWordQueries(200, 11, DOC_BYTES);
     console.log(`large namespace ${o.large} chunks, small ${o.small}; ${o.write} chunks written in transactions of ${o.batch}, 3 keyword searches of the small namespace after each\n`);
     const results: Result[] = [];
     for (const s of SETTINGS) {

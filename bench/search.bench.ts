@@ -31,7 +31,7 @@ import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetT
 import { intFlag, runProcessBench } from './support/bench-main';
 import { writeCeiling } from './support/ceiling-writer';
 import { ChildRegistry, freePort, waitReady } from './support/child-processes';
-import { generateCorpus } from './support/corpus';
+import { commonWordQueries, generateCorpus } from './support/corpus';
 import { CpuSnapshot, cpuSnapshot, loadAverage } from './support/cpu-usage';
 import { SearchLoad, SearchRequest, SearchStats } from './support/search-load';
 
@@ -80,21 +80,6 @@ function options(argv: string[]): Options {
     else throw new Error(`unknown option ${flag}`);
   }
   return o;
-}
-
-/** 4–8 words drawn from the corpus's 200 most common words of four letters or more. */
-function queries(count: number, seed: number): string[] {
-  const counts = new Map<string, number>();
-  for (const d of generateCorpus(seed, 200, DOC_BYTES)) {
-    for (const w of d.content.toLowerCase().match(/[a-z]{4,}/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
-  }
-  const common = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 200).map(([w]) => w);
-  let state = seed;
-  const next = (): number => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  return Array.from({ length: count }, () => {
-    const n = 4 + Math.floor(next() * 5);
-    return Array.from({ length: n }, () => common[Math.floor(next() * common.length)]).join(' ');
-  });
 }
 
 /** The first tenant's namespace; the same documents make the namespace of the database alone. */
@@ -170,7 +155,7 @@ class SearchBench {
     }
 
     const api = await this.startApi('api', this.target, {});
-    const asked = queries(64, 11);
+    const asked = commonWordQueries(64, 11, DOC_BYTES);
     if (o.parts.has('sizes')) {
       const results: Measured[] = [];
       for (const namespace of ['small', 'large']) {

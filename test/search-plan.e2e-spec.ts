@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/app-config';
 import { createDataSource } from '../src/database/data-source';
 import { ReadDatabase } from '../src/database/read-database.module';
-import { ChunkSearch, searchQuery } from '../src/vector-store/chunk-search.query';
+import { ChunkSearch, MetadataFilter, searchQuery } from '../src/vector-store/chunk-search.query';
 import { Generation } from '../src/vector-store/generations/generation';
 import { KeywordPlan, planKeywords } from '../src/vector-store/keyword-plan';
 import { KeywordStatistics } from '../src/vector-store/keyword-statistics';
@@ -203,7 +203,8 @@ describe('search query plans (guards against scans that grow with the namespace)
     });
 
     it('finds the same chunks either way, filters included', async () => {
-      for (const [query, filter] of [['garden compost soil water', {}], ['garden compost zeppelin', {}], ['garden compost', { n: 300 }]] as const) {
+      const cases: Array<[string, MetadataFilter]> = [['garden compost soil water', {}], ['garden compost zeppelin', {}], ['garden compost', { n: 300 }]];
+      for (const [query, filter] of cases) {
         const s = { ...search('keyword', query), filter };
         const keyword = await keywordPlanFor(s);
         const found = await ids({ ...s, keywordTextIndexOnly: true }, keyword);

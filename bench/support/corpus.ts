@@ -158,3 +158,21 @@ export function generateDocument(seed: number, index: number, sizeBytes: number)
 export function generateCorpus(seed: number, count: number, sizeBytes: number): BenchDocument[] {
   return Array.from({ length: count }, (_, i) => generateDocument(seed, i, sizeBytes));
 }
+
+/**
+ * `count` queries of 4–8 words drawn from the 200 most common words (of four letters or
+ * more) of 200 documents of `docBytes` generated from `seed`; the same for the same seed.
+ */
+export function commonWordQueries(count: number, seed: number, docBytes: number): string[] {
+  const counts = new Map<string, number>();
+  for (const d of generateCorpus(seed, 200, docBytes)) {
+    for (const w of d.content.toLowerCase().match(/[a-z]{4,}/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  const common = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 200).map(([w]) => w);
+  let state = seed;
+  const next = (): number => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return Array.from({ length: count }, () => {
+    const n = 4 + Math.floor(next() * 5);
+    return Array.from({ length: n }, () => common[Math.floor(next() * common.length)]).join(' ');
+  });
+}

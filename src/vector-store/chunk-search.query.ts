@@ -128,12 +128,12 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
     const anyQ = `websearch_to_tsquery('${TS_CONFIG}', $${params.length - 2})`;
     const allText = `$${params.length - 1}::text`;
     const total = `$${params.length}::float8`;
-    // Which chunks are scored: every one holding a query word; or (common words, a large
-    // namespace) those holding every query word, which rank first, and those holding the
-    // query's rarest words, up to the budget each.
     // Written so no index can serve it, the namespace is checked on the rows the text index
     // finds instead of intersecting them with every entry the namespace index has.
     const scanConditions = s.keywordTextIndexOnly ? [`coalesce(c.namespace, '') = $1`, ...filters].join(' AND ') : conditions;
+    // Which chunks are scored: every one holding a query word; or (common words, a large
+    // namespace) those holding every query word, which rank first, and those holding the
+    // query's rarest words, up to the budget each.
     const scan = (where: string, limit = ''): string =>
       `SELECT c.id, c.content_tsv AS tsv, c.char_count, (c.content_tsv @@ q.all_q) AS has_all
          FROM chunks c CROSS JOIN q WHERE ${scanConditions} AND ${where} ${limit}`;
