@@ -1,12 +1,11 @@
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../src/config/app-config';
-import { createDataSource } from '../src/database/data-source';
 import { ReadDatabase } from '../src/database/read-database.module';
 import { ChunkSearch, MetadataFilter, searchQuery } from '../src/vector-store/chunk-search.query';
 import { Generation } from '../src/vector-store/generations/generation';
-import { KeywordPlan, planKeywords } from '../src/vector-store/keyword-plan';
+import { KeywordPlan } from '../src/vector-store/keyword-plan';
 import { KeywordStatistics } from '../src/vector-store/keyword-statistics';
 import { ownDatabase } from './support/own-database';
+import { keywordPlanFor, searchDatabase } from './support/search-database';
 
 /** A database of its own: the test reads the planner's statistics of the whole chunks table. */
 const database = ownDatabase('ingest_test_search_plan');
@@ -49,13 +48,7 @@ describe('search query plans (guards against scans that grow with the namespace)
     generation,
   });
 
-  async function keywordPlanFor(s: ChunkSearch): Promise<KeywordPlan> {
-    const [{ lexemes }]: Array<{ lexemes: string[] }> = await ds.query(
-      `SELECT coalesce(array_agg(DISTINCT lexeme), '{}') AS lexemes FROM unnest(to_tsvector('english', $1))`,
-      [s.query],
-    );
-    return planKeywords(lexemes, await statistics.lexemeFrequencies(), await statistics.namespaceChunks(s.namespace), s.keywordBudget);
-  }
+  const planOf = (s: ChunkSearch): Promise<KeywordPlan> => keywordPlanFor(ds, statistics, s);
 
   /** The plan as run; `setup` statements run first in the same transaction, which is rolled back. */
   async function explain(s: ChunkSearch, keyword: KeywordPlan | null, setup: string[] = []): Promise<PlanNode[]> {
@@ -87,15 +80,7 @@ describe('search query plans (guards against scans that grow with the namespace)
   };
 
   beforeAll(async () => {
-    await database.fresh();
-    ds = createDataSource(loadConfig({ ...process.env, DATABASE_URL: database.url, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: '384' }));
-    await ds.initialize();
-    await ds.runMigrations({ transaction: 'each' });
-    await ds.query(`INSERT INTO embedding_generations (status, model, dimension, activated_at) VALUES ('active', 'hash:test', 384, now())`);
-    await ds.query(
-      `INSERT INTO documents (id, namespace, content_sha256, content_length, pipeline, pipeline_hash, status)
-       VALUES ('00000000-0000-4000-8000-000000000001', 'big', repeat('0', 64), 0, '{}', repeat('0', 16), 'ready')`,
-    );
+    ds = await searchDatabase(database, 'big', '00000000-0000-4000-8000-000000000001');
     // Every chunk holds the common words; one in RARE_EVERY also holds a rare one.
     await ds.query(
       `INSERT INTO chunks (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding)
@@ -126,7 +111,7 @@ describe('search query plans (guards against scans that grow with the namespace)
 
   it('scores at most the budget twice over (whole-query matches, rarest-word matches) when every word is common', async () => {
     const s = search('keyword', 'garden compost soil water');
-    const keyword = await keywordPlanFor(s);
+    const keyword = await planOf(s);
     expect(keyword.candidates).not.toBeNull();
     expect(keyword.candidates?.length).toBe(1);
     const read = candidatesRead(await explain(s, keyword));
@@ -136,21 +121,21 @@ describe('search query plans (guards against scans that grow with the namespace)
 
   it('scores every chunk holding a rare word, and only those', async () => {
     const s = search('keyword', 'garden compost zeppelin');
-    const keyword = await keywordPlanFor(s);
+    const keyword = await planOf(s);
     expect(keyword.candidates).toEqual(['zeppelin']);
     expect(candidatesRead(await explain(s, keyword))).toBe(CHUNKS / RARE_EVERY);
   });
 
   it('scores every match when the budget allows it (exact BM25)', async () => {
     const s = { ...search('keyword', 'garden compost soil water'), keywordBudget: 100_000 };
-    const keyword = await keywordPlanFor(s);
+    const keyword = await planOf(s);
     expect(keyword.candidates).toBeNull();
     expect(candidatesRead(await explain(s, keyword))).toBe(CHUNKS);
   });
 
   it('finds the rows of a selective filter that hold neither every word nor the rarest', async () => {
     const s = { ...search('keyword', 'garden compost soil water zeppelin'), filter: { n: 7 } };
-    const keyword = await keywordPlanFor(s);
+    const keyword = await planOf(s);
     expect(keyword.candidates).toEqual(['zeppelin']);
     const { sql, params } = searchQuery(s, keyword);
     const rows: Array<{ metadata: { n: number } }> = await ds.query(sql, params);
@@ -161,7 +146,8 @@ describe('search query plans (guards against scans that grow with the namespace)
     const textIndexScans = (await explain(s, keyword, prefersTextIndex)).filter(
       (n) => n['Index Name'] === 'chunks_content_tsv_gin_idx',
     );
-    expect(textIndexScans.length).toBe(2);
+    // Whole-query matches, rarest-word matches and (when planned) the coordination candidates.
+    expect(textIndexScans.length).toBe(keyword.coordination ? 3 : 2);
   });
 
   it('finds vector neighbours through the HNSW index, not a scan of the namespace', async () => {
@@ -194,7 +180,7 @@ describe('search query plans (guards against scans that grow with the namespace)
     it('finds keyword matches through the text index alone, not intersected with every entry of the namespace index', async () => {
       for (const query of ['garden compost soil water', 'garden compost zeppelin']) {
         const s = search('keyword', query);
-        const keyword = await keywordPlanFor(s);
+        const keyword = await planOf(s);
         expect(usesNamespaceIndex(await explain(s, keyword, prefersNamespaceIndex))).toBe(true);
         const plan = await explain({ ...s, keywordTextIndexOnly: true }, keyword, prefersNamespaceIndex);
         expect(usesNamespaceIndex(plan)).toBe(false);
@@ -206,7 +192,7 @@ describe('search query plans (guards against scans that grow with the namespace)
       const cases: Array<[string, MetadataFilter]> = [['garden compost soil water', {}], ['garden compost zeppelin', {}], ['garden compost', { n: 300 }]];
       for (const [query, filter] of cases) {
         const s = { ...search('keyword', query), filter };
-        const keyword = await keywordPlanFor(s);
+        const keyword = await planOf(s);
         const found = await ids({ ...s, keywordTextIndexOnly: true }, keyword);
         expect(found.length).toBeGreaterThan(0);
         expect(found).toEqual(await ids(s, keyword));
@@ -221,7 +207,7 @@ describe('search query plans (guards against scans that grow with the namespace)
     it('matches keywords over its own rows, never the text index whose postings hold the big one', async () => {
       for (const query of ['garden compost soil water', 'garden compost zeppelin']) {
         const s = tiny(query);
-        const plan = await explain(s, await keywordPlanFor(s));
+        const plan = await explain(s, await planOf(s));
         expect(usesTextIndex(plan)).toBe(false);
         expect(plan.some((n) => n['Node Type'] === 'Seq Scan')).toBe(false);
         expect(candidatesRead(plan)).toBeLessThanOrEqual(TINY);
@@ -233,7 +219,7 @@ describe('search query plans (guards against scans that grow with the namespace)
       // serve goes through it; the small namespace's match must not be one.
       const prefersTextIndex = ['DROP INDEX chunks_namespace_idx', 'SET LOCAL enable_seqscan = off'];
       const s = tiny('garden compost zeppelin');
-      const keyword = await keywordPlanFor(s);
+      const keyword = await planOf(s);
       expect(usesTextIndex(await explain({ ...s, keywordOwnRows: false }, keyword, prefersTextIndex))).toBe(true);
       expect(usesTextIndex(await explain(s, keyword, prefersTextIndex))).toBe(false);
     });
@@ -241,7 +227,7 @@ describe('search query plans (guards against scans that grow with the namespace)
     it('finds what the text index finds', async () => {
       for (const query of ['garden compost soil water', 'garden compost zeppelin', 'tiny zeppelin']) {
         const s = tiny(query);
-        const keyword = await keywordPlanFor(s);
+        const keyword = await planOf(s);
         expect(await ids(s, keyword)).toEqual(await ids({ ...s, keywordOwnRows: false }, keyword));
       }
     });
@@ -250,7 +236,7 @@ describe('search query plans (guards against scans that grow with the namespace)
       for (const mode of ['keyword', 'hybrid'] as const) {
         const embedding = Array.from({ length: 384 }, (_, d) => Math.cos(7 * 3 + d + 1));
         const s = tiny('garden compost soil water', { mode, embedding, filter: { n: 7 }, exactVector: true });
-        const { sql, params } = searchQuery(s, await keywordPlanFor(s));
+        const { sql, params } = searchQuery(s, await planOf(s));
         const rows: Array<{ metadata: { n: number } }> = await ds.query(sql, params);
         expect(rows.map((r) => r.metadata.n)).toEqual([7]);
       }

@@ -1,6 +1,7 @@
 import type { Generation } from './generations/generation';
 import { FusionParams, fusedSelect } from './fusion.query';
 import type { KeywordPlan } from './keyword-plan';
+import { atLeastTsquery } from './at-least-tsquery';
 import { vectorText } from '../embedding/vector-text';
 
 /** Scalar equality, or membership with `{ $in: [...] }`, on a metadata key. */
@@ -132,8 +133,9 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
     // finds instead of intersecting them with every entry the namespace index has.
     const scanConditions = s.keywordTextIndexOnly ? [`coalesce(c.namespace, '') = $1`, ...filters].join(' AND ') : conditions;
     // Which chunks are scored: every one holding a query word; or (common words, a large
-    // namespace) those holding every query word, which rank first, and those holding the
-    // query's rarest words, up to the budget each.
+    // namespace) those holding every query word, which rank first, those holding the
+    // query's rarest words, and those holding many of its rarest words (the coordination
+    // candidates), up to the budget each.
     const scan = (where: string, limit = ''): string =>
       `SELECT c.id, c.content_tsv AS tsv, c.char_count, (c.content_tsv @@ q.all_q) AS has_all
          FROM chunks c CROSS JOIN q WHERE ${scanConditions} AND ${where} ${limit}`;
@@ -148,6 +150,10 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
       const rare = matches(`(SELECT string_agg(quote_literal(l), ' | ') FROM unnest($${params.length - 1}::text[]) l)::tsquery`);
       const limit = `LIMIT $${params.length}`;
       matched = `(${scan(matches('q.all_q'), limit)}) UNION (${scan(rare, limit)})`;
+      if (keyword.coordination) {
+        params.push(atLeastTsquery(keyword.coordination.lexemes, keyword.coordination.atLeast));
+        matched += ` UNION (${scan(matches(`$${params.length}::tsquery`), limit)})`;
+      }
       // The words' frequencies are the namespace's: a selective filter may leave a few chunks
       // that hold neither every word nor the rarest ones. Its matches of any word count too,
       // up to the budget, so the filter's rows are found wherever they are few. Matched row by

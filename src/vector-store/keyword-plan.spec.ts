@@ -1,11 +1,11 @@
-import { LexemeFrequencies, matchOwnRows, matchTextIndexOnly, planKeywords } from './keyword-plan';
+import { LexemeFrequencies, atLeastProbabilities, matchOwnRows, matchTextIndexOnly, planKeywords } from './keyword-plan';
 
 const freqs = (common: Record<string, number>, ceiling = 0.01): LexemeFrequencies => ({ common: new Map(Object.entries(common)), ceiling });
 
 describe('planKeywords', () => {
   it('scores every match (exact BM25) while the words fit in the budget', () => {
     const plan = planKeywords(['backup', 'restor'], freqs({ backup: 0.02 }), 10_000, 1000);
-    expect(plan).toEqual({ total: 10_000, candidates: null, limit: 1000, estimatedDf: [] });
+    expect(plan).toEqual({ total: 10_000, candidates: null, limit: 1000, estimatedDf: [], coordination: null });
   });
 
   it('is exact whatever the words when none is common', () => {
@@ -32,6 +32,31 @@ describe('planKeywords', () => {
     const plan = planKeywords(['file', 'file', 'valu'], freqs({ file: 0.3, valu: 0.2 }), 100_000, 1000);
     expect(plan.candidates).toEqual(['valu']);
     expect(plan.estimatedDf).toEqual([{ lexeme: 'file', df: 30_000 }]);
+  });
+});
+
+describe('coordination candidates', () => {
+  it('asks for the fewest of the rarest words whose estimated matches fit the budget', () => {
+    // 100k chunks; P(at least 2 of three words at 10%) = 0.028 (2,800 chunks), of all three 0.001 (100).
+    const plan = planKeywords(['zeppelin', 'file', 'valu', 'set'], freqs({ file: 0.1, valu: 0.1, set: 0.1 }, 0.1), 100_000, 1000);
+    expect(plan.candidates).toEqual(['zeppelin']);
+    expect(plan.coordination).toEqual({ lexemes: ['zeppelin', 'file', 'set', 'valu'], atLeast: 3 });
+  });
+
+  it('considers the six rarest words at most, rare ones first', () => {
+    const common = Object.fromEntries(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'].map((w, i) => [w, 0.05 * (i + 1)]));
+    const plan = planKeywords(['a7', 'a6', 'a5', 'a4', 'a3', 'a2', 'a1', 'rare'], freqs(common, 0.01), 100_000, 1000);
+    expect(plan.coordination?.lexemes).toEqual(['rare', 'a1', 'a2', 'a3', 'a4', 'a5']);
+  });
+
+  it('plans none when no number of the words fits the budget', () => {
+    expect(planKeywords(['file', 'valu', 'new'], freqs({ file: 0.9, valu: 0.9, new: 0.9 }), 100_000, 1000).coordination).toBeNull();
+  });
+
+  it('computes the chance that at least k of independent events happen', () => {
+    const p = atLeastProbabilities([0.5, 0.5, 0.5]);
+    expect(p.map((x) => Number(x.toFixed(6)))).toEqual([1, 0.875, 0.5, 0.125]);
+    expect(atLeastProbabilities([])).toEqual([1]);
   });
 });
 

@@ -12,13 +12,62 @@ export interface KeywordPlan {
   total: number;
   /**
    * Null: every chunk holding a query word is scored (exact BM25). Otherwise only chunks
-   * holding every query word and chunks holding one of these lexemes (the query's rarest)
-   * are, at most `limit` of each.
+   * holding every query word, chunks holding one of these lexemes (the query's rarest) and
+   * the `coordination` candidates are, at most `limit` of each.
    */
   candidates: string[] | null;
   limit: number;
   /** Estimated document frequency of lexemes left out of `candidates` (their count among the candidates would be far too low). */
   estimatedDf: Array<{ lexeme: string; df: number }>;
+  /**
+   * Chunks holding at least `atLeast` of these query words are scored too, at most `limit`
+   * of them: those that hold many of the query's common words and none of the chosen ones,
+   * or a rare word past the limit of its scan. Exhaustive BM25 ranks them high; chosen by
+   * rarity alone they were missed. Null when no number of the words fits the budget.
+   */
+  coordination: { lexemes: string[]; atLeast: number } | null;
+}
+
+/**
+ * Words the coordination candidates consider, the rarest of the query: the text index
+ * evaluates a query that grows with their combinations for every row holding one of them.
+ * Measured on 100k chunks (bench:search-quality), 4 to 8 words gave the same MRR within
+ * noise, and each word past 6 cost about 1 ms more per search.
+ */
+const COORDINATION_MAX_WORDS = 6;
+
+/**
+ * Probability that at least k of independent events of probabilities `p` happen, for
+ * every k (index k of the result).
+ */
+export function atLeastProbabilities(p: readonly number[]): number[] {
+  // exactly[j]: probability that exactly j of the events so far happened.
+  let exactly = [1];
+  for (const pi of p) {
+    const next = new Array<number>(exactly.length + 1).fill(0);
+    exactly.forEach((q, j) => {
+      next[j] += q * (1 - pi);
+      next[j + 1] += q * pi;
+    });
+    exactly = next;
+  }
+  const atLeast = new Array<number>(exactly.length).fill(0);
+  for (let k = exactly.length - 1, sum = 0; k >= 0; k--) atLeast[k] = sum += exactly[k];
+  return atLeast;
+}
+
+/**
+ * The least number (2 or more) of the query's rarest words that chunks must hold so that,
+ * the words taken as independent, such chunks are estimated to fit the budget.
+ */
+function coordinationOf(words: ReadonlyArray<{ lexeme: string; matches: number }>, total: number, budget: number): KeywordPlan['coordination'] {
+  const rarest = words.slice(0, COORDINATION_MAX_WORDS);
+  if (rarest.length < 2 || total <= 0) return null;
+  const atLeast = atLeastProbabilities(rarest.map((w) => Math.min(1, w.matches / total)));
+  for (let k = 2; k <= rarest.length; k++) {
+    if (atLeast[k] * total <= budget) return { lexemes: rarest.map((w) => w.lexeme), atLeast: k };
+  }
+  return null;
 }
 
 /**
@@ -29,7 +78,8 @@ export interface KeywordPlan {
  * common), and then its common words from the least common on, as long as their
  * estimated matches stay within `budget`; at least the least common word when all are
  * common; at most `budget` of them, beside at most `budget` chunks holding every query
- * word (they rank first: see `searchQuery`). Words left out still count in each candidate's
+ * word (they rank first: see `searchQuery`) and at most `budget` holding many of its
+ * rarest words (`coordination`). Words left out still count in each candidate's
  * score, with their estimated frequency. When every word is in, the result is exact BM25:
  * always so in a namespace small enough that no word is estimated past the budget.
  */
@@ -48,9 +98,16 @@ export function planKeywords(lexemes: readonly string[], freqs: LexemeFrequencie
     chosen.push(t.lexeme);
     matches += t.matches;
   }
-  if (chosen.length === unique.length) return { total, candidates: null, limit: budget, estimatedDf: [] };
+  if (chosen.length === unique.length) return { total, candidates: null, limit: budget, estimatedDf: [], coordination: null };
   const left = common.filter((t) => !chosen.includes(t.lexeme));
-  return { total, candidates: chosen, limit: budget, estimatedDf: left.map((t) => ({ lexeme: t.lexeme, df: Math.max(1, Math.round(t.matches)) })) };
+  return {
+    total,
+    candidates: chosen,
+    limit: budget,
+    estimatedDf: left.map((t) => ({ lexeme: t.lexeme, df: Math.max(1, Math.round(t.matches)) })),
+    // A rare word's matches are known only to be below the ceiling: counted at it.
+    coordination: coordinationOf([...rare.map((lexeme) => ({ lexeme, matches: freqs.ceiling * total })), ...common], total, budget),
+  };
 }
 
 /** Largest share of the table a namespace may hold and still match its keywords row by row. */
