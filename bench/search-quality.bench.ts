@@ -17,7 +17,7 @@
  * exhaustive BM25 scoring of every match, with the mean time of each search's SQL.
  *
  *   npm run build && npm run bench:search-quality -- [--chunks 100000]
- *     [--db ingest_bench_search_quality] [--budget 1000] [--ef 40,200,400] [--reuse]
+ *     [--db ingest_bench_search_quality] [--budget 1000] [--ef 40,200,400] [--reuse] [--recall-only]
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -55,11 +55,20 @@ interface Options {
   /** ef_search values to measure recall at, beside SEARCH_EF. */
   ef: number[];
   reuse: boolean;
+  /** Only the vector list's recall (the exhaustive keyword searches take minutes at 1M). */
+  recallOnly: boolean;
 }
 
 function options(argv: string[]): Options {
-  const o: Options = { chunks: 100_000, db: 'ingest_bench_search_quality', budget: 1000, ef: [40, 200, 400], reuse: argv.includes('--reuse') };
-  const valued = argv.filter((a) => a !== '--reuse');
+  const o: Options = {
+    chunks: 100_000,
+    db: 'ingest_bench_search_quality',
+    budget: 1000,
+    ef: [40, 200, 400],
+    reuse: argv.includes('--reuse'),
+    recallOnly: argv.includes('--recall-only'),
+  };
+  const valued = argv.filter((a) => a !== '--reuse' && a !== '--recall-only');
   for (let i = 0; i < valued.length; i += 2) {
     const [flag, v] = [valued[i], valued[i + 1]];
     if (flag === '--chunks') o.chunks = intFlag(flag, v, 1000);
@@ -180,7 +189,7 @@ class QualityBench {
       const total = Number((await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM chunks WHERE namespace = $1`, [NAMESPACE])).rows[0].n);
       console.log(`namespace ${NAMESPACE}: ${total} chunks (${chunks.length} of the corpus, the rest padding); ${QUESTIONS.length} questions`);
       await this.recall(vectors.questions, total);
-      await this.mrr(vectors.questions, total);
+      if (!this.o.recallOnly) await this.mrr(vectors.questions, total);
     } finally {
       await this.source?.destroy();
       await this.db.end();
@@ -301,43 +310,56 @@ class QualityBench {
 
   /**
    * Recall@10 of the vector list against exact search, by distance (ties count as found),
-   * at the configured ef_search and the others of `--ef`.
+   * at the configured ef_search and the others of `--ef`; and what a miss costs: how much
+   * farther the 10th neighbour found is than the true 10th, and the MRR@10 of the expected
+   * document in the vector list against the same list ranked exactly.
    */
   private async recall(questionVectors: number[][], total: number): Promise<void> {
     const db = this.db;
+    const docs = await this.documentNames();
     const kth: number[] = [];
-    for (const v of questionVectors) {
+    let exactMrr = 0;
+    for (const [i, v] of questionVectors.entries()) {
       await db.query('BEGIN');
       await db.query('SET LOCAL enable_indexscan = off');
-      const exact = await db.query<{ d: number }>(
-        `SELECT embedding <=> $1::vector AS d FROM chunks WHERE namespace = $2 ORDER BY embedding <=> $1::vector LIMIT 10`,
+      const exact = await db.query<{ d: number; document_id: string }>(
+        `SELECT embedding <=> $1::vector AS d, document_id FROM chunks WHERE namespace = $2 ORDER BY embedding <=> $1::vector LIMIT 10`,
         [toSql(v), NAMESPACE],
       );
       await db.query('COMMIT');
       kth.push(Number(exact.rows[exact.rows.length - 1]?.d ?? 0));
+      exactMrr += reciprocalRank(exact.rows, docs, QUESTIONS[i].expected);
     }
-    console.log(`\n| ef_search | candidates | recall@10 | ms per query (one client) |`);
-    console.log(`| --- | --- | --- | --- |`);
+    console.log(`\nexact search: MRR@10 of the expected document ${(exactMrr / QUESTIONS.length).toFixed(3)}`);
+    console.log(`| ef_search | candidates | recall@10 | 10th distance found / true | MRR@10 | ms per query (one client) |`);
+    console.log(`| --- | --- | --- | --- | --- | --- |`);
     for (const efSearch of [...new Set([this.search.efSearch, ...this.o.ef])].sort((a, b) => a - b)) {
       for (const candidates of [10, this.search.candidates]) {
-        let found = 0;
+        let [found, gap, mrr] = [0, 0, 0];
         const started = performance.now();
         for (const [i, v] of questionVectors.entries()) {
           const got = (await this.searched({ ...this.chunkSearch('vector', '', v, total, candidates), efSearch })).slice(0, 10);
           const distances = await db.query<{ d: number }>(`SELECT embedding <=> $1::vector AS d FROM chunks WHERE id = ANY($2::uuid[])`, [toSql(v), got.map((r) => r.id)]);
           found += Math.min(10, distances.rows.filter((r) => Number(r.d) <= kth[i] + 1e-9).length);
+          gap += Math.max(...distances.rows.map((r) => Number(r.d))) / Math.max(kth[i], 1e-9);
+          mrr += reciprocalRank(got, docs, QUESTIONS[i].expected);
         }
         const ms = (performance.now() - started) / questionVectors.length;
-        console.log(`| ${Math.max(efSearch, candidates)} | ${candidates} | ${(found / (10 * questionVectors.length)).toFixed(3)} | ${ms.toFixed(1)} |`);
+        const n = questionVectors.length;
+        console.log(`| ${Math.max(efSearch, candidates)} | ${candidates} | ${(found / (10 * n)).toFixed(3)} | ${(gap / n).toFixed(3)} | ${(mrr / n).toFixed(3)} | ${ms.toFixed(1)} |`);
       }
     }
   }
 
+  /** Each document of the namespace's id → its external id (the evaluation's document names). */
+  private async documentNames(): Promise<Map<string, string>> {
+    const rows = (await this.db.query<{ id: string; external_id: string }>(`SELECT id, external_id FROM documents WHERE namespace = $1`, [NAMESPACE])).rows;
+    return new Map(rows.map((r) => [r.id, r.external_id]));
+  }
+
   /** MRR@10 of the expected document, bounded keyword plan against exhaustive BM25. */
   private async mrr(questionVectors: number[][], total: number): Promise<void> {
-    const docs = new Map(
-      (await this.db.query<{ id: string; external_id: string }>(`SELECT id, external_id FROM documents WHERE namespace = $1`, [NAMESPACE])).rows.map((r) => [r.id, r.external_id]),
-    );
+    const docs = await this.documentNames();
     console.log(`\n| list | MRR@10 bounded (budget ${this.o.budget}) | MRR@10 exhaustive | difference | ms per query bounded / exhaustive (one client) |`);
     console.log(`| --- | --- | --- | --- | --- |`);
     for (const mode of ['keyword', 'hybrid'] as const) {
@@ -349,8 +371,7 @@ class QualityBench {
           const started = performance.now();
           const rows = await this.searched({ ...s, keywordBudget: budget });
           ms[name] += performance.now() - started;
-          const rank = rows.findIndex((r) => docs.get(r.document_id) === q.expected);
-          score[name] += rank >= 0 ? 1 / (rank + 1) : 0;
+          score[name] += reciprocalRank(rows, docs, q.expected);
         }
       }
       const [b, e] = [score.bounded / QUESTIONS.length, score.exhaustive / QUESTIONS.length];
@@ -358,6 +379,12 @@ class QualityBench {
       console.log(`| ${mode} | ${b.toFixed(3)} | ${e.toFixed(3)} | ${(b - e).toFixed(3)} | ${timing} |`);
     }
   }
+}
+
+/** 1 / the rank of the first row of the expected document among the first ten, else 0. */
+function reciprocalRank(rows: ReadonlyArray<{ document_id: string }>, docs: ReadonlyMap<string, string>, expected: string): number {
+  const rank = rows.slice(0, 10).findIndex((r) => docs.get(r.document_id) === expected);
+  return rank >= 0 ? 1 / (rank + 1) : 0;
 }
 
 async function main(): Promise<void> {

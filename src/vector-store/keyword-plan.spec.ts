@@ -49,6 +49,13 @@ describe('coordination candidates', () => {
     expect(plan.coordination?.lexemes).toEqual(['rare', 'a1', 'a2', 'a3', 'a4', 'a5']);
   });
 
+  it('plans none when the text index would read too many postings for them', () => {
+    // At 1M chunks all four words are needed, and the rarest alone has 100k postings.
+    const plan = planKeywords(['zeppelin', 'file', 'valu', 'set'], freqs({ file: 0.1, valu: 0.1, set: 0.1 }, 0.1), 1_000_000, 1000);
+    expect(plan.candidates).toEqual(['zeppelin']);
+    expect(plan.coordination).toBeNull();
+  });
+
   it('plans none when no number of the words fits the budget', () => {
     expect(planKeywords(['file', 'valu', 'new'], freqs({ file: 0.9, valu: 0.9, new: 0.9 }), 100_000, 1000).coordination).toBeNull();
   });
