@@ -127,9 +127,9 @@ export class ChunkRepository {
   async search(s: ChunkSearch): Promise<ChunkHit[]> {
     // Planned before a connection is taken, from what the process keeps (statistics, lexemes).
     const [chunks, tableChunks] = await Promise.all([this.statistics.namespaceChunks(s.namespace), this.statistics.tableChunks()]);
-    const keyword = s.mode === 'vector' ? null : await this.keywordPlan(s);
     const exactVector = s.mode !== 'keyword' && chunks <= s.exactVectorMaxChunks;
     const keywordOwnRows = matchOwnRows(chunks, tableChunks, s.exactVectorMaxChunks);
+    const keyword = s.mode === 'vector' ? null : await this.keywordPlan(s, chunks, keywordOwnRows ? chunks : Math.max(tableChunks, chunks));
     const keywordTextIndexOnly = !keywordOwnRows && matchTextIndexOnly(chunks, tableChunks);
     // SET LOCAL takes no bind parameters; each value is an integer computed from validated config.
     // Sent with the lock in one round trip: a search is a few milliseconds of work, and each
@@ -161,14 +161,13 @@ export class ChunkRepository {
     return rows.length > 0;
   }
 
-  /** Which chunks the keyword list scores, from the query's lexemes and the namespace's statistics. */
-  private async keywordPlan(s: ChunkSearch): Promise<KeywordPlan> {
-    const [lexemes, frequencies, total] = await Promise.all([
-      this.lexemes.of(keywordQuery(s.query).all),
-      this.statistics.lexemeFrequencies(),
-      this.statistics.namespaceChunks(s.namespace),
-    ]);
-    return planKeywords(lexemes, frequencies, total, s.keywordBudget);
+  /**
+   * Which chunks the keyword list scores, from the query's lexemes and the namespace's
+   * statistics; `indexedChunks` are those whose postings the text index reads for it.
+   */
+  private async keywordPlan(s: ChunkSearch, namespaceChunks: number, indexedChunks: number): Promise<KeywordPlan> {
+    const [lexemes, frequencies] = await Promise.all([this.lexemes.of(keywordQuery(s.query).all), this.statistics.lexemeFrequencies()]);
+    return planKeywords(lexemes, frequencies, namespaceChunks, s.keywordBudget, indexedChunks);
   }
 
   /**

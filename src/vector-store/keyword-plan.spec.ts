@@ -56,6 +56,13 @@ describe('coordination candidates', () => {
     expect(plan.coordination).toBeNull();
   });
 
+  it("counts the postings of every chunk the text index holds, not only the namespace's", () => {
+    const args = [['zeppelin', 'file', 'valu', 'set'], freqs({ file: 0.1, valu: 0.1, set: 0.1 }, 0.1), 100_000, 1000] as const;
+    // Two words' postings: 20k of the namespace's own, 50k over a table of 250k chunks.
+    expect(planKeywords(...args, 100_000).coordination).not.toBeNull();
+    expect(planKeywords(...args, 250_000).coordination).toBeNull();
+  });
+
   it('plans none when no number of the words fits the budget', () => {
     expect(planKeywords(['file', 'valu', 'new'], freqs({ file: 0.9, valu: 0.9, new: 0.9 }), 100_000, 1000).coordination).toBeNull();
   });

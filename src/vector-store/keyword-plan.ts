@@ -73,15 +73,21 @@ export function atLeastProbabilities(p: readonly number[]): number[] {
  * the words taken as independent, such chunks are estimated to fit the budget; none when
  * the index would read more than COORDINATION_MAX_POSTINGS_PER_CANDIDATE postings per candidate.
  */
-function coordinationOf(words: ReadonlyArray<{ lexeme: string; matches: number }>, total: number, budget: number): KeywordPlan['coordination'] {
+function coordinationOf(
+  words: ReadonlyArray<{ lexeme: string; matches: number }>,
+  total: number,
+  indexedChunks: number,
+  budget: number,
+): KeywordPlan['coordination'] {
   const rarest = words.slice(0, COORDINATION_MAX_WORDS);
   if (rarest.length < 2 || total <= 0) return null;
   const atLeast = atLeastProbabilities(rarest.map((w) => Math.min(1, w.matches / total)));
   for (let k = 2; k <= rarest.length; k++) {
     if (atLeast[k] * total > budget) continue;
-    // A row holding none of the (count - k + 1) rarest words cannot hold k: the index reads their postings in full.
-    const postings = rarest.slice(0, rarest.length - k + 1).reduce((sum, w) => sum + w.matches, 0);
-    return postings <= COORDINATION_MAX_POSTINGS_PER_CANDIDATE * budget ? { lexemes: rarest.map((w) => w.lexeme), atLeast: k } : null;
+    // A row holding none of the (count - k + 1) rarest words cannot hold k: the index reads
+    // their postings in full, over every chunk it holds (the frequencies are shares of those).
+    const shares = rarest.slice(0, rarest.length - k + 1).reduce((sum, w) => sum + w.matches / total, 0);
+    return shares * indexedChunks <= COORDINATION_MAX_POSTINGS_PER_CANDIDATE * budget ? { lexemes: rarest.map((w) => w.lexeme), atLeast: k } : null;
   }
   return null;
 }
@@ -98,8 +104,10 @@ function coordinationOf(words: ReadonlyArray<{ lexeme: string; matches: number }
  * rarest words (`coordination`). Words left out still count in each candidate's
  * score, with their estimated frequency. When every word is in, the result is exact BM25:
  * always so in a namespace small enough that no word is estimated past the budget.
+ * `indexedChunks`: the chunks whose postings the text index reads for this namespace (the
+ * whole table, unless its own rows are matched row by row; see `matchOwnRows`).
  */
-export function planKeywords(lexemes: readonly string[], freqs: LexemeFrequencies, total: number, budget: number): KeywordPlan {
+export function planKeywords(lexemes: readonly string[], freqs: LexemeFrequencies, total: number, budget: number, indexedChunks = total): KeywordPlan {
   const unique = [...new Set(lexemes)];
   const rare = unique.filter((l) => !freqs.common.has(l));
   const common = unique
@@ -122,7 +130,7 @@ export function planKeywords(lexemes: readonly string[], freqs: LexemeFrequencie
     limit: budget,
     estimatedDf: left.map((t) => ({ lexeme: t.lexeme, df: Math.max(1, Math.round(t.matches)) })),
     // A rare word's matches are known only to be below the ceiling: counted at it.
-    coordination: coordinationOf([...rare.map((lexeme) => ({ lexeme, matches: freqs.ceiling * total })), ...common], total, budget),
+    coordination: coordinationOf([...rare.map((lexeme) => ({ lexeme, matches: freqs.ceiling * total })), ...common], total, indexedChunks, budget),
   };
 }
 
