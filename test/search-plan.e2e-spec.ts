@@ -21,6 +21,7 @@ interface PlanNode {
   'Subplan Name'?: string;
   'CTE Name'?: string;
   'Actual Rows'?: number;
+  'Actual Loops'?: number;
   Plans?: PlanNode[];
 }
 
@@ -148,6 +149,21 @@ describe('search query plans (guards against scans that grow with the namespace)
     );
     // Whole-query matches, rarest-word matches and (when planned) the coordination candidates.
     expect(textIndexScans.length).toBe(keyword.coordination ? 3 : 2);
+  });
+
+  it('scores a selective filter\'s matches alone, exactly, without the text index', async () => {
+    const s = { ...search('keyword', 'garden compost soil water zeppelin'), filter: { n: { $in: [7, 100, 2500] } } };
+    const keyword = await planOf(s);
+    expect(keyword.candidates).toEqual(['zeppelin']);
+    // Where the planner would take the text index for the other lists, they are never run.
+    const prefersTextIndex = ['DROP INDEX chunks_namespace_idx', 'DROP INDEX chunks_metadata_gin_idx', 'SET LOCAL enable_seqscan = off'];
+    const plan = await explain(s, keyword, prefersTextIndex);
+    const textIndexScans = plan.filter((n) => n['Index Name'] === 'chunks_content_tsv_gin_idx');
+    expect(textIndexScans.length).toBeGreaterThan(0);
+    expect(textIndexScans.every((n) => n['Actual Loops'] === 0)).toBe(true);
+    expect(candidatesRead(plan)).toBe(3);
+    const exhaustive = { ...s, keywordBudget: 100_000 };
+    expect(await ids(s, keyword)).toEqual(await ids(exhaustive, await planOf(exhaustive)));
   });
 
   it('finds vector neighbours through the HNSW index, not a scan of the namespace', async () => {
