@@ -35,7 +35,7 @@ import { chunkId } from '../src/vector-store/chunk-id';
 import { ChunkSearch, SearchMode, searchQuery } from '../src/vector-store/chunk-search.query';
 import { quotesIdentifier } from '../src/vector-store/api/query-shape';
 import { Generation } from '../src/vector-store/generations/generation';
-import { planKeywords } from '../src/vector-store/keyword-plan';
+import { planKeywords, textIndexChunks } from '../src/vector-store/keyword-plan';
 import { KeywordStatistics } from '../src/vector-store/keyword-statistics';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { intFlag } from './support/bench-main';
@@ -293,7 +293,8 @@ class QualityBench {
     if (s.mode !== 'vector') {
       const lexemes = (await db.query<{ l: string[] }>(`SELECT coalesce(array_agg(DISTINCT lexeme), '{}') AS l FROM unnest(to_tsvector('english', $1))`, [s.query])).rows[0].l;
       const statistics = this.statistics as KeywordStatistics;
-      keyword = planKeywords(lexemes, await statistics.lexemeFrequencies(), await statistics.namespaceChunks(s.namespace), s.keywordBudget);
+      const [frequencies, chunks, tableChunks] = await Promise.all([statistics.lexemeFrequencies(), statistics.namespaceChunks(s.namespace), statistics.tableChunks()]);
+      keyword = planKeywords(lexemes, frequencies, chunks, s.keywordBudget, textIndexChunks(chunks, tableChunks, s.keywordOwnRows === true));
     }
     const { sql, params } = searchQuery(s, keyword);
     await db.query('BEGIN');

@@ -147,9 +147,11 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
     let matched = scan(matches('q.any_q'));
     // Candidates found before the others (see the filter below), as a CTE of their own.
     let filteredCte = '';
+    // When the estimated frequencies of words left out of the candidates apply: not when the candidates are every match.
+    let estimatesApply = 'TRUE';
     if (keyword.candidates) {
-      params.push(keyword.candidates, keyword.limit);
-      const rare = matches(`(SELECT string_agg(quote_literal(l), ' | ') FROM unnest($${params.length - 1}::text[]) l)::tsquery`);
+      params.push(atLeastTsquery(keyword.candidates, 1), keyword.limit);
+      const rare = matches(`$${params.length - 1}::tsquery`);
       const limitParam = `$${params.length}`;
       const limit = `LIMIT ${limitParam}`;
       const bounded = [matches('q.all_q'), rare];
@@ -163,11 +165,12 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
         // word are found first, up to the budget, matched row by row over the filter's rows
         // (through the text index, the planner, which cannot estimate the query's matches,
         // intersected the filter with every namespace's postings of common words). When they
-        // are fewer than the budget they are every match (exact BM25) and the other scans are
-        // skipped, for the same reason: a 10k-chunk namespace beside 200k others spent 4.8 ms
+        // are fewer than the budget they are every match, scored as exact BM25 scores them
+        // (frequencies counted among them), and the other scans are skipped, for the same reason: a 10k-chunk namespace beside 200k others spent 4.8 ms
         // per filtered search in them against 1.2 ms without.
         filteredCte = `filtered AS MATERIALIZED (${scan('ts_match_vq(c.content_tsv, q.any_q)', limit)}),`;
         const truncated = `(SELECT count(*) FROM filtered) >= ${limitParam}`;
+        estimatesApply = truncated;
         matched = ['SELECT * FROM filtered', ...bounded.map((where) => scan(`${truncated} AND ${where}`, limit))].map((q) => `(${q})`).join(' UNION ');
       } else {
         matched = bounded.map((where) => `(${scan(where, limit)})`).join(' UNION ');
@@ -192,7 +195,7 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
                FROM matched m CROSS JOIN q CROSS JOIN LATERAL unnest(ts_filter(setweight(m.tsv, 'A', q.lexemes), '{a}')) t),
       df AS (SELECT lexeme, max(df) AS df
                FROM (SELECT lexeme, count(*)::float8 AS df FROM tf GROUP BY lexeme
-                     UNION ALL SELECT * FROM unnest(${estLexemes}::text[], ${estDf}::float8[])) counted
+                     UNION ALL SELECT * FROM unnest(${estLexemes}::text[], ${estDf}::float8[]) WHERE ${estimatesApply}) counted
               GROUP BY lexeme),
       -- One row each, computed once: inlined, the planner may rescan them per term
       -- occurrence (a phrase in the query, such as a hyphenated word, makes it expect few).

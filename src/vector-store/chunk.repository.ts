@@ -6,7 +6,7 @@ import { chunkId } from './chunk-id';
 import { ChunkHit, ChunkSearch, SearchRow, keywordQuery, searchQuery, toChunkHit } from './chunk-search.query';
 import { ChunkTable } from './generations/generation';
 import { GenerationLock } from './generations/generation-lock';
-import { KeywordPlan, matchOwnRows, matchTextIndexOnly, planKeywords } from './keyword-plan';
+import { KeywordPlan, matchOwnRows, matchTextIndexOnly, planKeywords, textIndexChunks } from './keyword-plan';
 import { KeywordStatistics } from './keyword-statistics';
 import { QueryLexemes } from './query-lexemes';
 import { vectorText } from '../embedding/vector-text';
@@ -129,7 +129,7 @@ export class ChunkRepository {
     const [chunks, tableChunks] = await Promise.all([this.statistics.namespaceChunks(s.namespace), this.statistics.tableChunks()]);
     const exactVector = s.mode !== 'keyword' && chunks <= s.exactVectorMaxChunks;
     const keywordOwnRows = matchOwnRows(chunks, tableChunks, s.exactVectorMaxChunks);
-    const keyword = s.mode === 'vector' ? null : await this.keywordPlan(s, chunks, keywordOwnRows ? chunks : Math.max(tableChunks, chunks));
+    const keyword = s.mode === 'vector' ? null : await this.keywordPlan(s, chunks, textIndexChunks(chunks, tableChunks, keywordOwnRows));
     const keywordTextIndexOnly = !keywordOwnRows && matchTextIndexOnly(chunks, tableChunks);
     // SET LOCAL takes no bind parameters; each value is an integer computed from validated config.
     // Sent with the lock in one round trip: a search is a few milliseconds of work, and each

@@ -37,7 +37,8 @@ describe('planKeywords', () => {
 
 describe('coordination candidates', () => {
   it('asks for the fewest of the rarest words whose estimated matches fit the budget', () => {
-    // 100k chunks; P(at least 2 of three words at 10%) = 0.028 (2,800 chunks), of all three 0.001 (100).
+    // 100k chunks; four words at 10% (the rare one counted at the ceiling): P(at least 2) = 0.052
+    // (5,230 chunks), P(at least 3) = 0.0037 (370).
     const plan = planKeywords(['zeppelin', 'file', 'valu', 'set'], freqs({ file: 0.1, valu: 0.1, set: 0.1 }, 0.1), 100_000, 1000);
     expect(plan.candidates).toEqual(['zeppelin']);
     expect(plan.coordination).toEqual({ lexemes: ['zeppelin', 'file', 'set', 'valu'], atLeast: 3 });
@@ -50,10 +51,28 @@ describe('coordination candidates', () => {
   });
 
   it('plans none when the text index would read too many postings for them', () => {
-    // At 1M chunks all four words are needed, and the rarest alone has 100k postings.
-    const plan = planKeywords(['zeppelin', 'file', 'valu', 'set'], freqs({ file: 0.1, valu: 0.1, set: 0.1 }, 0.1), 1_000_000, 1000);
+    // At 1M chunks, at least 4 of the 5 words fits the budget (460 chunks), but the two rarest
+    // have 200k postings; all five is the whole-query scan's.
+    const plan = planKeywords(['zeppelin', 'file', 'valu', 'set', 'new'], freqs({ file: 0.1, valu: 0.1, set: 0.1, new: 0.1 }, 0.1), 1_000_000, 1000);
     expect(plan.candidates).toEqual(['zeppelin']);
     expect(plan.coordination).toBeNull();
+    // Within the cap at 100k (20k postings).
+    expect(planKeywords(['zeppelin', 'file', 'valu', 'set', 'new'], freqs({ file: 0.1, valu: 0.1, set: 0.1, new: 0.1 }, 0.1), 100_000, 1000).coordination?.atLeast).toBe(3);
+  });
+
+  it('takes more of the words when fewer would read too many postings', () => {
+    // The six rarest of nine words: one rare (counted at the ceiling, 1%) and five at 5%. At
+    // 1M chunks at least 4 of them fits the budget (about 40 chunks) but its three rarest words
+    // have 110k postings, at least 5 reads 60k, and all six only the rare word's 10k.
+    const common = Object.fromEntries(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'].map((w) => [w, 0.05]));
+    const words = ['rare', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'];
+    expect(planKeywords(words, freqs(common, 0.01), 1_000_000, 1000).coordination?.atLeast).toBe(6);
+    // At 100k at least 3 fits the budget (about 140 chunks) and reads 16k postings.
+    expect(planKeywords(words, freqs(common, 0.01), 100_000, 1000).coordination?.atLeast).toBe(3);
+  });
+
+  it('leaves every word of the query to the whole-query scan', () => {
+    expect(planKeywords(['zeppelin', 'file'], freqs({ file: 0.001 }, 0.001), 100_000, 50).coordination).toBeNull();
   });
 
   it("counts the postings of every chunk the text index holds, not only the namespace's", () => {

@@ -70,11 +70,13 @@ export function atLeastProbabilities(p: readonly number[]): number[] {
 
 /**
  * The least number (2 or more) of the query's rarest words that chunks must hold so that,
- * the words taken as independent, such chunks are estimated to fit the budget; none when
- * the index would read more than COORDINATION_MAX_POSTINGS_PER_CANDIDATE postings per candidate.
+ * the words taken as independent, such chunks are estimated to fit the budget and the index
+ * reads at most COORDINATION_MAX_POSTINGS_PER_CANDIDATE postings per candidate; none when no
+ * number does. `queryWords`: the query's distinct words, which need not be all considered.
  */
 function coordinationOf(
   words: ReadonlyArray<{ lexeme: string; matches: number }>,
+  queryWords: number,
   total: number,
   indexedChunks: number,
   budget: number,
@@ -82,14 +84,25 @@ function coordinationOf(
   const rarest = words.slice(0, COORDINATION_MAX_WORDS);
   if (rarest.length < 2 || total <= 0) return null;
   const atLeast = atLeastProbabilities(rarest.map((w) => Math.min(1, w.matches / total)));
-  for (let k = 2; k <= rarest.length; k++) {
+  // Every word of the query is the whole-query scan's already.
+  const most = rarest.length === queryWords ? rarest.length - 1 : rarest.length;
+  for (let k = 2; k <= most; k++) {
     if (atLeast[k] * total > budget) continue;
     // A row holding none of the (count - k + 1) rarest words cannot hold k: the index reads
     // their postings in full, over every chunk it holds (the frequencies are shares of those).
+    // A larger k needs fewer of them.
     const shares = rarest.slice(0, rarest.length - k + 1).reduce((sum, w) => sum + w.matches / total, 0);
-    return shares * indexedChunks <= COORDINATION_MAX_POSTINGS_PER_CANDIDATE * budget ? { lexemes: rarest.map((w) => w.lexeme), atLeast: k } : null;
+    if (shares * indexedChunks <= COORDINATION_MAX_POSTINGS_PER_CANDIDATE * budget) return { lexemes: rarest.map((w) => w.lexeme), atLeast: k };
   }
   return null;
+}
+
+/**
+ * The chunks whose postings the text index reads for a namespace's keyword scans: every
+ * chunk of the table, or the namespace's own when they are matched row by row (`matchOwnRows`).
+ */
+export function textIndexChunks(namespaceChunks: number, tableChunks: number, ownRows: boolean): number {
+  return ownRows ? namespaceChunks : Math.max(tableChunks, namespaceChunks);
 }
 
 /**
@@ -104,8 +117,7 @@ function coordinationOf(
  * rarest words (`coordination`). Words left out still count in each candidate's
  * score, with their estimated frequency. When every word is in, the result is exact BM25:
  * always so in a namespace small enough that no word is estimated past the budget.
- * `indexedChunks`: the chunks whose postings the text index reads for this namespace (the
- * whole table, unless its own rows are matched row by row; see `matchOwnRows`).
+ * `indexedChunks`: the chunks whose postings the text index reads for it (`textIndexChunks`).
  */
 export function planKeywords(lexemes: readonly string[], freqs: LexemeFrequencies, total: number, budget: number, indexedChunks = total): KeywordPlan {
   const unique = [...new Set(lexemes)];
@@ -130,7 +142,7 @@ export function planKeywords(lexemes: readonly string[], freqs: LexemeFrequencie
     limit: budget,
     estimatedDf: left.map((t) => ({ lexeme: t.lexeme, df: Math.max(1, Math.round(t.matches)) })),
     // A rare word's matches are known only to be below the ceiling: counted at it.
-    coordination: coordinationOf([...rare.map((lexeme) => ({ lexeme, matches: freqs.ceiling * total })), ...common], total, indexedChunks, budget),
+    coordination: coordinationOf([...rare.map((lexeme) => ({ lexeme, matches: freqs.ceiling * total })), ...common], unique.length, total, indexedChunks, budget),
   };
 }
 

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config';
 import { createDataSource } from '../../src/database/data-source';
 import { ChunkSearch } from '../../src/vector-store/chunk-search.query';
-import { KeywordPlan, planKeywords } from '../../src/vector-store/keyword-plan';
+import { KeywordPlan, matchOwnRows, planKeywords, textIndexChunks } from '../../src/vector-store/keyword-plan';
 import { KeywordStatistics } from '../../src/vector-store/keyword-statistics';
 import { OwnDatabase } from './own-database';
 
@@ -31,5 +31,7 @@ export async function keywordPlanFor(ds: DataSource, statistics: KeywordStatisti
     `SELECT coalesce(array_agg(DISTINCT lexeme), '{}') AS lexemes FROM unnest(to_tsvector('english', $1))`,
     [s.query],
   );
-  return planKeywords(lexemes, await statistics.lexemeFrequencies(), await statistics.namespaceChunks(s.namespace), s.keywordBudget);
+  const [frequencies, chunks, tableChunks] = await Promise.all([statistics.lexemeFrequencies(), statistics.namespaceChunks(s.namespace), statistics.tableChunks()]);
+  const ownRows = s.keywordOwnRows ?? matchOwnRows(chunks, tableChunks, s.exactVectorMaxChunks);
+  return planKeywords(lexemes, frequencies, chunks, s.keywordBudget, textIndexChunks(chunks, tableChunks, ownRows));
 }
