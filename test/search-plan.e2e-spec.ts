@@ -73,10 +73,7 @@ describe('search query plans (guards against scans that grow with the namespace)
     return (await ds.query(sql, params)).map((r: { id: string; score: number }) => [r.id, Number(r.score).toFixed(9)]);
   };
 
-  const ids = async (s: ChunkSearch, keyword: KeywordPlan | null): Promise<string[]> => {
-    const { sql, params } = searchQuery(s, keyword);
-    return (await ds.query(sql, params)).map((r: { id: string }) => r.id);
-  };
+  const ids = async (s: ChunkSearch, keyword: KeywordPlan | null): Promise<string[]> => (await scored(s, keyword)).map(([id]) => id);
 
   /** Rows the keyword list's candidate scan produced (the `matched` CTE). */
   const candidatesRead = (plan: PlanNode[]): number => {

@@ -166,8 +166,9 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
         // (through the text index, the planner, which cannot estimate the query's matches,
         // intersected the filter with every namespace's postings of common words). When they
         // are fewer than the budget they are every match, scored as exact BM25 scores them
-        // (frequencies counted among them), and the other scans are skipped, for the same reason: a 10k-chunk namespace beside 200k others spent 4.8 ms
-        // per filtered search in them against 1.2 ms without.
+        // (frequencies counted among them), and the other scans are skipped, for the same
+        // reason: a 10k-chunk namespace beside 200k others spent 4.8 ms per filtered search in
+        // them against 1.2 ms without.
         filteredCte = `filtered AS MATERIALIZED (${scan('ts_match_vq(c.content_tsv, q.any_q)', limit)}),`;
         const truncated = `(SELECT count(*) FROM filtered) >= ${limitParam}`;
         estimatesApply = truncated;

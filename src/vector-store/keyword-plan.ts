@@ -74,24 +74,18 @@ export function atLeastProbabilities(p: readonly number[]): number[] {
  * reads at most COORDINATION_MAX_POSTINGS_PER_CANDIDATE postings per candidate; none when no
  * number does. `queryWords`: the query's distinct words, which need not be all considered.
  */
-function coordinationOf(
-  words: ReadonlyArray<{ lexeme: string; matches: number }>,
-  queryWords: number,
-  total: number,
-  indexedChunks: number,
-  budget: number,
-): KeywordPlan['coordination'] {
+function coordinationOf(words: ReadonlyArray<{ lexeme: string; share: number }>, queryWords: number, total: number, indexedChunks: number, budget: number): KeywordPlan['coordination'] {
   const rarest = words.slice(0, COORDINATION_MAX_WORDS);
   if (rarest.length < 2 || total <= 0) return null;
-  const atLeast = atLeastProbabilities(rarest.map((w) => Math.min(1, w.matches / total)));
+  const atLeast = atLeastProbabilities(rarest.map((w) => Math.min(1, w.share)));
   // Every word of the query is the whole-query scan's already.
   const most = rarest.length === queryWords ? rarest.length - 1 : rarest.length;
   for (let k = 2; k <= most; k++) {
     if (atLeast[k] * total > budget) continue;
     // A row holding none of the (count - k + 1) rarest words cannot hold k: the index reads
-    // their postings in full, over every chunk it holds (the frequencies are shares of those).
+    // their postings in full, over every chunk it holds (the shares are of those).
     // A larger k needs fewer of them.
-    const shares = rarest.slice(0, rarest.length - k + 1).reduce((sum, w) => sum + w.matches / total, 0);
+    const shares = rarest.slice(0, rarest.length - k + 1).reduce((sum, w) => sum + w.share, 0);
     if (shares * indexedChunks <= COORDINATION_MAX_POSTINGS_PER_CANDIDATE * budget) return { lexemes: rarest.map((w) => w.lexeme), atLeast: k };
   }
   return null;
@@ -141,8 +135,14 @@ export function planKeywords(lexemes: readonly string[], freqs: LexemeFrequencie
     candidates: chosen,
     limit: budget,
     estimatedDf: left.map((t) => ({ lexeme: t.lexeme, df: Math.max(1, Math.round(t.matches)) })),
-    // A rare word's matches are known only to be below the ceiling: counted at it.
-    coordination: coordinationOf([...rare.map((lexeme) => ({ lexeme, matches: freqs.ceiling * total })), ...common], unique.length, total, indexedChunks, budget),
+    // A rare word's share is known only to be below the ceiling: counted at it.
+    coordination: coordinationOf(
+      [...rare.map((lexeme) => ({ lexeme, share: freqs.ceiling })), ...common.map((t) => ({ lexeme: t.lexeme, share: freqs.common.get(t.lexeme) as number }))],
+      unique.length,
+      total,
+      indexedChunks,
+      budget,
+    ),
   };
 }
 
