@@ -36,7 +36,8 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Outc
 
   override onApplicationBootstrap(): void {
     const logged = (work: Promise<void>): void => void work.catch((err: unknown) => this.logger.warn(`crash bookkeeping failed: ${String(err)}`));
-    this.worker.on('stalled', (jobId: string) => logged(this.crashes.stalled(jobId)));
+    this.worker.on('stalled', (jobId: string) =>
+      logged(this.crashes.stalled(jobId, () => Job.fromId<IngestDocumentPayload>(this.worker, jobId))));
     this.worker.on('failed', (job: Job<IngestDocumentPayload> | undefined, err: Error) => {
       if (job) logged(this.crashes.failed(job, err));
     });

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import { DocumentEntity } from '../../documents/document.entity';
 import { DocumentsRepository } from '../../documents/documents.repository';
 import { IngestDocumentPayload } from '../queue/ingest.jobs';
 import { FailureRecorder } from './failure-recorder';
@@ -27,28 +28,46 @@ export class WorkerCrashes {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** A job was found stalled (its worker stopped renewing its lock): record the lost attempt. */
-  async stalled(jobId: string): Promise<void> {
+  /**
+   * A job was found stalled (its worker stopped renewing its lock): record the lost attempt.
+   * Past the stall limit BullMQ marks the job to fail (`deferredFailure`) and emits `failed`
+   * at about the same time, possibly from another worker: `failed` then records this last
+   * crash itself, before the failure, so neither order of the two events loses it.
+   */
+  async stalled(jobId: string, findJob: () => Promise<Job<IngestDocumentPayload> | undefined>): Promise<void> {
     const payload = payloadOf(jobId);
-    const doc = payload && (await this.documents.findById(payload.documentId));
-    if (!payload || !doc || doc.version !== payload.version || (doc.status !== 'processing' && doc.status !== 'queued')) return;
+    if (!payload) return;
+    // Both reads at once: a poison document may kill this very process as soon as it takes the job again.
+    const [job, doc] = await Promise.all([findJob(), this.waiting(payload)]);
+    if (!job || job.deferredFailure || !doc) return;
     this.logger.warn(`document ${doc.id} v${doc.version}: its worker stopped while processing it (killed, crashed or frozen); handed out again`);
-    await this.documents.recordAttempt({
-      documentId: doc.id, version: doc.version, attempt: doc.attempts, startedAt: doc.startedAt ?? doc.updatedAt, outcome: 'retry',
-      stage: null, errorClass: 'worker_crash', message: 'the worker process stopped while processing this document',
-    });
+    await this.recordLostAttempt(doc);
   }
 
   /** A job failed by BullMQ: if for stalling too often, the document fails for good as a poison. */
   async failed(job: Job<IngestDocumentPayload>, err: Error): Promise<void> {
     if (err.message !== STALL_LIMIT_REASON) return;
-    const doc = await this.documents.findById(job.data.documentId);
-    if (!doc || doc.version !== job.data.version) return;
+    const doc = await this.waiting(job.data);
+    if (!doc) return;
+    await this.recordLostAttempt(doc);
     const message = `the worker process stopped while processing this document more than ${this.config.queue.maxStalledCount} time(s) (QUEUE_MAX_STALLED): given up as a poison document`;
     await this.failures.record(
       { payload: job.data, namespace: doc.namespace, attempt: doc.attempts, startedAt: doc.startedAt ?? new Date() },
       { errorClass: 'worker_crash', transient: false, message, stage: null, final: true, rethrow: new UnrecoverableError(message) },
     );
+  }
+
+  /** The document of this job's version, if it still waits on it (queued, or claimed by the lost worker). */
+  private async waiting(payload: IngestDocumentPayload): Promise<DocumentEntity | null> {
+    const doc = await this.documents.findById(payload.documentId);
+    return doc && doc.version === payload.version && (doc.status === 'processing' || doc.status === 'queued') ? doc : null;
+  }
+
+  private recordLostAttempt(doc: DocumentEntity): Promise<void> {
+    return this.documents.recordAttempt({
+      documentId: doc.id, version: doc.version, attempt: doc.attempts, startedAt: doc.startedAt ?? doc.updatedAt, outcome: 'retry',
+      stage: null, errorClass: 'worker_crash', message: 'the worker process stopped while processing this document',
+    });
   }
 
   /** Test-only fault: kills this process on a document whose text holds FAULT_CRASH_ON_TEXT. */
