@@ -2,6 +2,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
+import { DocumentVersionsRepository } from '../src/documents/document-versions.repository';
 import { INGEST_QUEUE } from '../src/ingest/queue/ingest.jobs';
 import { TestApp, startApp } from './support/test-app';
 
@@ -127,6 +128,31 @@ describe('POST /v1/documents/batch', () => {
     const again = await postBatch({ documents: [{ content: 'same text', externalId: 'same', namespace: ns }] });
     expect(again.body.results).toEqual([{ index: 0, status: 'deduplicated', id: r[0].id, version: 1 }]);
     expect(await waitingJobs()).toEqual([]);
+  });
+
+  it('answers a re-posted batch that changes nothing without a transaction; the rest is recorded as before', async () => {
+    const ns = freshNamespace();
+    const doc = (key: string, content: string) => ({ content, externalId: key, namespace: ns });
+    const first = (await postBatch({ documents: [doc('a', 'alpha'), doc('b', 'beta'), doc('c', 'gamma')] })).body.results as BatchResult[];
+    await queue.drain(true);
+    const versions = t.app.get(DocumentVersionsRepository);
+    const transaction = jest.spyOn(versions, 'transaction');
+    try {
+      const same = await postBatch({ documents: [doc('a', 'alpha'), doc('b', 'beta'), doc('c', 'gamma')] });
+      expect(same.body.results).toEqual(first.map((r) => ({ index: r.index, status: 'deduplicated', id: r.id, version: 1 })));
+      expect(transaction).not.toHaveBeenCalled();
+      expect(await waitingJobs()).toEqual([]);
+
+      // 'b' changed then changed back in one batch: the second post follows the first, so it is a new version too.
+      const mixed = await postBatch({ documents: [doc('a', 'alpha'), doc('b', 'beta two'), doc('b', 'beta'), doc('d', 'delta'), { content: ' ' }] });
+      const r = mixed.body.results as BatchResult[];
+      expect(r.map((x) => [x.status, x.version])).toEqual([['deduplicated', 1], ['accepted', 2], ['accepted', 3], ['accepted', 1], ['rejected', undefined]]);
+      expect(transaction).toHaveBeenCalledTimes(1);
+      expect(await waitingJobs()).toEqual(expect.arrayContaining([{ documentId: first[1].id, version: 3 }, { documentId: r[3].id, version: 1 }]));
+      expect(await waitingJobs()).toHaveLength(2);
+    } finally {
+      transaction.mockRestore();
+    }
   });
 
   it('answers concurrent batches that share documents, in any order, without a deadlock', async () => {

@@ -10,8 +10,9 @@ import { sha256Hex } from '../pipeline';
 import { SubmitAnswer } from '../submit-answer';
 import { DocumentBatchService } from './document-batch.service';
 import { BulkIngestJobs, DocumentVersionStore } from './documents.ports';
-import { DocumentsService, isUnchanged } from './documents.service';
+import { DocumentsService } from './documents.service';
 import { CreateDocumentDto } from './dto/create-document.dto';
+import { findUnchanged } from './unchanged-posts';
 
 /** A prepared document waiting for its group, and its request's fingerprint (for answering it alone). */
 interface Item {
@@ -91,24 +92,17 @@ export class AcceptGroups {
     });
   }
 
-  /**
-   * Answers the posts that change nothing stored (`deduplicated`) from one read, without a
-   * transaction or a lock: re-posting a corpus costs no writes. A change committing meanwhile
-   * is simply ordered after this post. Returns the posts still to record.
-   */
+  /** Answers the posts that change nothing stored (`deduplicated`) from one read (see findUnchanged); returns the posts still to record. */
   private async answerUnchanged(group: Array<Pending<Item, SubmitAnswer>>): Promise<Array<Pending<Item, SubmitAnswer>>> {
-    const keyed = group.flatMap((p) => (p.item.doc.externalId === null ? [] : [{ namespace: p.item.doc.namespace, externalId: p.item.doc.externalId }]));
-    if (keyed.length === 0) return group;
-    let stored: Map<string, StoredVersion>;
+    let unchanged: Map<number, StoredVersion>;
     try {
-      stored = await this.versions.findByExternalIds(keyed);
+      unchanged = await findUnchanged(this.versions, group.map((p) => p.item.doc));
     } catch {
       return group; // the transaction path reads them again, and reports its own failure
     }
-    return group.filter((p) => {
-      const { doc } = p.item;
-      const existing = doc.externalId === null ? undefined : stored.get(`${doc.namespace}\u0000${doc.externalId}`);
-      if (!existing || !isUnchanged(existing, doc)) return true;
+    return group.filter((p, i) => {
+      const existing = unchanged.get(i);
+      if (!existing) return true;
       p.inCaller(() => setLogDocument(existing.id, existing.version));
       const body = { id: existing.id, status: existing.status, version: existing.version, deduplicated: true, statusUrl: `/v1/documents/${existing.id}` };
       p.resolve({ statusCode: 200, body });

@@ -7,7 +7,7 @@ import { IngestQueue } from '../../ingest/queue/ingest.queue';
 import { IngestDocumentPayload } from '../../ingest/queue/ingest.jobs';
 import { STATUS_EVENTS, StatusEvents } from '../../events/status-events';
 import { DocumentCallbacks } from '../../webhooks/api/document-callbacks';
-import { DocumentVersionsRepository, NewDocument } from '../document-versions.repository';
+import { DocumentVersionsRepository, NewDocument, StoredVersion } from '../document-versions.repository';
 import { IdempotencyRepository } from '../idempotency.repository';
 import { sha256Hex } from '../pipeline';
 import { CheckedItem, checkBatchItem } from './batch-item';
@@ -17,6 +17,7 @@ import { Principal, OPEN_PRINCIPAL, holdsNamespace } from '../../auth/principal'
 import { DocumentsService, scopedIdempotencyKey } from './documents.service';
 import { CreateDocumentBatchDto } from './dto/create-document-batch.dto';
 import { BatchItemResult } from './dto/document.responses';
+import { findUnchanged } from './unchanged-posts';
 
 /** The answer to a batch, as sent and as stored for Idempotency-Key replays. */
 export interface BatchAnswer {
@@ -59,22 +60,23 @@ export class DocumentBatchService {
     const backfilled = batch.mode === 'backfill' ? items.flatMap((item) => ('doc' in item ? [item.doc.namespace] : [])) : [];
     // Before the documents exist: no worker may write their chunks the live way.
     await this.backfills.startBackfill(backfilled);
-    const { answer, enqueue } = await this.versions.transaction(async (em) => {
-      if (scopedKey !== undefined) {
-        const prior = await this.idempotency.lockAndRecall<BatchAnswer>(em, scopedKey);
-        if (prior) {
-          if (prior.requestSha256 !== requestSha) {
-            throw new UnprocessableEntityException('Idempotency-Key was already used with a different request body');
-          }
-          return { answer: prior.answer, enqueue: [] };
-        }
-      }
-      if (backfilled.length > 0) await this.backfills.recordBatch(em, backfilled);
-      const { results, enqueue } = await this.recordAll(em, items);
-      const answer: BatchAnswer = { statusCode: 200, body: { results } };
-      if (scopedKey !== undefined) await this.idempotency.remember(em, scopedKey, requestSha, answer);
-      return { answer, enqueue };
-    });
+    // A re-posted corpus costs one read: what changes nothing is answered outside the transaction.
+    const unchanged = scopedKey === undefined && batch.mode !== 'backfill' ? await this.unchangedOf(items) : new Map<number, StoredVersion>();
+    const toRecord = items.filter((item) => !unchanged.has(item.index));
+    const recorded =
+      toRecord.length === 0
+        ? { answer: { statusCode: 200 as const, body: { results: [] } }, enqueue: [] }
+        : await this.record(toRecord, scopedKey, requestSha, backfilled);
+    const { enqueue } = recorded;
+    const answer: BatchAnswer = {
+      statusCode: 200,
+      body: {
+        results: items.map((item): BatchItemResult => {
+          const u = unchanged.get(item.index);
+          return u ? { index: item.index, status: 'deduplicated', id: u.id, version: u.version } : recorded.answer.body.results[item.index];
+        }),
+      },
+    };
     if (enqueue.length > 0) {
       // Announced before the jobs exist, so no worker's `processing` can overtake them.
       const itemById = new Map(answer.body.results.flatMap((r) => (r.id ? [[r.id, items[r.index]] as const] : [])));
@@ -91,9 +93,42 @@ export class DocumentBatchService {
     return answer;
   }
 
-  /** Records the valid items in the caller's transaction; the result of each item, and the jobs to add after the commit. */
+  /** Records `items` in one transaction, or recalls the answer an Idempotency-Key already got. */
+  private record(
+    items: PreparedItem[],
+    scopedKey: string | undefined,
+    requestSha: string,
+    backfilled: string[],
+  ): Promise<{ answer: BatchAnswer; enqueue: IngestDocumentPayload[] }> {
+    return this.versions.transaction(async (em) => {
+      if (scopedKey !== undefined) {
+        const prior = await this.idempotency.lockAndRecall<BatchAnswer>(em, scopedKey);
+        if (prior) {
+          if (prior.requestSha256 !== requestSha) {
+            throw new UnprocessableEntityException('Idempotency-Key was already used with a different request body');
+          }
+          return { answer: prior.answer, enqueue: [] };
+        }
+      }
+      if (backfilled.length > 0) await this.backfills.recordBatch(em, backfilled);
+      const { results, enqueue } = await this.recordAll(em, items);
+      const answer: BatchAnswer = { statusCode: 200, body: { results } };
+      if (scopedKey !== undefined) await this.idempotency.remember(em, scopedKey, requestSha, answer);
+      return { answer, enqueue };
+    });
+  }
+
+  /** The items that change nothing stored, by index; none if that read fails (the transaction reads them again). */
+  private unchangedOf(items: PreparedItem[]): Promise<Map<number, StoredVersion>> {
+    return findUnchanged(this.versions, items.map((item) => ('doc' in item ? item.doc : null))).catch(() => new Map<number, StoredVersion>());
+  }
+
+  /**
+   * Records the valid items in the caller's transaction; the result of each item at its `index` (a caller may
+   * pass some of a batch's items), and the jobs to add after the commit.
+   */
   async recordAll(em: EntityManager, items: PreparedItem[]): Promise<{ results: BatchItemResult[]; enqueue: IngestDocumentPayload[] }> {
-    const results: BatchItemResult[] = new Array(items.length);
+    const results: BatchItemResult[] = [];
     // The version each document ends at: a document posted twice in one batch is processed once.
     const latest = new Map<string, number>();
     const accept = (index: number, id: string, version: number, deduplicated: boolean): void => {
