@@ -55,6 +55,7 @@ const PHASES = ['queueadd', 'model', 'service', 'single', 'ceiling1', 'ceiling2'
 const BACKFILL_IN_FLIGHT = 4;
 /** Documents per request when the bench re-posts the corpus through the batch endpoint. */
 const REPOST_BATCH = 100;
+const REPOST_PASSES = 3;
 type Phase = (typeof PHASES)[number];
 
 interface Options {
@@ -308,10 +309,16 @@ class Bench {
     return { seconds: (performance.now() - t0) / 1000, latencies, errors, statuses };
   }
 
-  /** Posts `docs` through the batch endpoint, REPOST_BATCH per request, --in-flight requests at once: documents per second and how many came back deduplicated. */
+  /**
+   * Posts `docs` through the batch endpoint, REPOST_BATCH per request, --in-flight requests at once: documents per second and
+   * how many of `docs` came back deduplicated (per pass).
+   */
   private async postBatches(api: string, docs: object[]): Promise<{ rate: number; deduplicated: number; errors: string[] }> {
+    // REPOST_PASSES passes over the corpus, so that a small corpus still makes enough requests to time.
     const batches: string[] = [];
-    for (let i = 0; i < docs.length; i += REPOST_BATCH) batches.push(JSON.stringify({ documents: docs.slice(i, i + REPOST_BATCH) }));
+    for (let pass = 0; pass < REPOST_PASSES; pass++) {
+      for (let i = 0; i < docs.length; i += REPOST_BATCH) batches.push(JSON.stringify({ documents: docs.slice(i, i + REPOST_BATCH) }));
+    }
     const errors: string[] = [];
     let deduplicated = 0;
     let next = 0;
@@ -331,7 +338,7 @@ class Bench {
         }
       }),
     );
-    return { rate: docs.length / ((performance.now() - t0) / 1000), deduplicated, errors };
+    return { rate: (REPOST_PASSES * docs.length) / ((performance.now() - t0) / 1000), deduplicated: deduplicated / REPOST_PASSES, errors };
   }
 
   /** The API and --workers worker processes (or one process running both) on the bench database, once each answers ready. */

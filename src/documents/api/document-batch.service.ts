@@ -56,7 +56,8 @@ export class DocumentBatchService {
     // Scoped to the caller, as a single post's key is (a batch may span namespaces).
     const scopedKey = idempotencyKey === undefined ? undefined : scopedIdempotencyKey(principal.id, '*batch', idempotencyKey);
     // Its own prefix: the same key reused between a single post and a batch (or a live and a backfill batch) is a different request.
-    const requestSha = sha256Hex(`${batch.mode === 'backfill' ? 'batch-backfill' : 'batch'}:${JSON.stringify(batch.documents)}`);
+    // Hashed only for a key: a batch's body runs to megabytes.
+    const requestSha = scopedKey === undefined ? '' : sha256Hex(`${batch.mode === 'backfill' ? 'batch-backfill' : 'batch'}:${JSON.stringify(batch.documents)}`);
     const backfilled = batch.mode === 'backfill' ? items.flatMap((item) => ('doc' in item ? [item.doc.namespace] : [])) : [];
     // Before the documents exist: no worker may write their chunks the live way.
     await this.backfills.startBackfill(backfilled);
