@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { PipelineConfig, pipelineHash, sha256Hex } from '../../src/documents/pipeline';
 import { HashEmbeddingProvider } from '../../src/embedding/hash-embedding.provider';
 import { SPLITTER_VERSION, splitText } from '../../src/ingest/chunking/text-splitter';
-import { vectorText } from '../../src/embedding/vector-text';
+import { vectorParam } from '../../src/database/vector-array-param';
 import { chunkId } from '../../src/vector-store/chunk-id';
 import { BenchDocument } from './corpus';
 
@@ -104,7 +104,7 @@ async function prepare(docs: BenchDocument[], pipeline: PipelineConfig, o: Ceili
         p.content.length,
         metadata,
         o.embedder.modelId,
-        vectorText(vectors[i]),
+        vectorParam(vectors[i]),
       ]);
     });
   }

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { fromSql } from 'pgvector';
-import { vectorText } from './vector-text';
+import { VectorTypeOid } from '../database/vector-array-param';
 
 /**
  * The text a cache key is computed from: Unicode NFC, `\n` line ends, no surrounding
@@ -47,6 +47,9 @@ export class EmbeddingCache {
   private readonly logger = new Logger(EmbeddingCache.name);
 
   constructor(@InjectDataSource() private readonly db: SqlRunner) {}
+
+  /** Vectors go to Postgres in binary (see vectorArrayParam). */
+  private readonly vectorType = new VectorTypeOid(async (sql) => (await this.db.query(sql)) as Array<{ oid: string }>);
 
   /**
    * Cached vectors of `texts` under `model` and `dimension`: an array aligned with
@@ -98,20 +101,22 @@ export class EmbeddingCache {
    */
   async store(model: string, dimension: number, texts: readonly string[], vectors: readonly number[][]): Promise<void> {
     if (texts.length !== vectors.length) throw new Error(`store: ${texts.length} texts but ${vectors.length} vectors`);
-    const entries = new Map<string, string>();
+    const entries = new Map<string, readonly number[]>();
     texts.forEach((t, i) => {
       if (vectors[i].length !== dimension) {
         throw new Error(`store: vector ${i} has ${vectors[i].length} dimensions, expected ${dimension}`);
       }
-      entries.set(cacheKey(t), vectorText(vectors[i]));
+      entries.set(cacheKey(t), vectors[i]);
     });
     if (entries.size === 0) return;
-    await this.db.query(
-      `INSERT INTO embedding_cache (model, dimension, text_sha256, embedding)
-       SELECT $1, $2, decode(u.key, 'hex'), u.emb
-         FROM unnest($3::text[], $4::vector[]) AS u(key, emb)
-       ON CONFLICT (model, dimension, text_sha256) DO NOTHING`,
-      [model, dimension, [...entries.keys()], [...entries.values()]],
+    await this.vectorType.write([...entries.values()], (embeddings) =>
+      this.db.query(
+        `INSERT INTO embedding_cache (model, dimension, text_sha256, embedding)
+         SELECT $1, $2, decode(u.key, 'hex'), u.emb
+           FROM unnest($3::text[], $4::vector[]) AS u(key, emb)
+         ON CONFLICT (model, dimension, text_sha256) DO NOTHING`,
+        [model, dimension, [...entries.keys()], embeddings],
+      ),
     );
   }
 }

@@ -9,7 +9,7 @@ import { GenerationLock } from './generations/generation-lock';
 import { KeywordPlan, matchOwnRows, matchTextIndexOnly, planKeywords, textIndexChunks } from './keyword-plan';
 import { KeywordStatistics } from './keyword-statistics';
 import { QueryLexemes } from './query-lexemes';
-import { vectorText } from '../embedding/vector-text';
+import { VectorTypeOid } from '../database/vector-array-param';
 
 export type { ChunkHit, ChunkRanks, ChunkSearch, FusionParams, MetadataCondition, MetadataFilter, SearchMode } from './chunk-search.query';
 export { keywordQuery } from './chunk-search.query';
@@ -59,6 +59,9 @@ export class ChunkRepository {
     private readonly reads: ReadDatabase,
   ) {}
 
+  /** Chunk vectors go to Postgres in binary (see vectorArrayParam). */
+  private readonly vectorType = new VectorTypeOid((sql) => this.db.query(sql));
+
   private readonly lexemes = new QueryLexemes(async (text) => {
     const rows: Array<{ lexemes: string[] }> = await this.reads.source.query(
       `SELECT coalesce(array_agg(DISTINCT lexeme), '{}') AS lexemes FROM unnest(to_tsvector('english', $1))`,
@@ -99,23 +102,27 @@ export class ChunkRepository {
   }
 
   private async insertChunks(em: EntityManager, table: ChunkTable, rows: Array<{ doc: DocumentChunks; chunk: ChunkToWrite }>): Promise<void> {
-    await em.query(
-      `INSERT INTO ${table} (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding, context)
-       SELECT u.id, u.doc, u.ns, u.idx, u.content, u.sha, char_length(u.content), u.meta, u.model, u.emb, u.ctx
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::vector[], $10::text[])
-              AS u(id, doc, ns, idx, content, sha, meta, model, emb, ctx)`,
-      [
-        rows.map((r) => chunkId(r.doc.documentId, r.chunk.index)),
-        rows.map((r) => r.doc.documentId),
-        rows.map((r) => r.doc.namespace),
-        rows.map((r) => r.chunk.index),
-        rows.map((r) => r.chunk.content),
-        rows.map((r) => r.chunk.contentSha256),
-        rows.map((r) => JSON.stringify(r.chunk.metadata)),
-        rows.map((r) => r.doc.model),
-        rows.map((r) => vectorText(r.chunk.embedding)),
-        rows.map((r) => r.chunk.context ?? null),
-      ],
+    await this.vectorType.write(
+      rows.map((r) => r.chunk.embedding),
+      (embeddings) =>
+        em.query(
+          `INSERT INTO ${table} (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding, context)
+           SELECT u.id, u.doc, u.ns, u.idx, u.content, u.sha, char_length(u.content), u.meta, u.model, u.emb, u.ctx
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::vector[], $10::text[])
+                  AS u(id, doc, ns, idx, content, sha, meta, model, emb, ctx)`,
+          [
+            rows.map((r) => chunkId(r.doc.documentId, r.chunk.index)),
+            rows.map((r) => r.doc.documentId),
+            rows.map((r) => r.doc.namespace),
+            rows.map((r) => r.chunk.index),
+            rows.map((r) => r.chunk.content),
+            rows.map((r) => r.chunk.contentSha256),
+            rows.map((r) => JSON.stringify(r.chunk.metadata)),
+            rows.map((r) => r.doc.model),
+            embeddings,
+            rows.map((r) => r.chunk.context ?? null),
+          ],
+        ),
     );
   }
 

@@ -6,7 +6,7 @@ import { chunkId } from '../../vector-store/chunk-id';
 import { ChunkTable } from '../../vector-store/generations/generation';
 import { ChunkDraft } from '../chunking/chunk-drafts';
 import { SliceRange, planSlices } from './slice-plan';
-import { vectorText } from '../../embedding/vector-text';
+import { VectorTypeOid } from '../../database/vector-array-param';
 
 /** Rows per statement when staging and publishing: each statement's parameters stay small whatever the document's size. */
 const STAGE_BATCH_ROWS = 500;
@@ -83,6 +83,9 @@ async function updated<T>(em: EntityManager | DataSource, sql: string, params: u
 @Injectable()
 export class SliceRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Vectors go to Postgres in binary (see vectorArrayParam). */
+  private readonly vectorType = new VectorTypeOid((sql) => this.db.query(sql));
 
   /**
    * Stages `drafts` as a new run of the document's `version` in slices of `chunksPerSlice`,
@@ -178,11 +181,13 @@ export class SliceRepository {
 
   /** Stores vectors of staged chunks (by index) for a generation, outside any slice's bookkeeping. */
   async storeVectors(documentId: string, generationId: number, modelId: string, indexes: number[], vectors: number[][], em: EntityManager | DataSource = this.db): Promise<void> {
-    await em.query(
-      `UPDATE staged_chunks s SET embedding = u.emb, model = $3, generation_id = $2
-         FROM unnest($4::int[], $5::vector[]) AS u(idx, emb)
-        WHERE s.document_id = $1 AND s.chunk_index = u.idx`,
-      [documentId, generationId, modelId, indexes, vectors.map((v) => vectorText(v))],
+    await this.vectorType.write(vectors, (embeddings) =>
+      em.query(
+        `UPDATE staged_chunks s SET embedding = u.emb, model = $3, generation_id = $2
+           FROM unnest($4::int[], $5::vector[]) AS u(idx, emb)
+          WHERE s.document_id = $1 AND s.chunk_index = u.idx`,
+        [documentId, generationId, modelId, indexes, embeddings],
+      ),
     );
   }
 
