@@ -5,6 +5,11 @@ export interface QueueConfig {
   /** Redis key prefix for every queue, so several deployments can share one Redis. */
   prefix: string;
   concurrency: number;
+  /**
+   * Niceness a worker process (ROLE=worker) takes at start (WORKER_NICE, 0-19): beside an API
+   * process on the same machine, the API is served first and answers sooner.
+   */
+  workerNice: number;
   attempts: number;
   backoffMs: number;
   backoffMaxMs: number;
@@ -43,6 +48,7 @@ export function readQueue(r: EnvReader, backoffMs: number, cluster = false): Que
   return {
     prefix,
     concurrency: r.int('WORKER_CONCURRENCY', 4, 1, 256),
+    workerNice: r.int('WORKER_NICE', 10, 0, 19),
     attempts: r.int('QUEUE_ATTEMPTS', 5, 1, 100),
     backoffMs,
     backoffMaxMs: r.int('QUEUE_BACKOFF_MAX_MS', 60000, backoffMs, 86400000),

@@ -40,6 +40,11 @@ export class WorkerSupervisor {
     });
   }
 
+  /** Process ids of the running workers. */
+  pids(): number[] {
+    return [...this.children].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+  }
+
   /** Kills every running worker at once (SIGKILL, nothing drained); each is started again, as after a crash. */
   crash(): void {
     for (const c of this.children) c.kill('SIGKILL');
