@@ -65,10 +65,20 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     void this.checkMarker();
   }
 
+  /** Waits for a running pass for at most SHUTDOWN_GRACE_MS: a pass stuck on a lost connection must not hold the shutdown. */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.markerTimer);
-    await this.running;
+    const running = this.running;
+    if (running) {
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        running.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.config.queue.shutdownGraceMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) this.logger.warn(`a reconcile pass was still running after ${this.config.queue.shutdownGraceMs} ms: shutting down without it`);
+    }
     this.redis.disconnect();
   }
 
