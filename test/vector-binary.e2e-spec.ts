@@ -45,16 +45,17 @@ describe('vectors in binary parameters', () => {
   it('reads the type OID once, and again after Postgres refuses a write for its element type', async () => {
     // This Postgres takes any element OID in a binary array; one that checks it answers 42804.
     let reads = 0;
-    const type = new VectorTypeOid(async () => [{ oid: String(++reads) }]);
+    const type = new VectorTypeOid();
+    const db = { query: async () => [{ oid: String(++reads) }] };
     const seen: number[] = [];
     const write = async (param: Buffer): Promise<void> => {
       seen.push(param.readUInt32BE(8));
       if (seen.length === 2) throw Object.assign(new Error('wrong element type'), { code: '42804' });
     };
-    await type.write(samples, write);
-    await expect(type.write(samples, write)).rejects.toThrow('wrong element type');
-    await type.write(samples, write);
-    await type.write(samples, write);
+    await type.write(db, samples, write);
+    await expect(type.write(db, samples, write)).rejects.toThrow('wrong element type');
+    await type.write(db, samples, write);
+    await type.write(db, samples, write);
     expect(seen).toEqual([1, 1, 2, 2]);
   });
 });

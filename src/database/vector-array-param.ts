@@ -42,6 +42,11 @@ function writeVector(out: Buffer, v: readonly number[], at: number): number {
   return at;
 }
 
+/** Whatever runs SQL: a DataSource, or a transaction's EntityManager. */
+export interface SqlQuery {
+  query(sql: string): Promise<unknown>;
+}
+
 /**
  * The `vector` type's OID in one database, read once. Dropping and creating the extension
  * again gives the type a new OID: a write that Postgres refuses for it forgets the OID, so
@@ -50,11 +55,12 @@ function writeVector(out: Buffer, v: readonly number[], at: number): number {
 export class VectorTypeOid {
   private oid: Promise<number> | null = null;
 
-  constructor(private readonly query: (sql: string) => Promise<Array<{ oid: string | number }>>) {}
-
-  /** Runs `write` with `vectorArrayParam` over `vectors`, the OID read (once) from the database. */
-  async write<T>(vectors: ReadonlyArray<readonly number[]>, write: (param: Buffer) => Promise<T>): Promise<T> {
-    this.oid ??= this.query(`SELECT 'vector'::regtype::oid AS oid`).then((rows) => Number(rows[0].oid));
+  /**
+   * Runs `write` with `vectorArrayParam` over `vectors`. The OID is read (once) through `db`,
+   * the caller's own connection: a transaction never waits on the pool for another.
+   */
+  async write<T>(db: SqlQuery, vectors: ReadonlyArray<readonly number[]>, write: (param: Buffer) => Promise<T>): Promise<T> {
+    this.oid ??= db.query(`SELECT 'vector'::regtype::oid AS oid`).then((rows) => Number((rows as Array<{ oid: string | number }>)[0].oid));
     const oid = await this.oid.catch((err: unknown) => {
       this.oid = null;
       throw err;

@@ -49,7 +49,7 @@ export class EmbeddingCache {
   constructor(@InjectDataSource() private readonly db: SqlRunner) {}
 
   /** Vectors go to Postgres in binary (see vectorArrayParam). */
-  private readonly vectorType = new VectorTypeOid(async (sql) => (await this.db.query(sql)) as Array<{ oid: string }>);
+  private readonly vectorType = new VectorTypeOid();
 
   /**
    * Cached vectors of `texts` under `model` and `dimension`: an array aligned with
@@ -109,7 +109,7 @@ export class EmbeddingCache {
       entries.set(cacheKey(t), vectors[i]);
     });
     if (entries.size === 0) return;
-    await this.vectorType.write([...entries.values()], (embeddings) =>
+    await this.vectorType.write(this.db, [...entries.values()], (embeddings) =>
       this.db.query(
         `INSERT INTO embedding_cache (model, dimension, text_sha256, embedding)
          SELECT $1, $2, decode(u.key, 'hex'), u.emb

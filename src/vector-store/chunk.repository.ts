@@ -60,7 +60,7 @@ export class ChunkRepository {
   ) {}
 
   /** Chunk vectors go to Postgres in binary (see vectorArrayParam). */
-  private readonly vectorType = new VectorTypeOid((sql) => this.db.query(sql));
+  private readonly vectorType = new VectorTypeOid();
 
   private readonly lexemes = new QueryLexemes(async (text) => {
     const rows: Array<{ lexemes: string[] }> = await this.reads.source.query(
@@ -103,6 +103,7 @@ export class ChunkRepository {
 
   private async insertChunks(em: EntityManager, table: ChunkTable, rows: Array<{ doc: DocumentChunks; chunk: ChunkToWrite }>): Promise<void> {
     await this.vectorType.write(
+      em,
       rows.map((r) => r.chunk.embedding),
       (embeddings) =>
         em.query(

@@ -85,7 +85,7 @@ export class SliceRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Vectors go to Postgres in binary (see vectorArrayParam). */
-  private readonly vectorType = new VectorTypeOid((sql) => this.db.query(sql));
+  private readonly vectorType = new VectorTypeOid();
 
   /**
    * Stages `drafts` as a new run of the document's `version` in slices of `chunksPerSlice`,
@@ -181,7 +181,7 @@ export class SliceRepository {
 
   /** Stores vectors of staged chunks (by index) for a generation, outside any slice's bookkeeping. */
   async storeVectors(documentId: string, generationId: number, modelId: string, indexes: number[], vectors: number[][], em: EntityManager | DataSource = this.db): Promise<void> {
-    await this.vectorType.write(vectors, (embeddings) =>
+    await this.vectorType.write(em, vectors, (embeddings) =>
       em.query(
         `UPDATE staged_chunks s SET embedding = u.emb, model = $3, generation_id = $2
            FROM unnest($4::int[], $5::vector[]) AS u(idx, emb)
