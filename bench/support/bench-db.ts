@@ -61,12 +61,17 @@ export async function checkDimension(db: Client, dimension: number): Promise<voi
 
 /**
  * Empties every table but the migrations' record (the HNSW index with them, and whatever
- * tables later migrations add) and checkpoints, so each phase starts alike.
+ * tables later migrations add), drops backfilled namespaces' own indexes, and checkpoints,
+ * so each phase starts alike.
  */
 export async function resetTables(db: Client): Promise<void> {
   const r = await db.query<{ name: string }>(
     `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`,
   );
   await db.query(`TRUNCATE ${r.rows.map((t) => t.name).join(', ')}`);
+  // A backfilled namespace's own index outlives the truncated record of it, and a later
+  // backfill phase would maintain it row by row: dropped with its record.
+  const own = await db.query<{ name: string }>(`SELECT quote_ident(indexname) AS name FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'chunks\\_ns\\_hnsw\\_%'`);
+  for (const { name } of own.rows) await db.query(`DROP INDEX ${name}`);
   await db.query('CHECKPOINT');
 }
