@@ -25,8 +25,9 @@ export async function findUnchanged(versions: DocumentVersionStore, docs: Readon
   if (keyed.length === 0) return unchanged;
   const stored = await versions.findByExternalIds(keyed);
   docs.forEach((doc, i) => {
-    const existing = once(doc) ? stored.get(keyOf(doc.namespace, doc.externalId)) : undefined;
-    if (existing && isUnchanged(existing, doc as NewDocument)) unchanged.set(i, existing);
+    if (!once(doc)) return;
+    const existing = stored.get(keyOf(doc.namespace, doc.externalId));
+    if (existing && isUnchanged(existing, doc)) unchanged.set(i, existing);
   });
   return unchanged;
 }

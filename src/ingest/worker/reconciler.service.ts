@@ -3,6 +3,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { AppConfig } from '../../config/app-config';
 import { RedisClient } from '../../common/redis-client';
 import { RedisLease, leaseConnection } from '../../common/redis-lease';
+import { withTimeout } from '../../common/with-timeout';
 import { DocumentsRepository, StaleDocument } from '../../documents/documents.repository';
 import { DeadLetterQueue } from '../queue/dead-letter.queue';
 import { deadLetterJobId } from '../queue/ingest.jobs';
@@ -69,15 +70,11 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.markerTimer);
-    const running = this.running;
-    if (running) {
-      let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        running.then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.config.queue.shutdownGraceMs))),
-      ]);
-      clearTimeout(timer);
-      if (!finished) this.logger.warn(`a reconcile pass was still running after ${this.config.queue.shutdownGraceMs} ms: shutting down without it`);
+    // A pass never rejects (trigger catches its errors): a rejection here is the grace running out.
+    if (this.running) {
+      await withTimeout(this.running, this.config.queue.shutdownGraceMs, 'a reconcile pass').catch((err: unknown) =>
+        this.logger.warn(`${err instanceof Error ? err.message : String(err)}: shutting down without it`),
+      );
     }
     this.redis.disconnect();
   }
