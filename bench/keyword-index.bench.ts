@@ -147,7 +147,7 @@ async function measure(db: Client, o: Options, setting: (typeof SETTINGS)[number
           fusion: { k: 60, vectorWeight: 1, keywordWeight: 1 }, efSearch: 100, keywordBudget: 1000, exactVectorMaxChunks: 20000,
           generation: {} as Generation,
         },
-        { total, candidates: null, limit: 1000, estimatedDf: [], coordination: null },
+        { total, candidates: null, limit: 1000, estimatedDf: [], coordination: null, commonCoordination: null },
       );
       const s0 = process.hrtime.bigint();
       await db.query(sql, params);

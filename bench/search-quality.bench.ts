@@ -17,7 +17,7 @@
  * exhaustive BM25 scoring of every match, with the mean time of each search's SQL.
  *
  *   npm run build && npm run bench:search-quality -- [--chunks 100000]
- *     [--db ingest_bench_search_quality] [--budget 1000] [--ef 40,200,400] [--reuse] [--recall-only]
+ *     [--db ingest_bench_search_quality] [--budget 1000] [--ef 40,200,400] [--reuse] [--recall-only] [--per-question]
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ import { chunkId } from '../src/vector-store/chunk-id';
 import { ChunkSearch, SearchMode, searchQuery } from '../src/vector-store/chunk-search.query';
 import { quotesIdentifier } from '../src/vector-store/api/query-shape';
 import { Generation } from '../src/vector-store/generations/generation';
-import { planKeywords, textIndexChunks } from '../src/vector-store/keyword-plan';
+import { KeywordPlan, planKeywords, textIndexChunks } from '../src/vector-store/keyword-plan';
 import { KeywordStatistics } from '../src/vector-store/keyword-statistics';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { intFlag } from './support/bench-main';
@@ -57,6 +57,8 @@ interface Options {
   reuse: boolean;
   /** Only the vector list's recall (the exhaustive keyword searches take minutes at 1M). */
   recallOnly: boolean;
+  /** Print each question whose expected document the bounded keyword plan ranks differently from exhaustive BM25. */
+  perQuestion: boolean;
 }
 
 function options(argv: string[]): Options {
@@ -67,8 +69,9 @@ function options(argv: string[]): Options {
     ef: [40, 200, 400],
     reuse: argv.includes('--reuse'),
     recallOnly: argv.includes('--recall-only'),
+    perQuestion: argv.includes('--per-question'),
   };
-  const valued = argv.filter((a) => a !== '--reuse' && a !== '--recall-only');
+  const valued = argv.filter((a) => a !== '--reuse' && a !== '--recall-only' && a !== '--per-question');
   for (let i = 0; i < valued.length; i += 2) {
     const [flag, v] = [valued[i], valued[i + 1]];
     if (flag === '--chunks') o.chunks = intFlag(flag, v, 1000);
@@ -168,6 +171,8 @@ class QualityBench {
   /** The service's own planning statistics, over a connection of their own. */
   private statistics?: KeywordStatistics;
   private source?: DataSource;
+  /** The bounded keyword plan of the last search, for --per-question. */
+  private lastPlan: KeywordPlan | null = null;
 
   constructor(private readonly o: Options) {
     const base = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'hash' }).postgres;
@@ -295,6 +300,7 @@ class QualityBench {
       const statistics = this.statistics as KeywordStatistics;
       const [frequencies, chunks, tableChunks] = await Promise.all([statistics.lexemeFrequencies(), statistics.namespaceChunks(s.namespace), statistics.tableChunks()]);
       keyword = planKeywords(lexemes, frequencies, chunks, s.keywordBudget, textIndexChunks(chunks, tableChunks, s.keywordOwnRows === true));
+      if (s.keywordBudget === this.o.budget) this.lastPlan = keyword;
     }
     const { sql, params } = searchQuery(s, keyword);
     await db.query('BEGIN');
@@ -368,11 +374,16 @@ class QualityBench {
       const ms = { bounded: 0, exhaustive: 0 };
       for (const [i, q] of QUESTIONS.entries()) {
         const s = this.chunkSearch(mode, q.question, mode === 'hybrid' ? questionVectors[i] : null, total, mode === 'hybrid' ? this.search.candidates : 10);
+        const rr = { bounded: 0, exhaustive: 0 };
         for (const [name, budget] of [['bounded', this.o.budget], ['exhaustive', 100_000_000]] as const) {
           const started = performance.now();
           const rows = await this.searched({ ...s, keywordBudget: budget });
           ms[name] += performance.now() - started;
-          score[name] += reciprocalRank(rows, docs, q.expected);
+          rr[name] = reciprocalRank(rows, docs, q.expected);
+          score[name] += rr[name];
+        }
+        if (this.o.perQuestion && rr.bounded !== rr.exhaustive) {
+          console.log(`  ${mode} "${q.question}" (${q.expected}): RR bounded ${rr.bounded.toFixed(3)}, exhaustive ${rr.exhaustive.toFixed(3)}; plan ${JSON.stringify(this.lastPlan)}`);
         }
       }
       const [b, e] = [score.bounded / QUESTIONS.length, score.exhaustive / QUESTIONS.length];

@@ -1,12 +1,11 @@
 import { DataSource } from 'typeorm';
 import { ReadDatabase } from '../src/database/read-database.module';
 import { atLeastTsquery } from '../src/vector-store/at-least-tsquery';
-import { ChunkSearch, searchQuery } from '../src/vector-store/chunk-search.query';
-import { Generation } from '../src/vector-store/generations/generation';
+import { ChunkSearch } from '../src/vector-store/chunk-search.query';
 import { KeywordPlan } from '../src/vector-store/keyword-plan';
 import { KeywordStatistics } from '../src/vector-store/keyword-statistics';
 import { ownDatabase } from './support/own-database';
-import { keywordPlanFor, searchDatabase } from './support/search-database';
+import { insertChunkTexts, keywordPlanFor, keywordSearch, rankedChunkIndexes, searchDatabase } from './support/search-database';
 
 /** A database of its own: the plan reads the planner's statistics of the whole chunks table. */
 const database = ownDatabase('ingest_test_keyword_coordination');
@@ -23,19 +22,17 @@ describe('keyword candidates that hold many of the query words', () => {
     // all four; a rare one in five chunks, which hold none of them. Chunk 0 (the target)
     // holds every common word twice and not the rare one: exhaustive BM25 ranks it right
     // after the rare word's chunks.
-    await ds.query(
-      `INSERT INTO chunks (id, document_id, namespace, chunk_index, content, content_sha256, char_count, model, embedding)
-       SELECT gen_random_uuid(), $1, 'mixed', i, t, repeat('0', 64), char_length(t), 'hash:test',
-              (SELECT array_agg(sin(i * 7 + d))::vector FROM generate_series(1, 384) d)
-         FROM generate_series(0, $2 - 1) i,
-              LATERAL (SELECT CASE WHEN i = 0 THEN 'garden garden compost compost soil soil water water'
-                                   WHEN i % 400 = 1 THEN 'zeppelin filler ' || i
-                                   ELSE concat_ws(' ', 'filler', i,
-                                          CASE WHEN i % 3 = 0 THEN 'garden' END, CASE WHEN i % 4 = 0 THEN 'compost' END,
-                                          CASE WHEN i % 5 = 0 THEN 'soil' END, CASE WHEN i % 6 = 1 THEN 'water' END) END AS t) text`,
-      [DOCUMENT, CHUNKS],
+    await insertChunkTexts(
+      ds,
+      DOCUMENT,
+      'mixed',
+      CHUNKS,
+      `CASE WHEN i = 0 THEN 'garden garden compost compost soil soil water water'
+            WHEN i % 400 = 1 THEN 'zeppelin filler ' || i
+            ELSE concat_ws(' ', 'filler', i,
+                   CASE WHEN i % 3 = 0 THEN 'garden' END, CASE WHEN i % 4 = 0 THEN 'compost' END,
+                   CASE WHEN i % 5 = 0 THEN 'soil' END, CASE WHEN i % 6 = 1 THEN 'water' END) END`,
     );
-    await ds.query('ANALYZE chunks');
     statistics = new KeywordStatistics(ReadDatabase.primaryOnly(ds));
   });
 
@@ -43,27 +40,9 @@ describe('keyword candidates that hold many of the query words', () => {
     await ds?.destroy();
   });
 
-  const search = (query: string, keywordBudget: number): ChunkSearch => ({
-    mode: 'keyword',
-    query,
-    embedding: null,
-    namespace: 'mixed',
-    filter: {},
-    limit: 10,
-    candidates: 10,
-    fusion: { k: 60, vectorWeight: 1, keywordWeight: 1 },
-    efSearch: 40,
-    keywordBudget,
-    exactVectorMaxChunks: 0,
-    generation: { id: 1, status: 'active' } as Generation,
-  });
-
+  const search = (query: string, keywordBudget: number): ChunkSearch => keywordSearch('mixed', query, keywordBudget);
   const planFor = (s: ChunkSearch): Promise<KeywordPlan> => keywordPlanFor(ds, statistics, s);
-
-  const ranked = async (s: ChunkSearch, plan: KeywordPlan): Promise<number[]> => {
-    const { sql, params } = searchQuery(s, plan);
-    return (await ds.query(sql, params)).map((r: { chunk_index: number }) => r.chunk_index);
-  };
+  const ranked = (s: ChunkSearch, plan: KeywordPlan): Promise<number[]> => rankedChunkIndexes(ds, s, plan);
 
   it('scores a chunk holding every common word and no rare one, which rarity alone leaves out', async () => {
     const s = search('zeppelin garden compost soil water', 60);
@@ -77,7 +56,7 @@ describe('keyword candidates that hold many of the query words', () => {
     expect(bounded.length).toBeGreaterThanOrEqual(6);
     expect(bounded).toEqual(exhaustive.slice(0, bounded.length));
     // Without the coordination candidates the target is never scored.
-    expect(await ranked(s, { ...plan, coordination: null })).not.toContain(0);
+    expect(await ranked(s, { ...plan, coordination: null, commonCoordination: null })).not.toContain(0);
   });
 
   it('keeps the coordination candidates within the budget', async () => {

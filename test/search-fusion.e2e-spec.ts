@@ -39,7 +39,7 @@ describe('hybrid fusion SQL: relative score fusion, reciprocal rank fusion, docu
       mode, query, embedding: JSON.parse(vec(1, 0)) as number[], namespace: 'fusion', filter: {},
       limit: 10, candidates: 10, fusion, efSearch: 40, keywordBudget: 1000, exactVectorMaxChunks: 100000, exactVector: true, generation,
     };
-    const { sql, params } = searchQuery(s, { candidates: null, limit: 0, total: CHUNKS.length, estimatedDf: [], coordination: null });
+    const { sql, params } = searchQuery(s, { candidates: null, limit: 0, total: CHUNKS.length, estimatedDf: [], coordination: null, commonCoordination: null });
     const rows: SearchRow[] = await ds.query(sql, params);
     return rows.map(toChunkHit).map((h) => ({ id: h.chunkId.slice(-2), score: h.score, ...(h.documentScore !== undefined ? { documentScore: h.documentScore } : {}) }));
   }

@@ -134,8 +134,8 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
     const scanConditions = s.keywordTextIndexOnly ? [`coalesce(c.namespace, '') = $1`, ...filters].join(' AND ') : conditions;
     // Which chunks are scored: every one holding a query word; or (common words, a large
     // namespace) those holding every query word, which rank first, those holding the
-    // query's rarest words, and those holding many of its rarest words (the coordination
-    // candidates), up to the budget each.
+    // query's rarest words, those holding many of its rarest words and those holding many
+    // of its common words (the coordination candidates), up to each one's limit.
     const scan = (where: string, limit = ''): string =>
       `SELECT c.id, c.content_tsv AS tsv, c.char_count, (c.content_tsv @@ q.all_q) AS has_all
          FROM chunks c CROSS JOIN q WHERE ${scanConditions} AND ${where} ${limit}`;
@@ -154,10 +154,15 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
       const rare = matches(`$${params.length - 1}::tsquery`);
       const limitParam = `$${params.length}`;
       const limit = `LIMIT ${limitParam}`;
-      const bounded = [matches('q.all_q'), rare];
+      const bounded = [matches('q.all_q'), rare].map((where) => ({ where, limit }));
       if (keyword.coordination) {
         params.push(atLeastTsquery(keyword.coordination.lexemes, keyword.coordination.atLeast));
-        bounded.push(matches(`$${params.length}::tsquery`));
+        bounded.push({ where: matches(`$${params.length}::tsquery`), limit });
+      }
+      if (keyword.commonCoordination) {
+        const { lexemes, atLeast, limit: most } = keyword.commonCoordination;
+        params.push(atLeastTsquery(lexemes, atLeast), most);
+        bounded.push({ where: matches(`$${params.length - 1}::tsquery`), limit: `LIMIT $${params.length}` });
       }
       if (Object.keys(s.filter).length > 0) {
         // The words' frequencies are the namespace's: a selective filter may leave a few chunks
@@ -172,9 +177,9 @@ export function searchQuery(s: ChunkSearch, keyword: KeywordPlan | null): { sql:
         filteredCte = `filtered AS MATERIALIZED (${scan('ts_match_vq(c.content_tsv, q.any_q)', limit)}),`;
         const truncated = `(SELECT count(*) FROM filtered) >= ${limitParam}`;
         estimatesApply = truncated;
-        matched = ['SELECT * FROM filtered', ...bounded.map((where) => scan(`${truncated} AND ${where}`, limit))].map((q) => `(${q})`).join(' UNION ');
+        matched = ['SELECT * FROM filtered', ...bounded.map((b) => scan(`${truncated} AND ${b.where}`, b.limit))].map((q) => `(${q})`).join(' UNION ');
       } else {
-        matched = bounded.map((where) => `(${scan(where, limit)})`).join(' UNION ');
+        matched = bounded.map((b) => `(${scan(b.where, b.limit)})`).join(' UNION ');
       }
     }
     params.push(keyword.estimatedDf.map((e) => e.lexeme), keyword.estimatedDf.map((e) => e.df));

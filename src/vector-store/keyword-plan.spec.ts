@@ -5,7 +5,7 @@ const freqs = (common: Record<string, number>, ceiling = 0.01): LexemeFrequencie
 describe('planKeywords', () => {
   it('scores every match (exact BM25) while the words fit in the budget', () => {
     const plan = planKeywords(['backup', 'restor'], freqs({ backup: 0.02 }), 10_000, 1000);
-    expect(plan).toEqual({ total: 10_000, candidates: null, limit: 1000, estimatedDf: [], coordination: null });
+    expect(plan).toEqual({ total: 10_000, candidates: null, limit: 1000, estimatedDf: [], coordination: null, commonCoordination: null });
   });
 
   it('is exact whatever the words when none is common', () => {
@@ -90,6 +90,31 @@ describe('coordination candidates', () => {
     const p = atLeastProbabilities([0.5, 0.5, 0.5]);
     expect(p.map((x) => Number(x.toFixed(6)))).toEqual([1, 0.875, 0.5, 0.125]);
     expect(atLeastProbabilities([])).toEqual([1]);
+  });
+});
+
+describe('common words\' coordination candidates', () => {
+  // Three rare words and six common ones, at 10-30% of the chunks each.
+  const common = { c1: 0.1, c2: 0.12, c3: 0.15, c4: 0.2, c5: 0.25, c6: 0.3 };
+  const words = ['r1', 'r2', 'r3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+
+  it('asks for the fewest of the words left out whose estimated matches fit half the budget', () => {
+    // 20k chunks: P(at least 3) = 0.079 (1,582 chunks), P(at least 4) = 0.0115 (230).
+    const plan = planKeywords(words, freqs(common), 20_000, 1000);
+    expect(plan.candidates).toEqual(['r1', 'r2', 'r3']);
+    expect(plan.coordination?.lexemes).toEqual(['r1', 'r2', 'r3', 'c1', 'c2', 'c3']);
+    expect(plan.commonCoordination).toEqual({ lexemes: ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'], atLeast: 4, limit: 500 });
+  });
+
+  it('takes more of the words when fewer would read too many postings', () => {
+    // 100k chunks: at least 5 fits (87 chunks) but reads the two rarest words' 22k postings, over 40 per candidate.
+    expect(planKeywords(words, freqs(common), 100_000, 1000).commonCoordination?.atLeast).toBe(6);
+    // Over a table of 2M chunks even the rarest word's postings are too many.
+    expect(planKeywords(words, freqs(common), 1_000_000, 1000, 2_000_000).commonCoordination).toBeNull();
+  });
+
+  it('plans none when every common word is a candidate', () => {
+    expect(planKeywords(['r1', 'c1'], freqs({ c1: 0.001 }), 100_000, 1000).commonCoordination).toBeNull();
   });
 });
 
