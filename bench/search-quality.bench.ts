@@ -1,9 +1,9 @@
 /**
- * Quality of the search plans at scale, on real-model vectors and real text: the evaluation
- * corpus (bench/retrieval/corpora/nodejs) split in 1000-character chunks and embedded once with the
- * local model (all-MiniLM-L6-v2; the vectors are kept in bench/.cache, rebuilt when
- * missing or when the corpus, the questions or the model change), then padded to `--chunks`
- * in one namespace:
+ * Quality of the search plans at scale, on real-model vectors and real text: an evaluation
+ * corpus (bench/retrieval/corpora/<--corpus>, nodejs by default) split in 1000-character chunks
+ * and embedded once with the local model (all-MiniLM-L6-v2; the vectors are kept in
+ * bench/.cache, rebuilt when missing or when the corpus, the questions or the model change),
+ * then padded to `--chunks` in one namespace:
  *
  * - padding vectors are the real ones, each moved by noise of norm 0.3–0.9 (cosine 0.74–0.96
  *   to its source), so the index meets the clusters of a real corpus and not random vectors
@@ -17,7 +17,8 @@
  * exhaustive BM25 scoring of every match, with the mean time of each search's SQL.
  *
  *   npm run build && npm run bench:search-quality -- [--chunks 100000]
- *     [--db ingest_bench_search_quality] [--budget 1000] [--ef 40,200,400] [--reuse] [--recall-only] [--per-question]
+ *     [--corpus nodejs] [--db ingest_bench_search_quality] [--budget 1000] [--ef 40,200,400]
+ *     [--reuse] [--recall-only] [--per-question] [--no-common-coordination]
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,7 +41,7 @@ import { KeywordStatistics } from '../src/vector-store/keyword-statistics';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { intFlag } from './support/bench-main';
 import { mulberry32 } from './support/corpus';
-import { loadCorpora } from './retrieval/corpus-files';
+import { Corpus, Question, loadCorpora } from './retrieval/corpus-files';
 
 const DIMENSION = 384;
 const NAMESPACE = 'quality';
@@ -59,6 +60,10 @@ interface Options {
   recallOnly: boolean;
   /** Print each question whose expected document the bounded keyword plan ranks differently from exhaustive BM25. */
   perQuestion: boolean;
+  /** The bounded plan without the common words' coordination candidates, to weigh them. */
+  noCommonCoordination: boolean;
+  /** The evaluation corpus (a folder of bench/retrieval/corpora). */
+  corpus: string;
 }
 
 function options(argv: string[]): Options {
@@ -70,13 +75,17 @@ function options(argv: string[]): Options {
     reuse: argv.includes('--reuse'),
     recallOnly: argv.includes('--recall-only'),
     perQuestion: argv.includes('--per-question'),
+    noCommonCoordination: argv.includes('--no-common-coordination'),
+    corpus: 'nodejs',
   };
-  const valued = argv.filter((a) => a !== '--reuse' && a !== '--recall-only' && a !== '--per-question');
+  const switches = ['--reuse', '--recall-only', '--per-question', '--no-common-coordination'];
+  const valued = argv.filter((a) => !switches.includes(a));
   for (let i = 0; i < valued.length; i += 2) {
     const [flag, v] = [valued[i], valued[i + 1]];
     if (flag === '--chunks') o.chunks = intFlag(flag, v, 1000);
     else if (flag === '--budget') o.budget = intFlag(flag, v, 10);
     else if (flag === '--db') o.db = String(v);
+    else if (flag === '--corpus') o.corpus = String(v);
     else if (flag === '--ef') o.ef = String(v).split(',').map((e) => intFlag(flag, e, 1));
     else throw new Error(`unknown option ${flag}`);
   }
@@ -97,24 +106,19 @@ interface Embedded {
   questions: number[][];
 }
 
-/** The Node.js corpus of the retrieval evaluation: real text with questions written by users' words. */
-const NODEJS = loadCorpora(['nodejs'])[0];
-
-function realChunks(): RealChunk[] {
-  return NODEJS.docs.flatMap((doc) =>
+function realChunks(corpus: Corpus): RealChunk[] {
+  return corpus.docs.flatMap((doc) =>
     splitText(doc.content, { size: 1000, overlap: 150 }).map((p) => ({ doc: doc.id, index: p.index, context: chunkContext(doc.title, []), content: p.content })),
   );
 }
 
-const QUESTIONS = [...NODEJS.paraphrased, ...NODEJS.identifiers];
-
 /** The vectors of the corpus's chunks and of the questions, from the cache file or the local model. */
-async function embedded(chunks: RealChunk[]): Promise<Embedded> {
+async function embedded(corpus: string, chunks: RealChunk[], questionList: readonly Question[]): Promise<Embedded> {
   const embedding = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'local' }).embedding;
   const texts = chunks.map((c) => textToEmbed(c.context, c.content));
-  const questions = QUESTIONS.map((q) => q.question);
+  const questions = questionList.map((q) => q.question);
   const key = createHash('sha256').update(JSON.stringify({ model: 'all-MiniLM-L6-v2', quantize: embedding.quantize, texts, questions })).digest('hex');
-  const file = path.resolve(__dirname, '../../bench/.cache/search-quality-vectors.json');
+  const file = path.resolve(__dirname, `../../bench/.cache/search-quality-${corpus}-vectors.json`);
   if (existsSync(file)) {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as Embedded;
     if (cached.key === key) return cached;
@@ -173,16 +177,21 @@ class QualityBench {
   private source?: DataSource;
   /** The bounded keyword plan of the last search, for --per-question. */
   private lastPlan: KeywordPlan | null = null;
+  /** The corpus's questions: written in users' words (paraphrased), then quoting identifiers. */
+  private readonly questions: Question[];
+  private readonly corpus: Corpus;
 
   constructor(private readonly o: Options) {
     const base = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'hash' }).postgres;
     this.target = { host: base.host, port: base.port, user: base.user, database: o.db };
     this.db = new Client({ connectionString: databaseUrl(this.target) });
+    this.corpus = loadCorpora([o.corpus])[0];
+    this.questions = [...this.corpus.paraphrased, ...this.corpus.identifiers];
   }
 
   async run(): Promise<void> {
-    const chunks = realChunks();
-    const vectors = await embedded(chunks);
+    const chunks = realChunks(this.corpus);
+    const vectors = await embedded(this.o.corpus, chunks, this.questions);
     await ensureBenchDatabase(this.target, { ...process.env, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: String(DIMENSION) });
     await this.db.connect();
     try {
@@ -192,7 +201,7 @@ class QualityBench {
       await this.source.initialize();
       this.statistics = new KeywordStatistics(ReadDatabase.primaryOnly(this.source));
       const total = Number((await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM chunks WHERE namespace = $1`, [NAMESPACE])).rows[0].n);
-      console.log(`namespace ${NAMESPACE}: ${total} chunks (${chunks.length} of the corpus, the rest padding); ${QUESTIONS.length} questions`);
+      console.log(`namespace ${NAMESPACE}: ${total} chunks (${chunks.length} of the corpus, the rest padding); ${this.questions.length} questions`);
       await this.recall(vectors.questions, total);
       if (!this.o.recallOnly) await this.mrr(vectors.questions, total);
     } finally {
@@ -300,6 +309,7 @@ class QualityBench {
       const statistics = this.statistics as KeywordStatistics;
       const [frequencies, chunks, tableChunks] = await Promise.all([statistics.lexemeFrequencies(), statistics.namespaceChunks(s.namespace), statistics.tableChunks()]);
       keyword = planKeywords(lexemes, frequencies, chunks, s.keywordBudget, textIndexChunks(chunks, tableChunks, s.keywordOwnRows === true));
+      if (this.o.noCommonCoordination) keyword = { ...keyword, commonCoordination: null };
       if (s.keywordBudget === this.o.budget) this.lastPlan = keyword;
     }
     const { sql, params } = searchQuery(s, keyword);
@@ -335,9 +345,9 @@ class QualityBench {
       );
       await db.query('COMMIT');
       kth.push(Number(exact.rows[exact.rows.length - 1]?.d ?? 0));
-      exactMrr += reciprocalRank(exact.rows, docs, QUESTIONS[i].expected);
+      exactMrr += reciprocalRank(exact.rows, docs, this.questions[i].expected);
     }
-    console.log(`\nexact search: MRR@10 of the expected document ${(exactMrr / QUESTIONS.length).toFixed(3)}`);
+    console.log(`\nexact search: MRR@10 of the expected document ${(exactMrr / this.questions.length).toFixed(3)}`);
     console.log(`| ef_search | candidates | recall@10 | 10th distance found / true | MRR@10 | ms per query (one client) |`);
     console.log(`| --- | --- | --- | --- | --- | --- |`);
     for (const efSearch of [...new Set([this.search.efSearch, ...this.o.ef])].sort((a, b) => a - b)) {
@@ -349,7 +359,7 @@ class QualityBench {
           const distances = await db.query<{ d: number }>(`SELECT embedding <=> $1::vector AS d FROM chunks WHERE id = ANY($2::uuid[])`, [toSql(v), got.map((r) => r.id)]);
           found += Math.min(10, distances.rows.filter((r) => Number(r.d) <= kth[i] + 1e-9).length);
           gap += Math.max(...distances.rows.map((r) => Number(r.d))) / Math.max(kth[i], 1e-9);
-          mrr += reciprocalRank(got, docs, QUESTIONS[i].expected);
+          mrr += reciprocalRank(got, docs, this.questions[i].expected);
         }
         const ms = (performance.now() - started) / questionVectors.length;
         const n = questionVectors.length;
@@ -372,7 +382,7 @@ class QualityBench {
     for (const mode of ['keyword', 'hybrid'] as const) {
       const score = { bounded: 0, exhaustive: 0 };
       const ms = { bounded: 0, exhaustive: 0 };
-      for (const [i, q] of QUESTIONS.entries()) {
+      for (const [i, q] of this.questions.entries()) {
         const s = this.chunkSearch(mode, q.question, mode === 'hybrid' ? questionVectors[i] : null, total, mode === 'hybrid' ? this.search.candidates : 10);
         const rr = { bounded: 0, exhaustive: 0 };
         for (const [name, budget] of [['bounded', this.o.budget], ['exhaustive', 100_000_000]] as const) {
@@ -386,8 +396,8 @@ class QualityBench {
           console.log(`  ${mode} "${q.question}" (${q.expected}): RR bounded ${rr.bounded.toFixed(3)}, exhaustive ${rr.exhaustive.toFixed(3)}; plan ${JSON.stringify(this.lastPlan)}`);
         }
       }
-      const [b, e] = [score.bounded / QUESTIONS.length, score.exhaustive / QUESTIONS.length];
-      const timing = `${(ms.bounded / QUESTIONS.length).toFixed(1)} / ${(ms.exhaustive / QUESTIONS.length).toFixed(1)}`;
+      const [b, e] = [score.bounded / this.questions.length, score.exhaustive / this.questions.length];
+      const timing = `${(ms.bounded / this.questions.length).toFixed(1)} / ${(ms.exhaustive / this.questions.length).toFixed(1)}`;
       console.log(`| ${mode} | ${b.toFixed(3)} | ${e.toFixed(3)} | ${(b - e).toFixed(3)} | ${timing} |`);
     }
   }
