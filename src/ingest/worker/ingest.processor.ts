@@ -53,7 +53,8 @@ export class IngestProcessor extends QueueWorkerHost<IngestDocumentPayload, Outc
     return 'slice' in payload ? Promise.resolve(this.config.healing.deadlineBaseMs) : super.deadlineMs(payload);
   }
 
-  protected handle(job: Job<IngestDocumentPayload, Outcome>, tries: JobTries): Promise<Outcome> {
+  protected async handle(job: Job<IngestDocumentPayload, Outcome>, tries: JobTries): Promise<Outcome> {
+    await this.crashes.beforeWork(job);
     const { documentId, version, requestId } = job.data;
     if (job.name === IngestJobName.EmbedSlice) {
       return runWithLogContext({ documentId, version, requestId }, () => this.slices.embedSlice(job.data as EmbedSlicePayload, tries));

@@ -10,6 +10,8 @@ import { FailureRecorder } from './failure-recorder';
 /** BullMQ's reason for failing a job that stalled more than `maxStalledCount` times. */
 const STALL_LIMIT_REASON = 'job stalled more than allowable limit';
 const JOB_ID = /^doc-([0-9a-f-]{36})-v(\d+)$/;
+/** How long a job handed out again after a stall waits for its `stalled` event (see `beforeWork`). */
+const STALL_EVENT_GRACE_MS = 100;
 
 /**
  * Poison documents: a job whose worker process dies under it (killed, out of memory) is
@@ -21,6 +23,8 @@ const JOB_ID = /^doc-([0-9a-f-]{36})-v(\d+)$/;
 @Injectable()
 export class WorkerCrashes {
   private readonly logger = new Logger(WorkerCrashes.name);
+  /** Stall records this process has begun writing. */
+  private readonly recording = new Set<Promise<void>>();
 
   constructor(
     private readonly documents: DocumentsRepository,
@@ -34,7 +38,26 @@ export class WorkerCrashes {
    * at about the same time, possibly from another worker: `failed` then records this last
    * crash itself, before the failure, so neither order of the two events loses it.
    */
-  async stalled(jobId: string, findJob: () => Promise<Job<IngestDocumentPayload> | undefined>): Promise<void> {
+  stalled(jobId: string, findJob: () => Promise<Job<IngestDocumentPayload> | undefined>): Promise<void> {
+    const recorded = this.recordStall(jobId, findJob);
+    this.recording.add(recorded);
+    void recorded.catch(() => undefined).finally(() => this.recording.delete(recorded));
+    return recorded;
+  }
+
+  /**
+   * Waits for the stall records this process is writing before it works on `job`. The
+   * process that finds a job stalled often takes it again at once, and a poison would kill
+   * it before the last crash is on record. A job handed out again after a stall
+   * (`stalledCounter`) also gives its `stalled` event, which may still be on its way,
+   * STALL_EVENT_GRACE_MS to arrive.
+   */
+  async beforeWork(job: Job): Promise<void> {
+    if (job.stalledCounter > 0) await new Promise((resolve) => setTimeout(resolve, STALL_EVENT_GRACE_MS));
+    await Promise.allSettled([...this.recording]);
+  }
+
+  private async recordStall(jobId: string, findJob: () => Promise<Job<IngestDocumentPayload> | undefined>): Promise<void> {
     const payload = payloadOf(jobId);
     if (!payload) return;
     // Both reads at once: a poison document may kill this very process as soon as it takes the job again.
