@@ -19,6 +19,13 @@
  *   npm run build && npm run bench:search-quality -- [--chunks 100000]
  *     [--corpus nodejs] [--db ingest_bench_search_quality] [--budget 1000] [--ef 40,200,400]
  *     [--reuse] [--recall-only] [--per-question] [--no-common-coordination]
+ *     [--index hnsw:m=16,ef_construction=64 | --index ivfflat:lists=1000] [--probes 10,20,40]
+ *     [--work-mem 1GB]
+ *
+ * --index (re)builds the vector index with those parameters before measuring (with --reuse,
+ * over the rows already there), so other graphs or an IVFFlat index can be weighed on the same
+ * rows; recall is then measured at each `--ef` (HNSW) or `--probes` (IVFFlat). --work-mem is
+ * the build's maintenance_work_mem (default 1GB, as BACKFILL_MAINTENANCE_WORK_MEM's).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,6 +45,7 @@ import { quotesIdentifier } from '../src/vector-store/api/query-shape';
 import { Generation } from '../src/vector-store/generations/generation';
 import { KeywordPlan, planKeywords, textIndexChunks } from '../src/vector-store/keyword-plan';
 import { KeywordStatistics } from '../src/vector-store/keyword-statistics';
+import { sizeInMb } from '../src/vector-store/backfill/namespace-index.builder';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { intFlag } from './support/bench-main';
 import { mulberry32 } from './support/corpus';
@@ -64,6 +72,25 @@ interface Options {
   noCommonCoordination: boolean;
   /** The evaluation corpus (a folder of bench/retrieval/corpora). */
   corpus: string;
+  /** The vector index to build instead of the service's, or null for the service's. */
+  index: VectorIndexSpec | null;
+  /** ivfflat.probes values to measure recall at, for an IVFFlat index. */
+  probes: number[];
+  /** maintenance_work_mem of the index build. */
+  workMem: string;
+}
+
+/** A vector index to weigh: its method and its storage parameters (`m`, `ef_construction`, `lists`). */
+interface VectorIndexSpec {
+  method: 'hnsw' | 'ivfflat';
+  params: string;
+}
+
+/** `hnsw:m=32,ef_construction=128` or `ivfflat:lists=1000`. */
+function indexSpec(v: string): VectorIndexSpec {
+  const m = /^(hnsw|ivfflat)(?::((?:[a-z_]+=\d+)(?:,[a-z_]+=\d+)*))?$/.exec(v);
+  if (!m) throw new Error(`--index: expected hnsw[:m=16,ef_construction=64] or ivfflat[:lists=1000], got ${v}`);
+  return { method: m[1] as VectorIndexSpec['method'], params: (m[2] ?? '').split(',').filter(Boolean).join(', ') };
 }
 
 function options(argv: string[]): Options {
@@ -77,6 +104,9 @@ function options(argv: string[]): Options {
     perQuestion: argv.includes('--per-question'),
     noCommonCoordination: argv.includes('--no-common-coordination'),
     corpus: 'nodejs',
+    index: null,
+    probes: [10, 20, 40],
+    workMem: '1GB',
   };
   const switches = ['--reuse', '--recall-only', '--per-question', '--no-common-coordination'];
   const valued = argv.filter((a) => !switches.includes(a));
@@ -87,6 +117,9 @@ function options(argv: string[]): Options {
     else if (flag === '--db') o.db = String(v);
     else if (flag === '--corpus') o.corpus = String(v);
     else if (flag === '--ef') o.ef = String(v).split(',').map((e) => intFlag(flag, e, 1));
+    else if (flag === '--probes') o.probes = String(v).split(',').map((e) => intFlag(flag, e, 1));
+    else if (flag === '--index') o.index = indexSpec(String(v));
+    else if (flag === '--work-mem') o.workMem = `${sizeInMb(String(v))}MB`;
     else throw new Error(`unknown option ${flag}`);
   }
   return o;
@@ -197,6 +230,7 @@ class QualityBench {
     try {
       await checkDimension(this.db, DIMENSION);
       if (!this.o.reuse) await this.build(chunks, vectors);
+      else if (this.o.index) await this.buildIndex(`CREATE INDEX ${indexName(this.o.index)} ON chunks ${indexBody(this.o.index)}`);
       this.source = createDataSource(loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: String(DIMENSION), DATABASE_URL: databaseUrl(this.target) }));
       await this.source.initialize();
       this.statistics = new KeywordStatistics(ReadDatabase.primaryOnly(this.source));
@@ -215,8 +249,11 @@ class QualityBench {
     const started = performance.now();
     await resetTables(db);
     await db.query(`INSERT INTO embedding_generations (status, model, dimension, activated_at) VALUES ('active', 'local:all-MiniLM-L6-v2', $1, now())`, [DIMENSION]);
+    // The service's index as its migrations made it (an interrupted run or --index may have replaced it).
     const [index] = (await db.query<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw_idx'`)).rows;
-    await db.query(`DROP INDEX IF EXISTS chunks_embedding_hnsw_idx`);
+    const spec = this.o.index ?? { method: 'hnsw', params: '' };
+    const def = this.o.index || !index ? `CREATE INDEX ${indexName(spec)} ON chunks ${indexBody(spec)}` : index.def;
+    for (const { name } of await this.vectorIndexes()) await db.query(`DROP INDEX ${name}`);
     const docIds = new Map<string, string>();
     const newDocument = async (externalId: string, title: string | null): Promise<string> => {
       const r = await db.query<{ id: string }>(
@@ -265,11 +302,30 @@ class QualityBench {
         rows = [];
       }
     }
-    await db.query(`SET maintenance_work_mem = '1GB'`);
-    await db.query(index.def);
-    await db.query(`RESET maintenance_work_mem`);
+    await this.buildIndex(def);
     await db.query(`VACUUM ANALYZE chunks`);
-    console.log(`built ${written} chunks and the HNSW index in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`built ${written} chunks and the vector index in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  /** Replaces the vector index of `chunks` with `def`, built with --work-mem; prints its build time and size. */
+  private async buildIndex(def: string): Promise<void> {
+    const db = this.db;
+    for (const { name } of await this.vectorIndexes()) await db.query(`DROP INDEX ${name}`);
+    const started = performance.now();
+    await db.query(`SET maintenance_work_mem = '${this.o.workMem}'`);
+    await db.query(def);
+    await db.query(`RESET maintenance_work_mem`);
+    const [built] = await this.vectorIndexes();
+    console.log(`vector index built in ${((performance.now() - started) / 1000).toFixed(1)} s (maintenance_work_mem ${this.o.workMem}, ${built.size})`);
+  }
+
+  /** The vector indexes of `chunks`: name, definition, size. */
+  private async vectorIndexes(): Promise<Array<{ name: string; def: string; size: string }>> {
+    const r = await this.db.query<{ name: string; def: string; size: string }>(
+      `SELECT quote_ident(indexname) AS name, indexdef AS def, pg_size_pretty(pg_relation_size(quote_ident(indexname)::regclass)) AS size
+         FROM pg_indexes WHERE tablename = 'chunks' AND indexdef ~ 'USING (hnsw|ivfflat)'`,
+    );
+    return r.rows;
   }
 
   private chunkSearch(mode: SearchMode, query: string, embedding: number[] | null, total: number, candidates: number): ChunkSearch {
@@ -301,7 +357,7 @@ class QualityBench {
   }
 
   /** Runs a search as the repository does (keyword plan, HNSW settings per transaction); rows best first. */
-  private async searched(s: ChunkSearch): Promise<Array<{ id: string; document_id: string }>> {
+  private async searched(s: ChunkSearch, probes?: number): Promise<Array<{ id: string; document_id: string }>> {
     const db = this.db;
     let keyword = null;
     if (s.mode !== 'vector') {
@@ -318,6 +374,7 @@ class QualityBench {
       if (!s.exactVector) {
         await db.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(s.efSearch, s.candidates))}`);
         await db.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
+        if (probes !== undefined) await db.query(`SET LOCAL ivfflat.probes = ${probes}`);
       }
       return (await db.query<{ id: string; document_id: string }>(sql, params)).rows;
     } finally {
@@ -335,27 +392,39 @@ class QualityBench {
     const db = this.db;
     const docs = await this.documentNames();
     const kth: number[] = [];
+    const ties: Array<[number, number]> = [];
     let exactMrr = 0;
     for (const [i, v] of questionVectors.entries()) {
       await db.query('BEGIN');
       await db.query('SET LOCAL enable_indexscan = off');
+      // The 50 nearest: the first 10 are the answer, the rest show how close the next ones come.
       const exact = await db.query<{ d: number; document_id: string }>(
-        `SELECT embedding <=> $1::vector AS d, document_id FROM chunks WHERE namespace = $2 ORDER BY embedding <=> $1::vector LIMIT 10`,
+        `SELECT embedding <=> $1::vector AS d, document_id FROM chunks WHERE namespace = $2 ORDER BY embedding <=> $1::vector LIMIT 50`,
         [toSql(v), NAMESPACE],
       );
       await db.query('COMMIT');
-      kth.push(Number(exact.rows[exact.rows.length - 1]?.d ?? 0));
+      const tenth = Number(exact.rows[Math.min(10, exact.rows.length) - 1]?.d ?? 0);
+      kth.push(tenth);
+      ties.push([1.01, 1.02].map((f) => exact.rows.filter((r) => Number(r.d) <= tenth * f).length) as [number, number]);
       exactMrr += reciprocalRank(exact.rows, docs, this.questions[i].expected);
     }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     console.log(`\nexact search: MRR@10 of the expected document ${(exactMrr / this.questions.length).toFixed(3)}`);
-    console.log(`| ef_search | candidates | recall@10 | 10th distance found / true | MRR@10 | ms per query (one client) |`);
+    console.log(`chunks within 1% / 2% of the true 10th distance (median over the questions, of the 50 nearest): ${median(ties.map((t) => t[0]))} / ${median(ties.map((t) => t[1]))}`);
+    const indexes = await this.vectorIndexes();
+    for (const i of indexes) console.log(`vector index (${i.size}): ${i.def}`);
+    const ivfflat = indexes.some((i) => i.def.includes('USING ivfflat'));
+    console.log(`| ${ivfflat ? 'ivfflat.probes' : 'ef_search'} | candidates | recall@10 | 10th distance found / true | MRR@10 | ms per query (one client) |`);
     console.log(`| --- | --- | --- | --- | --- | --- |`);
-    for (const efSearch of [...new Set([this.search.efSearch, ...this.o.ef])].sort((a, b) => a - b)) {
+    const settings = ivfflat ? this.o.probes : [...new Set([this.search.efSearch, ...this.o.ef])];
+    for (const setting of settings.sort((a, b) => a - b)) {
       for (const candidates of [10, this.search.candidates]) {
         let [found, gap, mrr] = [0, 0, 0];
         const started = performance.now();
+        const efSearch = ivfflat ? this.search.efSearch : setting;
+        const probes = ivfflat ? setting : undefined;
         for (const [i, v] of questionVectors.entries()) {
-          const got = (await this.searched({ ...this.chunkSearch('vector', '', v, total, candidates), efSearch })).slice(0, 10);
+          const got = (await this.searched({ ...this.chunkSearch('vector', '', v, total, candidates), efSearch }, probes)).slice(0, 10);
           const distances = await db.query<{ d: number }>(`SELECT embedding <=> $1::vector AS d FROM chunks WHERE id = ANY($2::uuid[])`, [toSql(v), got.map((r) => r.id)]);
           found += Math.min(10, distances.rows.filter((r) => Number(r.d) <= kth[i] + 1e-9).length);
           gap += Math.max(...distances.rows.map((r) => Number(r.d))) / Math.max(kth[i], 1e-9);
@@ -363,7 +432,7 @@ class QualityBench {
         }
         const ms = (performance.now() - started) / questionVectors.length;
         const n = questionVectors.length;
-        console.log(`| ${Math.max(efSearch, candidates)} | ${candidates} | ${(found / (10 * n)).toFixed(3)} | ${(gap / n).toFixed(3)} | ${(mrr / n).toFixed(3)} | ${ms.toFixed(1)} |`);
+        console.log(`| ${ivfflat ? setting : Math.max(setting, candidates)} | ${candidates} | ${(found / (10 * n)).toFixed(3)} | ${(gap / n).toFixed(3)} | ${(mrr / n).toFixed(3)} | ${ms.toFixed(1)} |`);
       }
     }
   }
@@ -401,6 +470,16 @@ class QualityBench {
       console.log(`| ${mode} | ${b.toFixed(3)} | ${e.toFixed(3)} | ${(b - e).toFixed(3)} | ${timing} |`);
     }
   }
+}
+
+/** The index's name: the service's for HNSW, so its searches find it as they would. */
+function indexName(spec: VectorIndexSpec): string {
+  return spec.method === 'hnsw' ? 'chunks_embedding_hnsw_idx' : 'chunks_embedding_ivfflat_idx';
+}
+
+/** `USING … (embedding vector_cosine_ops) WITH (…) WHERE (NOT own_index)`, as the service's shared index. */
+function indexBody(spec: VectorIndexSpec): string {
+  return `USING ${spec.method} (embedding vector_cosine_ops)${spec.params ? ` WITH (${spec.params})` : ''} WHERE (NOT own_index)`;
 }
 
 /** 1 / the rank of the first row of the expected document among the first ten, else 0. */
