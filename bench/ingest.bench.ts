@@ -10,7 +10,9 @@
  *       [--db ingest_bench] [--prefix ingest-bench] [--seed 42] [--env KEY=VALUE ...]
  *
  * Phases: `queueadd` adds as many bare jobs to a scratch BullMQ queue as there are documents,
- * with --in-flight concurrent callers (the rate the accept path is compared with); `service`
+ * with --in-flight concurrent callers (the rate the accept path is compared with); `httpfloor`
+ * posts the same bodies, as many at once, to a plain `node:http` server that reads them and
+ * answers 202 (what HTTP alone allows on this machine, with nothing behind it); `service`
  * posts the corpus to an API-only process with the workers in --workers others, then posts
  * it again unchanged (the re-post rate); `single` does the same against one process running
  * both (ROLE=all, the default deployment); `ceiling1`/`ceiling2` are the plain write loop;
@@ -50,7 +52,7 @@ import { CpuSnapshot, DatabaseCpuSampler, cpuReport, cpuSnapshot, loadAverage } 
 
 const DIMENSION = 384;
 const NAMESPACE = 'bench';
-const PHASES = ['queueadd', 'model', 'service', 'single', 'ceiling1', 'ceiling2', 'backfill'] as const;
+const PHASES = ['queueadd', 'httpfloor', 'model', 'service', 'single', 'ceiling1', 'ceiling2', 'backfill'] as const;
 /** Backfill requests in flight at once. */
 const BACKFILL_IN_FLIGHT = 4;
 /** Documents per request when the bench re-posts the corpus through the batch endpoint. */
@@ -216,6 +218,7 @@ class Bench {
   private runPhase(phase: Phase, corpus: BenchDocument[]): Promise<Measured> {
     switch (phase) {
       case 'queueadd': return this.queueAdd(corpus.length);
+      case 'httpfloor': return this.httpFloor(corpus);
       case 'model': return this.modelAlone(corpus);
       case 'service': return this.service(corpus, false);
       case 'single': return this.service(corpus, true);
@@ -282,6 +285,23 @@ class Bench {
   }
 
   /** POSTs every body with --in-flight concurrent clients; the latencies of the accepted ones and the answers. */
+  /** The corpus posted to a bare `node:http` server in a process of its own: the accept path's floor. */
+  private async httpFloor(corpus: BenchDocument[]): Promise<Measured> {
+    const port = await freePort();
+    const server = this.children.start('bare-http', path.join(__dirname, 'support/bare-http-server.js'), { ...process.env, PORT: String(port) }, port, path.join(this.logDir, 'bare-http.log'));
+    await waitReady(server, '/health/ready', 10000);
+    const bodies = corpus.map((d) => JSON.stringify({ ...d, namespace: NAMESPACE }));
+    const cpu0 = cpuSnapshot([{ name: server.name, pid: server.child.pid }]);
+    const { seconds, latencies, errors } = await this.postAll(server.url, bodies);
+    const cpu1 = cpuSnapshot([{ name: server.name, pid: server.child.pid }]);
+    console.log(`  ${latencies.length} POSTs answered in ${seconds.toFixed(2)} s = ${(latencies.length / seconds).toFixed(0)}/s with ${this.o.inFlight} in flight; latency p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}`);
+    console.log('  CPU during the phase:');
+    for (const line of cpuReport(cpu0, cpu1, seconds)) console.log(line);
+    await this.children.stopAll();
+    const accept = { rate: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    return { label: 'bare node:http server', documents: latencies.length, chunks: 0, seconds, failed: errors.length, pgCpuSeconds: 0, accept };
+  }
+
   private async postAll(api: string, bodies: string[]): Promise<{ seconds: number; latencies: number[]; errors: string[]; statuses: number[] }> {
     const latencies: number[] = [];
     const errors: string[] = [];
@@ -708,10 +728,12 @@ class Bench {
       }
     }
     const adds = results.get('queueadd');
+    const floor = results.get('httpfloor');
     for (const m of results.values()) {
       if (!m.accept) continue;
       const vsAdd = adds ? `, ${(m.accept.rate / (adds.documents / adds.seconds)).toFixed(3)}x the BullMQ add rate (${(adds.documents / adds.seconds).toFixed(0)}/s)` : '';
-      console.log(`${m.label}: POST accepted ${m.accept.rate.toFixed(1)} docs/s${vsAdd}; latency p50 ${ms(m.accept.p50)}, p99 ${ms(m.accept.p99)}`);
+      const vsFloor = floor?.accept && m !== floor ? `, ${(m.accept.rate / floor.accept.rate).toFixed(3)}x the bare HTTP server's (${floor.accept.rate.toFixed(0)}/s)` : '';
+      console.log(`${m.label}: POST accepted ${m.accept.rate.toFixed(1)} docs/s${vsAdd}${vsFloor}; latency p50 ${ms(m.accept.p50)}, p99 ${ms(m.accept.p99)}`);
       if (m.repost) {
         const first = m.documents / m.seconds;
         console.log(`${m.label}: re-POST of the unchanged corpus ${m.repost.rate.toFixed(0)} docs/s = ${(m.repost.rate / first).toFixed(1)}x its first ingest (${first.toFixed(1)} docs/s); ${m.repost.deduplicated} deduplicated`);
