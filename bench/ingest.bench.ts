@@ -165,6 +165,11 @@ function ms(x: number): string {
   return `${x.toFixed(x < 10 ? 1 : 0)} ms`;
 }
 
+/** The corpus as `POST /v1/documents` bodies in the bench's namespace. */
+function postBodies(corpus: BenchDocument[]): string[] {
+  return corpus.map((d) => JSON.stringify({ ...d, namespace: NAMESPACE }));
+}
+
 /** Where the service and the ceiling write: the bench's own database and queue prefix. */
 function benchTarget(o: Options): BenchDbTarget {
   const base = loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'hash' }).postgres;
@@ -284,13 +289,12 @@ class Bench {
     return { label: `BullMQ add (${this.o.inFlight} callers)`, documents: jobs, chunks: 0, seconds, failed: 0, pgCpuSeconds: 0 };
   }
 
-  /** POSTs every body with --in-flight concurrent clients; the latencies of the accepted ones and the answers. */
   /** The corpus posted to a bare `node:http` server in a process of its own: the accept path's floor. */
   private async httpFloor(corpus: BenchDocument[]): Promise<Measured> {
     const port = await freePort();
     const server = this.children.start('bare-http', path.join(__dirname, 'support/bare-http-server.js'), { ...process.env, PORT: String(port) }, port, path.join(this.logDir, 'bare-http.log'));
     await waitReady(server, '/health/ready', 10000);
-    const bodies = corpus.map((d) => JSON.stringify({ ...d, namespace: NAMESPACE }));
+    const bodies = postBodies(corpus);
     const cpu0 = cpuSnapshot([{ name: server.name, pid: server.child.pid }]);
     const { seconds, latencies, errors } = await this.postAll(server.url, bodies);
     const cpu1 = cpuSnapshot([{ name: server.name, pid: server.child.pid }]);
@@ -302,6 +306,7 @@ class Bench {
     return { label: 'bare node:http server', documents: latencies.length, chunks: 0, seconds, failed: errors.length, pgCpuSeconds: 0, accept };
   }
 
+  /** POSTs every body with --in-flight concurrent clients; the latencies of the accepted ones and the answers. */
   private async postAll(api: string, bodies: string[]): Promise<{ seconds: number; latencies: number[]; errors: string[]; statuses: number[] }> {
     const latencies: number[] = [];
     const errors: string[] = [];
@@ -405,7 +410,7 @@ class Bench {
     const db = this.db as Client;
     const procs = await this.startService(`posting ${corpus.length} docs, ${o.inFlight} in flight`, single);
 
-    const bodies = corpus.map((d) => JSON.stringify({ ...d, namespace: NAMESPACE }));
+    const bodies = postBodies(corpus);
     const cpu0 = cpuSnapshot(procs.map((p) => ({ name: p.name.replace(/\d+$/, 's'), pid: p.child.pid })));
     const pgCpu = new DatabaseCpuSampler(this.target.database);
     pgCpu.start();

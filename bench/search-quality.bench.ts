@@ -230,7 +230,7 @@ class QualityBench {
     try {
       await checkDimension(this.db, DIMENSION);
       if (!this.o.reuse) await this.build(chunks, vectors);
-      else if (this.o.index) await this.buildIndex(`CREATE INDEX ${indexName(this.o.index)} ON chunks ${indexBody(this.o.index)}`);
+      else if (this.o.index) await this.buildIndex(indexDef(this.o.index));
       this.source = createDataSource(loadConfig({ ...process.env, EMBEDDING_PROVIDER: 'hash', EMBEDDING_DIMENSION: String(DIMENSION), DATABASE_URL: databaseUrl(this.target) }));
       await this.source.initialize();
       this.statistics = new KeywordStatistics(ReadDatabase.primaryOnly(this.source));
@@ -252,7 +252,7 @@ class QualityBench {
     // The service's index as its migrations made it (an interrupted run or --index may have replaced it).
     const [index] = (await db.query<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw_idx'`)).rows;
     const spec = this.o.index ?? { method: 'hnsw', params: '' };
-    const def = this.o.index || !index ? `CREATE INDEX ${indexName(spec)} ON chunks ${indexBody(spec)}` : index.def;
+    const def = this.o.index || !index ? indexDef(spec) : index.def;
     for (const { name } of await this.vectorIndexes()) await db.query(`DROP INDEX ${name}`);
     const docIds = new Map<string, string>();
     const newDocument = async (externalId: string, title: string | null): Promise<string> => {
@@ -417,7 +417,7 @@ class QualityBench {
     console.log(`| ${ivfflat ? 'ivfflat.probes' : 'ef_search'} | candidates | recall@10 | 10th distance found / true | MRR@10 | ms per query (one client) |`);
     console.log(`| --- | --- | --- | --- | --- | --- |`);
     const settings = ivfflat ? this.o.probes : [...new Set([this.search.efSearch, ...this.o.ef])];
-    for (const setting of settings.sort((a, b) => a - b)) {
+    for (const setting of [...settings].sort((a, b) => a - b)) {
       for (const candidates of [10, this.search.candidates]) {
         let [found, gap, mrr] = [0, 0, 0];
         const started = performance.now();
@@ -472,14 +472,14 @@ class QualityBench {
   }
 }
 
-/** The index's name: the service's for HNSW, so its searches find it as they would. */
-function indexName(spec: VectorIndexSpec): string {
-  return spec.method === 'hnsw' ? 'chunks_embedding_hnsw_idx' : 'chunks_embedding_ivfflat_idx';
-}
-
-/** `USING … (embedding vector_cosine_ops) WITH (…) WHERE (NOT own_index)`, as the service's shared index. */
-function indexBody(spec: VectorIndexSpec): string {
-  return `USING ${spec.method} (embedding vector_cosine_ops)${spec.params ? ` WITH (${spec.params})` : ''} WHERE (NOT own_index)`;
+/**
+ * `CREATE INDEX` for `spec`, shaped as the service's shared index (cosine, `WHERE NOT
+ * own_index`); an HNSW index takes the service's name, so its searches find it as they would.
+ */
+function indexDef(spec: VectorIndexSpec): string {
+  const name = spec.method === 'hnsw' ? 'chunks_embedding_hnsw_idx' : 'chunks_embedding_ivfflat_idx';
+  const params = spec.params ? ` WITH (${spec.params})` : '';
+  return `CREATE INDEX ${name} ON chunks USING ${spec.method} (embedding vector_cosine_ops)${params} WHERE (NOT own_index)`;
 }
 
 /** 1 / the rank of the first row of the expected document among the first ten, else 0. */
