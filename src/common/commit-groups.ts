@@ -39,6 +39,11 @@ export class CommitGroups<Item, Result> {
     private readonly write: (group: Array<Pending<Item, Result>>) => Promise<void>,
   ) {}
 
+  /** Items submitted and not yet handed to `write`. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
   /** Resolves with what `write` answers for `item`. */
   submit(item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {

@@ -18,8 +18,8 @@ export class JobDeadlines {
   /** Scaled by the document's size, so a large document is not cut off by a limit meant for a small one. */
   async forDocument(documentId: string): Promise<number> {
     const h = this.config.healing;
-    const doc = await withTimeout(this.documents.findById(documentId), 5000, 'document size').catch(() => null);
-    return deadlineFor(doc?.contentLength ?? 0, h.deadlineBaseMs, h.deadlinePerMbMs);
+    const length = await withTimeout(this.documents.contentLength(documentId), 5000, 'document size').catch(() => null);
+    return deadlineFor(length ?? 0, h.deadlineBaseMs, h.deadlinePerMbMs);
   }
 
   terminate(pids: number[]): Promise<void> {

@@ -101,8 +101,7 @@ export class ReadyCommits {
         // No job's deadline can cut this connection: the group gives up by itself before the
         // earliest of them, and its documents are then written alone, each under its own.
         const left = group.map((w) => w.item.deadlineLeftMs()).filter((ms): ms is number => ms !== undefined);
-        if (left.length > 0) await em.query(`SET LOCAL statement_timeout = ${Math.max(100, Math.trunc(Math.min(...left)))}`);
-        return this.writeTogether(em, group);
+        return this.writeTogether(em, group, left.length > 0 ? [`SET LOCAL statement_timeout = ${Math.max(100, Math.trunc(Math.min(...left)))}`] : []);
       });
     } catch (err) {
       if (err instanceof GenerationChangedError) {
@@ -126,8 +125,9 @@ export class ReadyCommits {
   }
 
   /** One transaction for the group, in the order a single document's takes its locks. */
-  private async writeTogether(em: EntityManager, group: Waiting[]): Promise<Map<Waiting, CommitOutcome>> {
-    await this.writer.hold(em, distinctGenerations(group.flatMap((w) => w.item.finished.writes.map((x) => x.generation))));
+  private async writeTogether(em: EntityManager, group: Waiting[], settings: string[]): Promise<Map<Waiting, CommitOutcome>> {
+    // The settings go in the lock's round trip, ahead of it.
+    await this.writer.hold(em, distinctGenerations(group.flatMap((w) => w.item.finished.writes.map((x) => x.generation))), settings);
     const processing = await this.documents.lockProcessingMany(em, group.map((w) => w.item.finished.doc));
     const outcomes = new Map<Waiting, CommitOutcome>();
     const ready: FinishedDocument[] = [];

@@ -28,9 +28,12 @@ export class GenerationWriter {
     private readonly coverage: ReindexCoverage,
   ) {}
 
-  /** Holds each generation until the transaction ends; throws `GenerationChangedError` if one changed. */
-  async hold(em: EntityManager, generations: Generation[]): Promise<void> {
-    for (const generation of generations) await this.lock.hold(em, generation);
+  /**
+   * Holds each generation until the transaction ends; throws `GenerationChangedError` if
+   * one changed. `before`: statements without parameters sent ahead of the first lock, in its round trip.
+   */
+  async hold(em: EntityManager, generations: Generation[], before: string[] = []): Promise<void> {
+    for (const [i, generation] of generations.entries()) await this.lock.hold(em, generation, i === 0 ? before : []);
   }
 
   /**
