@@ -115,7 +115,7 @@ async function prepare(docs: BenchDocument[], pipeline: PipelineConfig, o: Ceili
  * One multi-row `INSERT INTO target VALUES (...), (...)`. `fixedTail` appends constant
  * expressions to each row; a `$#` in it takes the row's last value.
  */
-async function insertRows(db: Client, target: string, rows: unknown[][], fixedTail?: string): Promise<void> {
+export async function insertRows(db: Client, target: string, rows: unknown[][], fixedTail?: string): Promise<void> {
   if (rows.length === 0) return;
   const params: unknown[] = [];
   const tuples = rows.map((row) => {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 
 // Linux reports process times in clock ticks; USER_HZ is 100 on every mainstream kernel.
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 interface ProcTimes {
   comm: string;

@@ -49,6 +49,17 @@ export interface StoredChunk {
   metadata: Record<string, unknown>;
 }
 
+/**
+ * The INSERT that writes chunks: ten parallel arrays (ids, document ids, namespaces, indexes,
+ * contents, content hashes, metadata, models, vectors in binary, contexts), unnested server-side.
+ */
+export function insertChunksSql(table: ChunkTable): string {
+  return `INSERT INTO ${table} (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding, context)
+           SELECT u.id, u.doc, u.ns, u.idx, u.content, u.sha, char_length(u.content), u.meta, u.model, u.emb, u.ctx
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::vector[], $10::text[])
+                  AS u(id, doc, ns, idx, content, sha, meta, model, emb, ctx)`;
+}
+
 /** The pgvector chunk tables: transactional replace of a document's chunks, and similarity search. */
 @Injectable()
 export class ChunkRepository {
@@ -107,10 +118,7 @@ export class ChunkRepository {
       rows.map((r) => r.chunk.embedding),
       (embeddings) =>
         em.query(
-          `INSERT INTO ${table} (id, document_id, namespace, chunk_index, content, content_sha256, char_count, metadata, model, embedding, context)
-           SELECT u.id, u.doc, u.ns, u.idx, u.content, u.sha, char_length(u.content), u.meta, u.model, u.emb, u.ctx
-             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::vector[], $10::text[])
-                  AS u(id, doc, ns, idx, content, sha, meta, model, emb, ctx)`,
+          insertChunksSql(table),
           [
             rows.map((r) => chunkId(r.doc.documentId, r.chunk.index)),
             rows.map((r) => r.doc.documentId),
