@@ -59,17 +59,9 @@ export class IngestPipeline {
     @Optional() @Inject(SlicedIngest) private readonly slices?: PipelineSlices,
   ) {}
 
-  /**
-   * Announces a change of the claimed version to live streams and webhooks. A stage of
-   * `processing` is not waited for: the events a process publishes keep their order (see
-   * StatusEventLog), so the document goes on while its stage is on its way, and only the
-   * final status holds up the job.
-   */
+  /** Announces a change of the claimed version to live streams and webhooks. */
   private announce(doc: ClaimedDocument, change: Omit<StatusEvent, 'documentId' | 'namespace' | 'version' | 'at'>): Promise<void> {
-    const published = this.events.publish({ documentId: doc.id, namespace: doc.namespace, version: doc.version, ...change });
-    if (change.status !== 'processing') return published;
-    published.catch((err: unknown) => this.logger.warn(`status event of ${doc.id} v${doc.version} not published: ${String(err)}`));
-    return Promise.resolve();
+    return this.events.publish({ documentId: doc.id, namespace: doc.namespace, version: doc.version, ...change });
   }
 
   /**
