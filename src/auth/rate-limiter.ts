@@ -1,8 +1,7 @@
 import { HttpException, HttpStatus, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import Redis from 'ioredis';
 import { APP_CONFIG } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
-import { redisOptions } from '../common/redis-options';
+import { RedisClient, createRedisClient } from '../common/redis-client';
 import { RateBudget } from './access.decorators';
 import { Principal } from './principal';
 
@@ -28,14 +27,13 @@ export interface RateDecision {
 @Injectable()
 export class RateLimiter implements OnModuleDestroy {
   private readonly logger = new Logger('RateLimiter');
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
   private lastWarnAt = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.prefix = `${config.queue.prefix}:ratelimit`;
-    this.redis = new Redis({
-      ...redisOptions(config.redis),
+    this.redis = createRedisClient(config.redis, {
       lazyConnect: true,
       enableOfflineQueue: true,
       maxRetriesPerRequest: 0,

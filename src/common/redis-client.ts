@@ -8,7 +8,7 @@ export type RedisClient = Redis | Cluster;
 /** Per-use tuning; `retryStrategy` also drives a cluster client's reconnects. */
 export type RedisClientOptions = Pick<
   RedisOptions,
-  'lazyConnect' | 'enableOfflineQueue' | 'maxRetriesPerRequest' | 'connectTimeout' | 'retryStrategy' | 'connectionName'
+  'lazyConnect' | 'enableOfflineQueue' | 'maxRetriesPerRequest' | 'connectTimeout' | 'retryStrategy' | 'connectionName' | 'commandTimeout'
 >;
 
 /**

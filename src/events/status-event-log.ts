@@ -1,8 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { redisOptions } from '../common/redis-options';
+import { RedisClient, createRedisClient } from '../common/redis-client';
 import { CommitGroups, Pending } from '../common/commit-groups';
 import { withTimeout } from '../common/with-timeout';
 import { LoggedStatusEvent, StatusEvent } from './status-event';
@@ -42,11 +41,11 @@ const CALL_TIMEOUT_MS = 1000;
  */
 @Injectable()
 export class StatusEventLog implements OnModuleDestroy {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly appends = new CommitGroups<StatusEvent, string>({ maxItems: MAX_EVENTS_PER_CALL, windowMs: 0 }, (group) => this.appendGroup(group));
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.redis = new Redis({ ...redisOptions(config.redis), maxRetriesPerRequest: 2, lazyConnect: true });
+    this.redis = createRedisClient(config.redis, { maxRetriesPerRequest: 2, lazyConnect: true });
   }
 
   /** The pub/sub channel of this deployment's events. */

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
-import Redis from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { redisOptions } from '../../common/redis-options';
+import { RedisClient, createRedisClient } from '../../common/redis-client';
 import { withTimeout } from '../../common/with-timeout';
 import { LoggedStatusEvent } from '../status-event';
 import { StatusEventLog, parseBroadcast } from '../status-event-log';
@@ -20,7 +19,7 @@ export type StatusListener = (logged: LoggedStatusEvent) => void;
 export class StatusEventBus implements OnModuleDestroy {
   private readonly logger = new Logger(StatusEventBus.name);
   private readonly listeners = new Set<StatusListener>();
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private subscribed: Promise<void> | null = null;
 
   constructor(
@@ -47,7 +46,7 @@ export class StatusEventBus implements OnModuleDestroy {
   private connect(): Promise<void> {
     // Subscribed lazily: processes that serve no stream hold no subscriber connection.
     this.subscribed ??= (async () => {
-      const subscriber = new Redis({ ...redisOptions(this.config.redis), maxRetriesPerRequest: null });
+      const subscriber = createRedisClient(this.config.redis, { maxRetriesPerRequest: null });
       this.subscriber = subscriber;
       subscriber.on('error', (err: Error) => this.logger.warn(`events subscriber: ${err.message}`));
       subscriber.on('message', (_channel: string, message: string) => this.deliver(message));
