@@ -28,6 +28,7 @@ import { SPLITTER_VERSION, splitText } from '../src/ingest/chunking/text-splitte
 import { vectorArrayParam, vectorParam } from '../src/database/vector-array-param';
 import { chunkId } from '../src/vector-store/chunk-id';
 import { insertChunksSql } from '../src/vector-store/chunk.repository';
+import { HOLD_LOCK } from '../src/vector-store/generations/generation-lock';
 import { BenchDbTarget, checkDimension, databaseUrl, ensureBenchDatabase, resetTables } from './support/bench-db';
 import { intFlag } from './support/bench-main';
 import { insertRows } from './support/ceiling-writer';
@@ -110,7 +111,7 @@ async function writeGroup(db: Client, shape: Shape, group: Prepared[], vectorOid
   await db.query('BEGIN');
   const whole = shape === 'transaction-2' || shape === 'backfill-2';
   if (whole) {
-    await db.query(`SELECT pg_advisory_xact_lock_shared(7350517003)`);
+    await db.query(`SELECT pg_advisory_xact_lock_shared(${HOLD_LOCK})`);
     await db.query(`SELECT 1 FROM embedding_generations WHERE status = 'active'`);
     await db.query(
       `SELECT d.id FROM documents d JOIN unnest($1::uuid[]) AS u(id) ON d.id = u.id WHERE d.status = 'processing' ORDER BY d.id FOR UPDATE OF d`,

@@ -6,7 +6,7 @@ import { Generation, GenerationChangedError } from './generation';
 /** Any value that is the same in every process of the deployment: serialises generation changes. */
 const GENERATIONS_LOCK = 7_350_517_001;
 /** Taken shared by every reader and writer of a generation's chunks, exclusively by the switch and the cancel. */
-const HOLD_LOCK = 7_350_517_003;
+export const HOLD_LOCK = 7_350_517_003;
 
 /**
  * The two locks that keep searches and writes consistent across a change of generation.
